@@ -1,0 +1,187 @@
+"""Verbs on users: login with lockout, user management, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from gongwen.audit.services import record
+from gongwen.policy.permissions import Perm, require
+
+from .models import ApiToken, Role, RoleGrant, User
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str = ""  # Chinese, shown on the login page
+
+
+def _limits() -> tuple[int, int]:
+    conf = settings.GONGWEN
+    return conf["LOGIN_MAX_FAILURES"], conf["LOGIN_LOCK_MINUTES"]
+
+
+def attempt_login(username: str, password: str, *, request=None) -> LoginResult:
+    """Check a password with lockout after repeated failures. Every outcome is audited.
+
+    The counter is kept on the user row under a row lock so two parallel guesses cannot both
+    pass the limit."""
+    max_failures, lock_minutes = _limits()
+    username = (username or "").strip()
+    generic = "用户名或密码错误。"
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        if user is None:
+            record(None, "login.failed", detail={"username": username[:150]}, request=request,
+                   actor_name=username or "?")
+            return LoginResult(None, generic)
+        now = timezone.now()
+        if user.is_locked(now):
+            record(user, "login.locked", user, request=request)
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            return LoginResult(None, f"账户已因连续登录失败被锁定，请约 {minutes} 分钟后再试，"
+                                     "或联系平台管理员解锁。")
+        checked = authenticate(request, username=username, password=password)
+        if checked is None:
+            user.failed_logins += 1
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+                user.save(update_fields=["failed_logins", "locked_until"])
+                record(user, "login.lockout", user,
+                       detail={"minutes": lock_minutes}, request=request)
+                return LoginResult(None, f"连续 {max_failures} 次登录失败，账户已锁定 "
+                                         f"{lock_minutes} 分钟。")
+            user.save(update_fields=["failed_logins"])
+            record(user, "login.failed", user, detail={"failures": user.failed_logins},
+                   request=request)
+            if not user.is_active:
+                return LoginResult(None, generic)
+            left = max_failures - user.failed_logins
+            return LoginResult(None, f"{generic}再失败 {left} 次账户将被锁定。")
+        user.failed_logins = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_logins", "locked_until"])
+        record(user, "login.success", user, request=request)
+        return LoginResult(checked)
+
+
+def _set_roles(user: User, roles: list[str]) -> tuple[list[str], list[str]]:
+    wanted = {r for r in roles if r in Role.values}
+    current = set(user.role_grants.values_list("role", flat=True))
+    added, removed = sorted(wanted - current), sorted(current - wanted)
+    RoleGrant.objects.filter(user=user, role__in=removed).delete()
+    RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in added])
+    user.__dict__.pop("roles", None)
+    return added, removed
+
+
+@transaction.atomic
+def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
+                password: str, email: str = "", phone: str = "", request=None) -> User:
+    require(actor, Perm.MANAGE_USERS, request=request)
+    username = username.strip()
+    if not username:
+        raise ValidationError("请填写用户名。")
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(f"用户名“{username}”已被使用。")
+    if unit is None or not unit.is_active:
+        raise ValidationError("请选择一个正常状态的单位。")
+    user = User(username=username, full_name=full_name.strip(), unit=unit, email=email,
+                phone=phone)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    added, _ = _set_roles(user, roles)
+    record(actor, "user.created", user,
+           detail={"username": username, "unit_id": unit.pk, "roles": added}, request=request)
+    return user
+
+
+@transaction.atomic
+def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
+                email: str = "", phone: str = "", is_active: bool = True,
+                request=None) -> User:
+    require(actor, Perm.MANAGE_USERS, request=request)
+    user = User.objects.select_for_update().get(pk=user_id)
+    changes = {}
+    for field, value in (("full_name", full_name.strip()), ("email", email), ("phone", phone),
+                         ("is_active", is_active)):
+        if getattr(user, field) != value:
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if unit is not None and unit.pk != user.unit_id:
+        if not unit.is_active:
+            raise ValidationError("请选择一个正常状态的单位。")
+        changes["unit_id"] = [user.unit_id, unit.pk]
+        user.unit = unit
+    if user.pk == actor.pk and not is_active:
+        raise ValidationError("不能停用自己的账户。")
+    user.save()
+    added, removed = _set_roles(user, roles)
+    if user.pk == actor.pk and Role.OPERATOR in removed:
+        raise ValidationError("不能撤销自己的平台管理员角色。")
+    if changes:
+        record(actor, "user.edited", user, detail={"changes": changes}, request=request)
+    if added or removed:
+        record(actor, "user.roles_changed", user, detail={"added": added, "removed": removed},
+               request=request)
+    return user
+
+
+@transaction.atomic
+def unlock_user(*, actor, user_id: int, request=None) -> User:
+    require(actor, Perm.MANAGE_USERS, request=request)
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_logins", "locked_until"])
+    record(actor, "user.unlocked", user, request=request)
+    return user
+
+
+@transaction.atomic
+def reset_password(*, actor, user_id: int, password: str, request=None) -> User:
+    require(actor, Perm.MANAGE_USERS, request=request)
+    user = User.objects.select_for_update().get(pk=user_id)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor, "user.password_reset", user, request=request)
+    return user
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
+    """Issue a bearer token for a user's OA integration; the clear token is shown once."""
+    user = User.objects.get(pk=user_id)
+    if user.pk != actor.pk:
+        require(actor, Perm.MANAGE_USERS, request=request)
+    token = "gw_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name or "OA", digest=token_digest(token))
+    record(actor, "api_token.created", user, detail={"name": name}, request=request)
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    found = (ApiToken.objects.select_related("user", "user__unit")
+             .filter(digest=token_digest(token), revoked=False, user__is_active=True).first())
+    if found is None:
+        return None
+    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    return found.user

@@ -1,0 +1,93 @@
+"""REST API (R-UI-2) with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
+
+Every endpoint goes through the same permission layer as the web pages."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Router
+
+from gongwen.policy.permissions import Perm, audit_entries_for, require
+from gongwen.units.models import Unit
+from gongwen.units.selectors import directory, groups_for
+
+from .auth import AUTH
+from .schemas import AuditEntryOut, GroupOut, MeOut, UnitDetailOut, UnitOut
+
+api = NinjaAPI(title="电子公文无纸化传输平台 API", version="1", auth=AUTH,
+               urls_namespace="api")
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request, exc):
+    return api.create_response(request, {"detail": "无权执行此操作。"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "未找到。"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    return api.create_response(request, {"detail": "；".join(exc.messages)}, status=400)
+
+
+def _unit_out(unit: Unit) -> dict:
+    return {f: getattr(unit, f) for f in UnitOut.model_fields}
+
+
+me_router = Router(tags=["账户"])
+
+
+@me_router.get("/me", response=MeOut, summary="当前用户")
+def me(request):
+    user = request.user
+    require(user, Perm.USE_API, request=request)
+    return {"id": user.pk, "username": user.username, "full_name": user.full_name,
+            "unit": _unit_out(user.unit) if user.unit else None, "roles": sorted(user.roles)}
+
+
+units_router = Router(tags=["单位"])
+
+
+@units_router.get("/units", response=list[UnitOut], summary="单位通讯录")
+def list_units(request, q: str = ""):
+    require(request.user, Perm.VIEW_DIRECTORY, request=request)
+    return [_unit_out(u) for u in directory(q)]
+
+
+@units_router.get("/units/{unit_id}", response=UnitDetailOut, summary="单位详情（含成员）")
+def unit_detail(request, unit_id: int):
+    unit = get_object_or_404(Unit, pk=unit_id)
+    require(request.user, Perm.VIEW_UNIT, unit, request=request)
+    members = [{"id": u.pk, "username": u.username, "full_name": u.full_name,
+                "roles": sorted(u.roles)} for u in unit.users.order_by("username")]
+    return {**_unit_out(unit), "members": members}
+
+
+@units_router.get("/groups", response=list[GroupOut], summary="收文分组")
+def list_groups(request):
+    require(request.user, Perm.VIEW_DIRECTORY, request=request)
+    return [{"id": g.pk, "name": g.name, "description": g.description,
+             "member_ids": sorted(m.pk for m in g.members.all())}
+            for g in groups_for(request.user.unit)]
+
+
+audit_router = Router(tags=["审计"])
+
+
+@audit_router.get("/audit", response=list[AuditEntryOut], summary="审计记录（最近 200 条）")
+def list_audit(request, action: str = ""):
+    require(request.user, Perm.VIEW_AUDIT, request=request)
+    entries = audit_entries_for(request.user)
+    if action:
+        entries = entries.filter(action=action)
+    return list(entries.order_by("-seq")[:200])
+
+
+api.add_router("/", me_router)
+api.add_router("/", units_router)
+api.add_router("/", audit_router)

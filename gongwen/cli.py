@@ -1,0 +1,189 @@
+"""The ``gongwen`` command-line tool for operators (R-UI-3).
+
+Subcommands are small functions registered on an argparse tree; each sets up Django only
+when it needs the database. Exit codes: 0 success, 1 a check failed, 2 bad input/unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongwen.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_init(args) -> int:
+    _django()
+    from django.core.management import call_command
+
+    Path(_settings().VAR_DIR).mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("database migrated:", _settings().DATABASES["default"]["NAME"])
+    return 0
+
+
+def _settings():
+    from django.conf import settings
+
+    return settings
+
+
+def cmd_demo(args) -> int:
+    _django()
+    from gongwen.units.demo import load_demo
+
+    created = load_demo()
+    print("demo data: created units={units} users={users} groups={groups}".format(**created)
+          if any(created.values()) else "demo data already present: nothing to do")
+    return 0
+
+
+def cmd_logins(args) -> int:
+    _django()
+    from gongwen.units.demo import DEMO_PASSWORD, demo_logins
+
+    print(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
+    for username, full_name, unit, roles in demo_logins():
+        print(f"  {username:<12} {full_name:<4}  {unit}  [{roles}]")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="gongwen.settings")
+    worker = None
+    if args.with_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "gongwen.cli", "worker"], env=env)
+    print(f"gongwen serving on http://{args.addr}/  (Ctrl-C to stop)", flush=True)
+    try:
+        return subprocess.call([sys.executable, "-m", "gunicorn", "gongwen.wsgi:application",
+                                "--bind", args.addr, "--workers", str(args.workers),
+                                "--threads", "4", "--access-logfile", "-"], env=env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+def cmd_worker(args) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("db_worker")
+    return 0
+
+
+def cmd_check(args) -> int:
+    """Database, storage and fonts: what an operator checks after installing."""
+    _django()
+    from django.db import connection
+
+    settings = _settings()
+    ok = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        print(f"[ok] database {connection.vendor}: {settings.DATABASES['default']['NAME']}")
+    except Exception as exc:  # report any driver error plainly
+        print(f"[FAIL] database: {exc}")
+        ok = False
+    blob_dir = Path(settings.GONGWEN["BLOB_DIR"])
+    try:
+        blob_dir.mkdir(parents=True, exist_ok=True)
+        probe = blob_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        print(f"[ok] storage writable: {blob_dir}")
+    except OSError as exc:
+        print(f"[FAIL] storage {blob_dir}: {exc}")
+        ok = False
+    for path in _font_candidates():
+        exists = Path(path).is_file()
+        print(f"[{'ok' if exists else 'FAIL'}] font {path}")
+        ok = ok and exists
+    from gongwen.audit.services import algorithm
+
+    print(f"[ok] audit hash algorithm: {algorithm().upper()}")
+    return 0 if ok else 1
+
+
+def _font_candidates() -> list[str]:
+    return ["/usr/share/fonts/truetype/arphic/uming.ttc",
+            "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
+
+
+def cmd_audit_verify(args) -> int:
+    _django()
+    from gongwen.audit.models import AuditEntry
+    from gongwen.audit.services import verify_chain
+
+    broken = verify_chain()
+    count = AuditEntry.objects.count()
+    if broken is None:
+        print(f"audit chain OK: {count} entries")
+        return 0
+    ref = f" (row id {broken.ref})" if broken.ref is not None else ""
+    print(f"audit chain BROKEN at entry #{broken.seq}{ref}: {broken.reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_bench(args) -> int:
+    if args.what == "crypto":
+        from gongwen.pki import bench
+
+        return bench.main(args.rest) or 0
+    print(f"unknown benchmark: {args.what}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gongwen", description="电子公文无纸化传输平台 operator CLI")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create or migrate the database")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_init)
+    sub.add_parser("demo", help="load the demo data (idempotent)").set_defaults(func=cmd_demo)
+    sub.add_parser("logins", help="print the demo logins").set_defaults(func=cmd_logins)
+    p = sub.add_parser("serve", help="serve the web application")
+    p.add_argument("addr", nargs="?", default="127.0.0.1:8000")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--with-worker", action="store_true", help="also run the task worker")
+    p.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run the background task worker").set_defaults(func=cmd_worker)
+    sub.add_parser("check", help="check database, storage and fonts").set_defaults(func=cmd_check)
+
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",
+                                                                       required=True)
+    audit.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("bench", help="benchmarks")
+    p.add_argument("what", choices=["crypto"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

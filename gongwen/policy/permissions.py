@@ -1,0 +1,141 @@
+"""The one permission layer (R-SEC-1): every view, API endpoint and CLI action asks here.
+
+Two kinds of question:
+- ``can(user, perm)``: may this user use a feature at all (role-based);
+- ``can(user, perm, obj)``: may this user act on this object (unit scope).
+
+``require`` raises ``PermissionDenied`` (403) for a missing role and ``NotVisible`` (404)
+for an object outside the user's scope, so that other units' objects are not even
+confirmed to exist. Both denials are audited.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from gongwen.accounts.models import Role
+
+
+class Perm(StrEnum):
+    VIEW_INBOX = "view_inbox"          # 收文
+    VIEW_OUTBOX = "view_outbox"        # 发文
+    DRAFT = "draft"                    # 草稿
+    APPROVE = "approve"                # 待核批
+    SEAL = "seal"                      # 用印
+    TRACK = "track"                    # 跟踪
+    VIEW_SEALS = "view_seals"          # 印章管理
+    VIEW_DIRECTORY = "view_directory"  # 通讯录
+    VIEW_UNIT = "view_unit"            # a unit's page with its members
+    MANAGE_UNITS = "manage_units"      # 单位管理
+    MANAGE_USERS = "manage_users"
+    MANAGE_GROUPS = "manage_groups"
+    VIEW_STATS = "view_stats"          # 统计
+    VIEW_AUDIT = "view_audit"          # 审计
+    USE_API = "use_api"
+
+
+_ALL_ROLES = frozenset(Role.values)
+
+ROLE_PERMS: dict[Perm, frozenset[str]] = {
+    Perm.VIEW_INBOX: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
+    Perm.VIEW_OUTBOX: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
+    Perm.DRAFT: frozenset({Role.CLERK}),
+    Perm.APPROVE: frozenset({Role.HEAD, Role.LEADER}),
+    Perm.SEAL: frozenset({Role.SEAL_KEEPER}),
+    Perm.TRACK: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
+    Perm.VIEW_SEALS: frozenset({Role.SEAL_KEEPER, Role.HEAD, Role.OPERATOR}),
+    Perm.VIEW_DIRECTORY: _ALL_ROLES,
+    Perm.VIEW_UNIT: _ALL_ROLES,
+    Perm.MANAGE_UNITS: frozenset({Role.OPERATOR}),
+    Perm.MANAGE_USERS: frozenset({Role.OPERATOR}),
+    Perm.MANAGE_GROUPS: frozenset({Role.OPERATOR}),
+    Perm.VIEW_STATS: frozenset({Role.HEAD, Role.LEADER, Role.OPERATOR, Role.AUDITOR}),
+    Perm.VIEW_AUDIT: frozenset({Role.AUDITOR}),
+    Perm.USE_API: _ALL_ROLES,
+}
+
+
+class NotVisible(Http404):
+    """The object exists for someone, but not for this user: answered as 404."""
+
+
+def is_platform_user(user) -> bool:
+    """Users of the operator unit see platform-wide data where their role allows it."""
+    unit = getattr(user, "unit", None)
+    return bool(unit and unit.is_platform_operator)
+
+
+def _has_role_for(user, perm: Perm) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.roles & ROLE_PERMS[perm])
+
+
+def _object_unit_id(obj) -> int | None:
+    from gongwen.units.models import Unit
+
+    if isinstance(obj, Unit):
+        return obj.pk
+    return getattr(obj, "unit_id", None)
+
+
+def _sees_object(user, perm: Perm, obj) -> bool:
+    """Unit scope. Operators manage every unit; platform auditors see the whole trail;
+    everyone else sees objects of their own unit only."""
+    if perm in (Perm.MANAGE_UNITS, Perm.MANAGE_USERS, Perm.MANAGE_GROUPS):
+        return user.has_role(Role.OPERATOR)
+    if perm == Perm.VIEW_UNIT and user.has_role(Role.OPERATOR):
+        return True
+    if perm == Perm.VIEW_AUDIT and is_platform_user(user):
+        return True
+    unit_id = _object_unit_id(obj)
+    return unit_id is not None and unit_id == user.unit_id
+
+
+def can(user, perm: Perm, obj=None) -> bool:
+    if not _has_role_for(user, perm):
+        return False
+    return obj is None or _sees_object(user, perm, obj)
+
+
+def require(user, perm: Perm, obj=None, *, request=None) -> None:
+    """Raise unless allowed; the denial is written to the audit trail."""
+    if not _has_role_for(user, perm):
+        _audit_denial(user, perm, obj, request, "role")
+        raise PermissionDenied("您没有执行此操作的权限。")
+    if obj is not None and not _sees_object(user, perm, obj):
+        _audit_denial(user, perm, obj, request, "scope")
+        raise NotVisible("未找到该对象。")
+
+
+def _audit_denial(user, perm: Perm, obj, request, why: str) -> None:
+    from gongwen.audit.services import record
+
+    actor = user if getattr(user, "is_authenticated", False) else None
+    record(actor, "permission.denied", obj if getattr(obj, "pk", None) else None,
+           detail={"perm": str(perm), "why": why,
+                   "path": request.path if request is not None else ""},
+           request=request)
+
+
+def visible_units_for_management(user):
+    """Units whose member list the user may open: all for operators, else their own."""
+    from gongwen.units.models import Unit
+
+    if user.has_role(Role.OPERATOR):
+        return Unit.objects.all()
+    return Unit.objects.filter(pk=user.unit_id)
+
+
+def audit_entries_for(user):
+    """The auditor's view of the trail: platform auditors see all, others their unit's."""
+    from gongwen.audit.models import AuditEntry
+
+    if not can(user, Perm.VIEW_AUDIT):
+        return AuditEntry.objects.none()
+    if is_platform_user(user):
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(unit_id=user.unit_id)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gongwen.api.router import api
+
+admin.site.site_header = "电子公文无纸化传输平台 · 系统管理"
+admin.site.site_title = "公文平台管理"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("gongwen.web.urls")),
+]
+
+handler400 = "gongwen.web.views.common.handler400"
+handler403 = "gongwen.web.views.common.handler403"
+handler404 = "gongwen.web.views.common.handler404"
+handler500 = "gongwen.web.views.common.handler500"

@@ -1,0 +1,46 @@
+"""Role-aware navigation: one list, filtered by the same permission layer as the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from gongwen.policy.permissions import Perm, can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    perm: Perm
+
+
+NAV = [
+    NavItem("收文", "web:inbox", Perm.VIEW_INBOX),
+    NavItem("发文", "web:outbox", Perm.VIEW_OUTBOX),
+    NavItem("草稿", "web:drafts", Perm.DRAFT),
+    NavItem("待核批", "web:approvals", Perm.APPROVE),
+    NavItem("用印", "web:sealing", Perm.SEAL),
+    NavItem("跟踪", "web:tracking", Perm.TRACK),
+    NavItem("印章管理", "web:seals", Perm.VIEW_SEALS),
+    NavItem("单位管理", "web:units", Perm.MANAGE_UNITS),
+    NavItem("用户管理", "web:users", Perm.MANAGE_USERS),
+    NavItem("收文分组", "web:groups", Perm.MANAGE_GROUPS),
+    NavItem("通讯录", "web:directory", Perm.VIEW_DIRECTORY),
+    NavItem("统计", "web:stats", Perm.VIEW_STATS),
+    NavItem("审计", "web:audit", Perm.VIEW_AUDIT),
+]
+
+
+def nav_for(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [{"label": item.label, "url": reverse(item.url_name), "name": item.url_name}
+            for item in NAV if can(user, item.perm)]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    return {"nav_items": nav_for(user), "nav_current": current}

@@ -1,0 +1,51 @@
+"""The workbench and the feature pages of later issues (they say 建设中 until built)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from gongwen.policy.permissions import Perm
+from gongwen.units.selectors import directory, groups_for
+from gongwen.web.context import nav_for
+
+from .common import paginate, requires
+
+
+@login_required
+def home(request):
+    return render(request, "web/home.html", {"quick_links": nav_for(request.user)})
+
+
+def _feature(perm: Perm, title: str, empty: str, later: str):
+    @requires(perm)
+    def view(request):
+        return render(request, "web/feature.html",
+                      {"title": title, "empty": empty, "later": later})
+
+    view.__name__ = f"feature_{perm}"
+    return view
+
+
+inbox = _feature(Perm.VIEW_INBOX, "收文", "暂无待签收的公文。",
+                 "公文接收、验章与签收功能建设中。")
+outbox = _feature(Perm.VIEW_OUTBOX, "发文", "暂无已发公文。", "发文与分发功能建设中。")
+drafts = _feature(Perm.DRAFT, "草稿", "暂无草稿。", "公文起草（GB/T 9704 排版）功能建设中。")
+approvals = _feature(Perm.APPROVE, "待核批", "暂无待核批的公文。", "核批签发功能建设中。")
+sealing = _feature(Perm.SEAL, "用印", "暂无待用印的公文。", "电子印章用印功能建设中。")
+tracking = _feature(Perm.TRACK, "跟踪", "暂无需要跟踪的公文。", "签收跟踪与催办功能建设中。")
+seals = _feature(Perm.VIEW_SEALS, "印章管理", "暂无电子印章。", "电子印章申请、制发与登记功能建设中。")
+stats = _feature(Perm.VIEW_STATS, "统计", "暂无统计数据。", "收发文统计与图表功能建设中。")
+
+
+@requires(Perm.VIEW_DIRECTORY)
+def directory_view(request):
+    query = request.GET.get("q", "").strip()
+    page = paginate(request, directory(query), per_page=50)
+    template = "web/_directory_rows.html" if request.htmx else "web/directory.html"
+    return render(request, template,
+                  {"page": page, "q": query, "groups": groups_for(request.user.unit)})
+
+
+def root(request):
+    return redirect("web:home" if request.user.is_authenticated else "web:login")

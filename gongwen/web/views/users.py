@@ -1,0 +1,106 @@
+"""Operator pages for users and roles."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from gongwen.accounts import services
+from gongwen.accounts.models import Role, User
+from gongwen.policy.permissions import Perm
+
+from ..forms import PasswordForm, UserForm
+from .common import error_messages, paginate, requires
+
+
+@requires(Perm.MANAGE_USERS)
+def user_list(request):
+    users = User.objects.select_related("unit").prefetch_related("role_grants")
+    query = request.GET.get("q", "").strip()
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query)
+                             | Q(unit__name__icontains=query))
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        users = users.filter(role_grants__role=role)
+    return render(request, "accounts/list.html",
+                  {"page": paginate(request, users.order_by("unit__code", "username"), 50),
+                   "q": query, "role": role, "roles": Role.choices})
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for message in error_messages(exc):
+        form.add_error(None, message)
+
+
+@requires(Perm.MANAGE_USERS)
+def user_create(request):
+    form = UserForm(request.POST or None, initial={"unit": request.GET.get("unit")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_user(actor=request.user, username=data["username"],
+                                        full_name=data["full_name"], unit=data["unit"],
+                                        roles=data["roles"], password=data["password"],
+                                        email=data["email"], phone=data["phone"],
+                                        request=request)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已新建用户“{user.display_name}”。")
+            return redirect("web:users")
+    return render(request, "accounts/form.html", {"form": form, "title": "新建用户"})
+
+
+@requires(Perm.MANAGE_USERS)
+def user_edit(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    initial = {"username": target.username, "full_name": target.full_name, "unit": target.unit,
+               "roles": list(target.roles), "email": target.email, "phone": target.phone,
+               "is_active": target.is_active}
+    form = UserForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_user(actor=request.user, user_id=target.pk,
+                                 full_name=data["full_name"], unit=data["unit"],
+                                 roles=data["roles"], email=data["email"], phone=data["phone"],
+                                 is_active=data["is_active"], request=request)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "用户信息已保存。")
+            return redirect("web:users")
+    return render(request, "accounts/form.html",
+                  {"form": form, "title": f"修改用户：{target.display_name}", "target": target,
+                   "password_form": PasswordForm()})
+
+
+@require_POST
+@requires(Perm.MANAGE_USERS)
+def user_unlock(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    services.unlock_user(actor=request.user, user_id=target.pk, request=request)
+    messages.success(request, f"已解除“{target.display_name}”的登录锁定。")
+    return redirect("web:user_edit", user_id=target.pk)
+
+
+@require_POST
+@requires(Perm.MANAGE_USERS)
+def user_password(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    form = PasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reset_password(actor=request.user, user_id=target.pk,
+                                    password=form.cleaned_data["password"], request=request)
+        except ValidationError as exc:
+            messages.error(request, "；".join(error_messages(exc)))
+        else:
+            messages.success(request, "密码已重置。")
+    else:
+        messages.error(request, "请填写新密码。")
+    return redirect("web:user_edit", user_id=target.pk)

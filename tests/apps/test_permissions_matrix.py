@@ -1,0 +1,134 @@
+"""The permission matrix (R-SEC-1): every page × every role × own/other unit.
+
+GIVEN a user with exactly one role in unit A (the platform operator unit) or unit B
+WHEN they open each page (and each object page of unit A and unit B)
+THEN they get 200 where the permission layer allows it, 403 for a missing role and 404 for
+an object of another unit; every denial is audited.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from gongwen.accounts.models import Role
+from gongwen.audit.models import AuditEntry
+
+# page -> roles allowed (feature pages, no object)
+FEATURE_PAGES = {
+    "web:inbox": {Role.CLERK, Role.HEAD, Role.LEADER},
+    "web:outbox": {Role.CLERK, Role.HEAD, Role.LEADER},
+    "web:drafts": {Role.CLERK},
+    "web:approvals": {Role.HEAD, Role.LEADER},
+    "web:sealing": {Role.SEAL_KEEPER},
+    "web:tracking": {Role.CLERK, Role.HEAD, Role.LEADER},
+    "web:seals": {Role.SEAL_KEEPER, Role.HEAD, Role.OPERATOR},
+    "web:stats": {Role.HEAD, Role.LEADER, Role.OPERATOR, Role.AUDITOR},
+    "web:directory": set(Role.values),
+    "web:units": {Role.OPERATOR},
+    "web:unit_create": {Role.OPERATOR},
+    "web:users": {Role.OPERATOR},
+    "web:user_create": {Role.OPERATOR},
+    "web:groups": {Role.OPERATOR},
+    "web:group_create": {Role.OPERATOR},
+    "web:audit": {Role.AUDITOR},
+    "web:home": set(Role.values),
+}
+
+API_PAGES = {
+    "/api/me": set(Role.values),
+    "/api/units": set(Role.values),
+    "/api/groups": set(Role.values),
+    "/api/audit": {Role.AUDITOR},
+}
+
+
+def _status_for(allowed: bool) -> int:
+    return 200 if allowed else 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("home", ["a", "b"])
+def test_feature_pages_by_role(client, make_user, unit_a, unit_b, role, home):
+    user = make_user(unit_a if home == "a" else unit_b, role)
+    client.force_login(user)
+    for page, allowed_roles in FEATURE_PAGES.items():
+        response = client.get(reverse(page))
+        expected = _status_for(role in allowed_roles)
+        assert response.status_code == expected, (page, role, home, response.status_code)
+        if expected == 403:
+            assert "无权访问" in response.content.decode()
+    for path, allowed_roles in API_PAGES.items():
+        response = client.get(path)
+        assert response.status_code == _status_for(role in allowed_roles), (path, role)
+
+
+# object pages: (url name, kwargs builder, roles allowed on own unit, roles allowed on other)
+def _object_pages(unit, member):
+    return {
+        reverse("web:unit_detail", args=[unit.pk]): ("view_unit",),
+        reverse("web:unit_edit", args=[unit.pk]): ("manage",),
+        reverse("web:unit_rename", args=[unit.pk]): ("manage",),
+        reverse("web:unit_merge", args=[unit.pk]): ("manage",),
+        reverse("web:unit_revoke", args=[unit.pk]): ("manage",),
+        reverse("web:user_edit", args=[member.pk]): ("manage",),
+        f"/api/units/{unit.pk}": ("view_unit",),
+    }
+
+
+def _expected_object_status(kind: str, role: str, own: bool) -> int:
+    if kind == "manage":
+        return 200 if role == Role.OPERATOR else 403
+    # view_unit: every role may view its own unit; only operators other units (else 404)
+    if own or role == Role.OPERATOR:
+        return 200
+    return 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_object_pages_own_and_other_unit(client, make_user, unit_a, unit_b, role):
+    user = make_user(unit_b, role)
+    member_b = make_user(unit_b, Role.CLERK)
+    member_a = make_user(unit_a, Role.CLERK)
+    client.force_login(user)
+    for unit, member, own in ((unit_b, member_b, True), (unit_a, member_a, False)):
+        for path, (kind,) in _object_pages(unit, member).items():
+            response = client.get(path)
+            expected = _expected_object_status(kind, role, own)
+            assert response.status_code == expected, (path, role, own, response.status_code)
+
+
+@pytest.mark.django_db
+def test_other_units_members_not_listed_in_api(client, make_user, unit_a, unit_b):
+    clerk = make_user(unit_b, Role.CLERK)
+    make_user(unit_a, Role.HEAD, username="secret_head")
+    client.force_login(clerk)
+    assert client.get(f"/api/units/{unit_a.pk}").status_code == 404
+    assert "secret_head" not in client.get(reverse("web:directory")).content.decode()
+
+
+@pytest.mark.django_db
+def test_denials_are_audited(client, make_user, unit_a, unit_b):
+    clerk = make_user(unit_b, Role.CLERK)
+    client.force_login(clerk)
+    client.get(reverse("web:units"))
+    client.get(reverse("web:unit_detail", args=[unit_a.pk]))
+    denials = AuditEntry.objects.filter(action="permission.denied", actor=clerk)
+    assert sorted(d.detail["why"] for d in denials) == ["role", "scope"]
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login(client, unit_a):
+    for page in FEATURE_PAGES:
+        response = client.get(reverse(page))
+        assert response.status_code == 302 and "/login/" in response["Location"], page
+    assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.django_db
+def test_inactive_user_gets_nothing(client, make_user, unit_a):
+    user = make_user(unit_a, Role.OPERATOR, is_active=False)
+    client.force_login(user)
+    assert client.get(reverse("web:units")).status_code in (302, 403)

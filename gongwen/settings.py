@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "gongwen.accounts",
     "gongwen.audit",
     "gongwen.policy",
+    "gongwen.authority",
+    "gongwen.seals",
+    "gongwen.documents",
     "gongwen.web",
 ]
 

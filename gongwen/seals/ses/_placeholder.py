@@ -32,7 +32,7 @@ def _line_glyphs(font, text: str, em: float, cy: float) -> list[_Glyph]:
     gs = font.glyph_set()
     advances = [gs[font.cmap[ord(c)]].width * s for c in text]
     x = SIZE / 2 - sum(advances) / 2
-    rx, ry = font.ref_center
+    _rx, ry = font.ref_center
     out = []
     for c, adv in zip(text, advances, strict=True):
         # centre every glyph vertically on cy like an ideograph, horizontally in its advance
@@ -49,7 +49,7 @@ def make_svg() -> str:
     c = SIZE / 2
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<!-- gongwen placeholder, NOT the national emblem: 国徽占位图. Configure the official '
+        "<!-- gongwen placeholder, NOT the national emblem: 国徽占位图. Configure the official "
         "artwork for production (docs/seals.md). -->\n"
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_fmt(SIZE)}" height="{_fmt(SIZE)}" '
         f'viewBox="0 0 {_fmt(SIZE)} {_fmt(SIZE)}">'

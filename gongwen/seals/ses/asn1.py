@@ -27,14 +27,13 @@ __all__ = [
     "OID_SM2_SIGN",
     "OID_SM3",
     "OID_SM3_WITH_SM2",
+    "SES_CERT_LIST_SPECS",
     "CertDigestList",
     "CertDigestObj",
     "CertInfoList",
+    "DERError",
     "ExtData",
     "ExtensionDatas",
-    "SESeal",
-    "SESealV1",
-    "SES_CERT_LIST_SPECS",
     "SES_ESPictureInfo",
     "SES_ESPropertyInfo",
     "SES_ESPropertyInfoV1",
@@ -44,9 +43,12 @@ __all__ = [
     "SES_SignInfoV1",
     "SES_Signature",
     "SES_SignatureV1",
+    "SESeal",
+    "SESealV1",
     "TBS_Sign",
     "TBS_SignV1",
-    "DERError",
+    "bit_string",
+    "encode_sequence",
     "split_sequence",
 ]
 
@@ -553,6 +555,12 @@ def encode_sequence(*raw_elements: bytes) -> bytes:
     """DER-encode ``SEQUENCE { … }`` around already-encoded elements (kept byte for byte)."""
     body = b"".join(raw_elements)
     return b"\x30" + _der_length(len(body)) + body
+
+
+def bit_string(data: bytes) -> core.BitString:
+    """A BIT STRING holding ``data`` with 0 unused bits (signatures, digests)."""
+    body = b"\x00" + bytes(data)
+    return core.BitString.load(b"\x03" + _der_length(len(body)) + body)
 
 
 def _der_length(n: int) -> bytes:

@@ -94,7 +94,9 @@ class SealLevel(StrEnum):
     """Holder categories of 国发〔1999〕25号 as tabulated in STANDARDS.md §4."""
 
     STATE_COUNCIL = "state_council"  # 国务院
-    PROVINCIAL = "provincial"  # 省/自治区/直辖市人民政府, 国务院办公厅, 国务院各部委, 正部级直属机构
+    PROVINCIAL = (
+        "provincial"  # 省/自治区/直辖市人民政府, 国务院办公厅, 国务院各部委, 正部级直属机构
+    )
     VICE_MINISTERIAL = "vice_ministerial"  # 副部级直属机构/办事机构, 部委管理的国家局
     COORDINATING_BODY = "coordinating_body"  # 国务院议事协调机构、临时机构
     NATIONAL_NAMED_UNIT = "national_named_unit"  # 部委外事司(局); "中华人民共和国…/国家…" units
@@ -198,16 +200,12 @@ class _Font:
         return self.tt.getGlyphSet()
 
 
-def resolve_font(
-    path: str | os.PathLike[str] | None = None, index: int = 0
-) -> tuple[str, int]:
+def resolve_font(path: str | os.PathLike[str] | None = None, index: int = 0) -> tuple[str, int]:
     """Return ``(path, face index)`` of the font to use, or raise :class:`SealImageError`."""
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise SealImageError(
-                f"seal font {p} does not exist", f"印章字体文件不存在：{p}"
-            )
+            raise SealImageError(f"seal font {p} does not exist", f"印章字体文件不存在：{p}")
         return str(p), index
     for cand, idx in DEFAULT_FONT_CANDIDATES:
         if Path(cand).is_file():
@@ -340,7 +338,9 @@ def _layout(spec: SealImageSpec) -> _Layout:
         y = r + BOTTOM_CENTER_RATIO * d
         for i, ch in enumerate(text):
             cx = x0 + bem * (i + 0.5)
-            glyphs.append(_Glyph(ch, Transform().translate(cx, y).scale(bs, -bs).translate(-rx, -ry)))
+            glyphs.append(
+                _Glyph(ch, Transform().translate(cx, y).scale(bs, -bs).translate(-rx, -ry))
+            )
     star = None
     emblem_box = None
     if spec.emblem is Emblem.STAR:
@@ -446,7 +446,8 @@ def render_png(spec: SealImageSpec, dpi: int = MIN_DPI) -> bytes:
     """Render the seal as a transparent RGBA PNG at ``dpi`` (≥ 600), side = diameter."""
     if dpi < MIN_DPI:
         raise SealImageError(
-            f"seal images are rendered at {MIN_DPI} dpi or more", f"印章图像分辨率不得低于 {MIN_DPI} dpi"
+            f"seal images are rendered at {MIN_DPI} dpi or more",
+            f"印章图像分辨率不得低于 {MIN_DPI} dpi",
         )
     lay = _layout(spec)
     dpm = dpi / MM_PER_INCH
@@ -481,7 +482,9 @@ def render_png(spec: SealImageSpec, dpi: int = MIN_DPI) -> bytes:
         key = round(size_px, 3)
         if key not in sizes:
             sizes[key] = ImageFont.truetype(
-                lay.font.path, size=size_px, index=lay.font.index,
+                lay.font.path,
+                size=size_px,
+                index=lay.font.index,
                 layout_engine=ImageFont.Layout.BASIC,
             )
         layer = _glyph_layer(lay.font, sizes[key], g, size_px, dpm, w)
@@ -518,7 +521,9 @@ def _inline_svg(path: Path, box: tuple[float, float, float]) -> str:
     from lxml import etree
 
     try:
-        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        root = etree.parse(
+            str(path), etree.XMLParser(resolve_entities=False, no_network=True)
+        ).getroot()
     except (OSError, etree.XMLSyntaxError) as exc:
         raise SealImageError(
             f"cannot read emblem artwork {path}: {exc}", f"无法读取国徽图案 {path}：{exc}"
@@ -528,9 +533,7 @@ def _inline_svg(path: Path, box: tuple[float, float, float]) -> str:
         vb = f"0 0 {root.get('width', '100')} {root.get('height', '100')}".replace("px", "")
     x, y, size = box
     inner = "".join(
-        etree.tostring(child, encoding="unicode")
-        for child in root
-        if isinstance(child.tag, str)
+        etree.tostring(child, encoding="unicode") for child in root if isinstance(child.tag, str)
     )
     return (
         f'<svg x="{_fmt(x)}" y="{_fmt(y)}" width="{_fmt(size)}" height="{_fmt(size)}" '
@@ -542,7 +545,7 @@ def render_svg(spec: SealImageSpec) -> str:
     """Render the seal as SVG (mm units, glyph outlines)."""
     lay = _layout(spec)
     d = lay.diameter
-    color = "#%02X%02X%02X" % _rgb(spec.color)
+    color = "#{:02X}{:02X}{:02X}".format(*_rgb(spec.color))
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_fmt(d)}mm" height="{_fmt(d)}mm" '

@@ -194,10 +194,14 @@ class Layout:
 
 
 def _text_of(runs: Iterable[GlyphRun]) -> str:
-    lines: dict[float, list[GlyphRun]] = {}
-    for r in sorted(runs, key=lambda r: (round(r.baseline, 2), r.xs[0])):
-        lines.setdefault(round(r.baseline, 2), []).append(r)
-    return "\n".join("".join(r.text for r in rs) for _, rs in sorted(lines.items()))
+    lines: list[list[GlyphRun]] = []
+    last = None
+    for r in sorted(runs, key=lambda r: r.baseline):
+        if last is None or r.baseline - last > 0.5:
+            lines.append([])
+        lines[-1].append(r)
+        last = r.baseline
+    return "\n".join("".join(r.text for r in sorted(rs, key=lambda r: r.xs[0])) for rs in lines)
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,15 @@ fi
 stamp=".venv/.gongwen-installed"
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "== pip install (requirements.lock)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -r requirements.lock
-  .venv/bin/python -m pip install -q --no-deps -e .
+  quiet() {  # pip prints a warning per package for this machine's extra indexes: hide those
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    printf '%s\n' "$out" | grep -v -E "^WARNING: Location|BuildBackendWarning|^ *!!|\*{10}|careful with folders|return '|with strategy|^ *$" || true
+    return $rc
+  }
+  quiet .venv/bin/python -m pip install -q --upgrade pip
+  quiet .venv/bin/python -m pip install -q -r requirements.lock
+  quiet .venv/bin/python -m pip install -q --no-deps -e .
   touch "$stamp"
 fi
 mkdir -p var

@@ -37,7 +37,7 @@ def run_tool(
 
     With ``check`` a non-zero exit raises ``AssertionError`` showing stdout and stderr.
     """
-    proc = subprocess.run(  # noqa: S603 - tests call fixed tools with fixed arguments
+    proc = subprocess.run(
         [str(a) for a in args],
         input=input,
         capture_output=True,

@@ -1,0 +1,173 @@
+"""Content-addressed blob store for uploads and renditions (R-OPS-2).
+
+A blob is named by the digest of its bytes: ``sm3:<64 hex>`` on the GM suite (the default),
+``sha256:<64 hex>`` on the INTL suite or where the Python build has no SM3. Files live under
+``settings.GONGWEN["BLOB_DIR"]/<algorithm>/<2 hex>/<2 hex>/<hex>``. Blobs are write-once:
+storing the same bytes twice keeps one file, and an existing file is never rewritten. A file
+is written to a temporary name in the target directory and linked into place, so a reader
+never sees half a blob and concurrent writers of the same bytes do not collide.
+
+Rows that point at a blob keep the digest string; a database rollback may leave an orphan
+file, which is harmless (the same bytes stored later reuse it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+
+__all__ = ["BlobError", "BlobRef", "algorithm", "exists", "open_blob", "path_for", "put",
+           "put_stream", "read", "verify"]
+
+_CHUNK = 1 << 20
+_HEX = frozenset("0123456789abcdef")
+
+
+class BlobError(Exception):
+    """A missing, malformed or corrupted blob."""
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    digest: str  # "sm3:…" or "sha256:…"
+    size: int
+
+    @property
+    def algorithm(self) -> str:
+        return self.digest.split(":", 1)[0]
+
+    @property
+    def hex(self) -> str:
+        return self.digest.split(":", 1)[1]
+
+
+def algorithm() -> str:
+    """The digest algorithm of new blobs: SM3 on the GM suite when available, else SHA-256."""
+    suite = str(getattr(settings, "GONGWEN", {}).get("SUITE", "GM")).upper()
+    if suite == "GM" and "sm3" in hashlib.algorithms_available:
+        return "sm3"
+    return "sha256"
+
+
+def _root() -> Path:
+    return Path(settings.GONGWEN["BLOB_DIR"])
+
+
+def _hasher(name: str):
+    return hashlib.new(name)
+
+
+def _split(digest: str) -> tuple[str, str]:
+    try:
+        name, hexdigest = digest.split(":", 1)
+    except ValueError:
+        raise BlobError(f"malformed blob digest: {digest!r}") from None
+    if name not in ("sm3", "sha256") or len(hexdigest) != 64 or not set(hexdigest) <= _HEX:
+        raise BlobError(f"malformed blob digest: {digest!r}")
+    return name, hexdigest
+
+
+def path_for(digest: str) -> Path:
+    name, hexdigest = _split(digest)
+    return _root() / name / hexdigest[:2] / hexdigest[2:4] / hexdigest
+
+
+def exists(digest: str) -> bool:
+    return path_for(digest).is_file()
+
+
+def put(data: bytes) -> BlobRef:
+    """Store ``data`` (once) and return its reference."""
+    name = algorithm()
+    digest = f"{name}:{_digest_of(name, data)}"
+    return _store(digest, len(data), lambda fh: fh.write(data))
+
+
+def _digest_of(name: str, data: bytes) -> str:
+    h = _hasher(name)
+    h.update(data)
+    return h.hexdigest()
+
+
+def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
+    """Store a file object or an iterator of chunks without holding it all in memory."""
+    name = algorithm()
+    h = _hasher(name)
+    size = 0
+    root = _root()
+    root.mkdir(parents=True, exist_ok=True)
+    chunks = iter(lambda: stream.read(_CHUNK), b"") if hasattr(stream, "read") else stream
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=root)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                h.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        digest = f"{name}:{h.hexdigest()}"
+        _link_into_place(tmp, path_for(digest))
+        return BlobRef(digest, size)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _store(digest: str, size: int, write) -> BlobRef:
+    target = path_for(digest)
+    if target.is_file():
+        return BlobRef(digest, size)  # dedup: the same bytes are already there
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _link_into_place(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return BlobRef(digest, size)
+
+
+def _link_into_place(tmp: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(tmp, 0o444)  # write-once: nobody edits a blob in place
+    try:
+        os.link(tmp, target)  # fails if the target exists: never overwrite
+    except FileExistsError:
+        pass
+
+
+def open_blob(digest: str) -> BinaryIO:
+    try:
+        return open(path_for(digest), "rb")
+    except FileNotFoundError:
+        raise BlobError(f"blob not found: {digest}") from None
+
+
+def read(digest: str) -> bytes:
+    with open_blob(digest) as fh:
+        return fh.read()
+
+
+def verify(digest: str) -> bool:
+    """True when the stored bytes still hash to their name."""
+    name, hexdigest = _split(digest)
+    h = _hasher(name)
+    try:
+        with open_blob(digest) as fh:
+            for chunk in iter(lambda: fh.read(_CHUNK), b""):
+                h.update(chunk)
+    except BlobError:
+        return False
+    return h.hexdigest() == hexdigest

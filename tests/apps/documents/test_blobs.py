@@ -1,0 +1,73 @@
+"""The content-addressed blob store (R-OPS-2)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+
+from gongwen.documents import blobs
+
+
+@pytest.fixture(autouse=True)
+def blob_dir(settings, tmp_path):
+    settings.GONGWEN = {**settings.GONGWEN, "BLOB_DIR": str(tmp_path / "blobs")}
+    return tmp_path / "blobs"
+
+
+def test_blob_is_named_by_its_sm3_digest(settings):
+    settings.GONGWEN = {**settings.GONGWEN, "SUITE": "GM"}
+    ref = blobs.put(b"gongwen")
+    assert ref.digest == "sm3:" + hashlib.new("sm3", b"gongwen").hexdigest()
+    assert ref.size == 7
+    assert blobs.read(ref.digest) == b"gongwen"
+
+
+def test_intl_suite_uses_sha256(settings):
+    settings.GONGWEN = {**settings.GONGWEN, "SUITE": "INTL"}
+    ref = blobs.put(b"gongwen")
+    assert ref.digest == "sha256:" + hashlib.sha256(b"gongwen").hexdigest()
+
+
+def test_same_bytes_are_stored_once(blob_dir):
+    a = blobs.put(b"x" * 1000)
+    b = blobs.put(b"x" * 1000)
+    assert a == b
+    files = [p for p in blob_dir.rglob("*") if p.is_file()]
+    assert len(files) == 1
+
+
+def test_blob_is_write_once():
+    ref = blobs.put(b"original")
+    path = blobs.path_for(ref.digest)
+    assert not os.access(path, os.W_OK) or os.geteuid() == 0
+    assert oct(path.stat().st_mode & 0o777) == oct(0o444)
+
+
+def test_stream_matches_put():
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    ref = blobs.put_stream(io.BytesIO(data))
+    assert ref == blobs.put(data)
+    assert blobs.verify(ref.digest)
+
+
+def test_tampered_blob_fails_verification():
+    ref = blobs.put(b"original")
+    path = blobs.path_for(ref.digest)
+    path.chmod(0o644)
+    path.write_bytes(b"changed")
+    assert not blobs.verify(ref.digest)
+
+
+@pytest.mark.parametrize("digest", ["", "md5:00", "sm3:../../etc/passwd", "sm3:" + "g" * 64])
+def test_malformed_digest_is_refused(digest):
+    with pytest.raises(blobs.BlobError):
+        blobs.path_for(digest)
+
+
+def test_missing_blob_raises():
+    with pytest.raises(blobs.BlobError):
+        blobs.read("sm3:" + "0" * 64)
+    assert not blobs.verify("sm3:" + "0" * 64)

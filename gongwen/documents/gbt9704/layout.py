@@ -230,6 +230,7 @@ class _G:
     x: float
     color: RGB
     stroke: float
+    adv: float  # the advance the layout gave this glyph (grid cell or natural width)
 
 
 @dataclass
@@ -313,6 +314,7 @@ class _Engine:
         justify: bool = True,
         align: str = "left",
         movable: bool = False,
+        solid: int = 0,
     ) -> list[_Line]:
         chars: list[str] = []
         styles: list[_Style] = []
@@ -335,6 +337,7 @@ class _Engine:
             adv,
             lambda i: right - (first_x if i == 0 else cont_x),
             justify=justify and align == "left",
+            solid=solid,
         )
         out = []
         for li, sp in enumerate(spans):
@@ -351,7 +354,7 @@ class _Engine:
                 st = styles[i]
                 glyphs.append(
                     _G(chars[i], faces[i], st.size, x0 + sp.xs[i - sp.start], st.color,
-                       self.stroke(st.role, st.size, faces[i]))
+                       self.stroke(st.role, st.size, faces[i]), adv[i])
                 )
             size = max((st.size for st in styles[sp.start : sp.end]), default=SIZE_3)
             out.append(_Line(kind, glyphs, size=size, movable=movable))
@@ -435,13 +438,14 @@ class _Engine:
         return max(y, self.seal_bottom.get(page, 0.0))
 
     def add_run(self, page: int, kind: str, glyphs: Sequence[_G], baseline: float) -> None:
-        """Group glyphs into runs of one face/size/colour/stroke."""
+        """Group glyphs into runs of one face/size/colour/stroke without wide gaps."""
         i = 0
         while i < len(glyphs):
             g = glyphs[i]
             j = i + 1
             while (
                 j < len(glyphs)
+                and glyphs[j].x - (glyphs[j - 1].x + glyphs[j - 1].adv) < g.size
                 and glyphs[j].face is g.face
                 and glyphs[j].size == g.size
                 and glyphs[j].color == g.color
@@ -459,7 +463,7 @@ class _Engine:
                     baseline=baseline,
                     text="".join(c.ch for c in chunk),
                     xs=tuple(c.x for c in chunk),
-                    end=last.x + last.face.advance(last.ch) * last.size,
+                    end=last.x + last.adv,
                     color=g.color,
                     stroke=g.stroke,
                 )
@@ -473,11 +477,11 @@ class _Engine:
         out = []
         for ch in text:
             face = self.fonts.face_for(style.role, ch)
+            adv = face.advance(ch) * (CHAR_PITCH if style.grid else style.size)
             if not ch.isspace():
                 out.append(_G(ch, face, style.size, x, style.color,
-                              self.stroke(style.role, style.size, face)))
-            x += spacing if spacing is not None else face.advance(ch) * (
-                CHAR_PITCH if style.grid else style.size)
+                              self.stroke(style.role, style.size, face), adv))
+            x += spacing if spacing is not None else adv
         return out
 
     # -- the document -----------------------------------------------------------------------
@@ -707,7 +711,7 @@ class _Engine:
             segs.append((prefix + title, _BODY))
             cont = x_name + self.width(prefix, _BODY)
             lines = self.compose(segs, kind="attachment_note", first_x=first_x, cont_x=cont,
-                                 movable=True)
+                                 movable=True, solid=len(label) if k == 0 else 0)
             out.extend(lines)
         return out
 
@@ -723,6 +727,7 @@ class _Engine:
             self.flow(self.compose(
                 [(label, _Style(FontRole.HEITI)), (item.names, _BODY)], kind="attendance",
                 first_x=x, cont_x=x + self.width(label, _Style(FontRole.HEITI)), movable=True,
+                solid=len(label),
             ))
 
     # -- 署名, 成文日期, 印章 (7.3.5) -------------------------------------------------------------
@@ -870,7 +875,7 @@ class _Engine:
             x = TEXT_LEFT + indent
             rows += self.compose([(label, style), (text, style)], kind="copy_to",
                                  first_x=x, cont_x=x + self.width(label, style),
-                                 right=TEXT_RIGHT - indent)
+                                 right=TEXT_RIGHT - indent, solid=len(label))
         n_cc = len(rows)
         if doc.printer and not letter:
             pd = doc.print_date or doc.date

@@ -89,10 +89,13 @@ def break_lines(
     width: float | Callable[[int], float],
     *,
     justify: bool = True,
+    solid: int = 0,
 ) -> list[LineSpan]:
     """Break ``text`` (one paragraph; ``advances[i]`` is the advance of ``text[i]`` in mm)
     into lines no wider than ``width`` (a number, or a function of the 0-based line index,
-    e.g. for a first-line indent). Lines other than the last are justified if ``justify``."""
+    e.g. for a first-line indent). Lines other than the last are justified if ``justify``;
+    the first ``solid`` characters (a label such as 抄送：) are never spread, so that wrapped
+    lines hanging under the text after the label stay aligned with it."""
     if len(advances) != len(text):
         raise ValueError("one advance per character is required")
     width_of = width if callable(width) else (lambda _i, _w=float(width): _w)
@@ -172,7 +175,7 @@ def break_lines(
         limit = width_of(li)
         last = li == len(lines) - 1
         # Gaps that may stretch: between units, not inside a Latin word.
-        boundaries = {u[0] for u in line[1:]}
+        boundaries = {u[0] for u in line[1:] if u[0] > solid}
         for u in line:
             if u[2] == "c" and u[1] - u[0] == 2:
                 boundaries.discard(u[0] + 1)

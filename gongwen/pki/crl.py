@@ -507,7 +507,7 @@ def validate_chain(
     """
     at = at or datetime.now(UTC)
     if at.tzinfo is None:
-        raise ValueError("validate_chain needs a timezone-aware datetime")
+        raise MalformedInput("validate_chain needs a timezone-aware datetime")
     leaf = load_certificate(cert)
     anchors = [load_certificate(a) for a in trust_anchors]
     if not anchors:

@@ -302,7 +302,7 @@ def _name_attr(name: ax.Name, attr: str) -> str | None:
 
 def _time(dt: datetime) -> ax.Time:
     if dt.tzinfo is None:
-        raise ValueError("certificate times must be timezone-aware")
+        raise MalformedInput("certificate and CRL times must be timezone-aware")
     dt = dt.astimezone(UTC).replace(microsecond=0)
     # RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
     if dt.year < 2050:

@@ -12,6 +12,7 @@ member) down to the characters used, as a standalone TTF for the OFD ``FontFile`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
@@ -89,6 +90,15 @@ DEBIAN_SUBSTITUTES: Mapping[FontRole, FontSpec] = {
 _FALLBACKS = (FontSpec(_WQY, 0), FontSpec(_UMING, 0))
 
 
+def _cff_error(path: str) -> FontError:
+    return FontError(
+        f"{path}: CFF-flavoured OpenType font; only TrueType (glyf) outlines can be embedded",
+        f"字体文件 {path} 是CFF轮廓的OpenType字体，无法嵌入PDF/OFD，"
+        "请改用TrueType（.ttf/.ttc）字体",
+        path,
+    )
+
+
 class FontFace:
     """One loaded TrueType face: metrics, cmap and the raw tables for subsetting."""
 
@@ -108,11 +118,7 @@ class FontFace:
             ) from None
         self._tables = self._read_directory()
         if "CFF " in self._tables or "CFF2" in self._tables:
-            raise FontError(
-                f"{path}: CFF-flavoured OpenType font; only TrueType (glyf) outlines can be embedded",
-                f"字体文件 {path} 是CFF轮廓的OpenType字体，无法嵌入PDF/OFD，请改用TrueType（.ttf/.ttc）字体",
-                path,
-            )
+            raise _cff_error(path)
         for tag in ("head", "hhea", "maxp", "hmtx", "loca", "glyf", "cmap"):
             if tag not in self._tables:
                 raise FontError(
@@ -150,11 +156,7 @@ class FontFace:
             )
         version = d[offset : offset + 4]
         if version == b"OTTO":
-            raise FontError(
-                f"{path}: CFF-flavoured OpenType font; only TrueType (glyf) outlines can be embedded",
-                f"字体文件 {path} 是CFF轮廓的OpenType字体，无法嵌入PDF/OFD，请改用TrueType（.ttf/.ttc）字体",
-                path,
-            )
+            raise _cff_error(path)
         if version not in (b"\x00\x01\x00\x00", b"true"):
             raise FontError(f"{path}: not a font file", f"文件 {path} 不是有效的字体文件", path)
         (num,) = struct.unpack(">H", d[offset + 4 : offset + 6])
@@ -192,7 +194,9 @@ class FontFace:
         lsb.byteswap()
         lsbs = list(lsb[1::2])
         if lsb_tail > 0:
-            extra = array("h", self.table("hmtx")[4 * num_hmetrics : 4 * num_hmetrics + 2 * lsb_tail])
+            extra = array(
+                "h", self.table("hmtx")[4 * num_hmetrics : 4 * num_hmetrics + 2 * lsb_tail]
+            )
             extra.byteswap()
             lsbs.extend(extra)
         self._lsbs = lsbs
@@ -397,9 +401,7 @@ def _build_cmap(mapping: Mapping[int, int]) -> bytes:
     segs.append([0xFFFF, 0xFFFF, 1])
     n = len(segs)
     search = 2 ** (n.bit_length() - 1)
-    body = struct.pack(
-        ">HHHH", 2 * n, 2 * search, search.bit_length() - 1, 2 * n - 2 * search
-    )
+    body = struct.pack(">HHHH", 2 * n, 2 * search, search.bit_length() - 1, 2 * n - 2 * search)
     body += struct.pack(f">{n}H", *(s[1] for s in segs)) + b"\0\0"
     body += struct.pack(f">{n}H", *(s[0] for s in segs))
     body += struct.pack(f">{n}H", *(s[2] for s in segs))
@@ -556,10 +558,8 @@ class FontSet:
             roles[role] = RoleFont(role, load_face(spec.path, spec.index), spec.synthetic_bold, sub)
         fallbacks = []
         for spec in _FALLBACKS:
-            try:
+            with contextlib.suppress(FontError):  # fallbacks are optional
                 fallbacks.append(load_face(spec.path, spec.index))
-            except FontError:
-                pass
         return cls(roles, fallbacks)
 
     @classmethod

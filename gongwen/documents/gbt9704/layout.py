@@ -188,9 +188,7 @@ class Layout:
 
     def runs(self, kind: str | None = None) -> list[tuple[int, GlyphRun]]:
         """(page index, run) pairs, optionally of one kind."""
-        return [
-            (p.index, r) for p in self.pages for r in p.runs if kind is None or r.kind == kind
-        ]
+        return [(p.index, r) for p in self.pages for r in p.runs if kind is None or r.kind == kind]
 
 
 def _text_of(runs: Iterable[GlyphRun]) -> str:
@@ -353,8 +351,15 @@ class _Engine:
                     continue
                 st = styles[i]
                 glyphs.append(
-                    _G(chars[i], faces[i], st.size, x0 + sp.xs[i - sp.start], st.color,
-                       self.stroke(st.role, st.size, faces[i]), adv[i])
+                    _G(
+                        chars[i],
+                        faces[i],
+                        st.size,
+                        x0 + sp.xs[i - sp.start],
+                        st.color,
+                        self.stroke(st.role, st.size, faces[i]),
+                        adv[i],
+                    )
                 )
             size = max((st.size for st in styles[sp.start : sp.end]), default=SIZE_3)
             out.append(_Line(kind, glyphs, size=size, movable=movable))
@@ -381,8 +386,10 @@ class _Engine:
         if par.text:
             segs.append((par.text, _BODY))
         lines = self.compose(
-            segs, kind=kind if par.level is Level.BODY else f"heading{int(par.level)}",
-            first_x=TEXT_LEFT + 2 * CHAR_PITCH, movable=True,
+            segs,
+            kind=kind if par.level is Level.BODY else f"heading{int(par.level)}",
+            first_x=TEXT_LEFT + 2 * CHAR_PITCH,
+            movable=True,
         )
         if lines and par.heading and not par.text:
             lines[-1].keep_with_next = True  # a heading line never ends a page
@@ -400,8 +407,11 @@ class _Engine:
             limit = natural / n + _EPS
             while True:
                 lines = self.compose(
-                    [(part, style)], kind=kind, right=TEXT_LEFT + min(limit, TEXT_WIDTH),
-                    align="center", justify=False,
+                    [(part, style)],
+                    kind=kind,
+                    right=TEXT_LEFT + min(limit, TEXT_WIDTH),
+                    align="center",
+                    justify=False,
                 )
                 if len(lines) <= n or limit >= TEXT_WIDTH:
                     break
@@ -479,8 +489,17 @@ class _Engine:
             face = self.fonts.face_for(style.role, ch)
             adv = face.advance(ch) * (CHAR_PITCH if style.grid else style.size)
             if not ch.isspace():
-                out.append(_G(ch, face, style.size, x, style.color,
-                              self.stroke(style.role, style.size, face), adv))
+                out.append(
+                    _G(
+                        ch,
+                        face,
+                        style.size,
+                        x,
+                        style.color,
+                        self.stroke(style.role, style.size, face),
+                        adv,
+                    )
+                )
             x += spacing if spacing is not None else adv
         return out
 
@@ -512,8 +531,13 @@ class _Engine:
         if variant is FormatVariant.MINUTES:
             self.attendance()
             if doc.note:
-                self.flow(self.compose([(f"（{doc.note}）", _BODY)], kind="note",
-                                       first_x=TEXT_LEFT + 2 * CHAR_PITCH))
+                self.flow(
+                    self.compose(
+                        [(f"（{doc.note}）", _BODY)],
+                        kind="note",
+                        first_x=TEXT_LEFT + 2 * CHAR_PITCH,
+                    )
+                )
         else:
             self.signature_block()
         for label, att in zip(doc.attachment_labels(), doc.attachments, strict=True):
@@ -535,8 +559,7 @@ class _Engine:
         for page, placed in enumerate(self.placed):
             for idx, line in placed:
                 if line.glyphs:
-                    self.add_run(page, line.kind, line.glyphs,
-                                 self.baseline(page, idx, line.size))
+                    self.add_run(page, line.kind, line.glyphs, self.baseline(page, idx, line.size))
 
     # -- 版头 ---------------------------------------------------------------------------------
     def mark_style(self, size: float) -> _Style:
@@ -582,8 +605,12 @@ class _Engine:
         bottom = top + (len(names) - 1) * pitch + size
         if suffix:
             mid = (top + bottom) / 2
-            self.add_run(page, "mark", self.glyphs_at(suffix, style, x0 + name_w + gap_em * size),
-                         mid - size / 2 + ASCENT * size)
+            self.add_run(
+                page,
+                "mark",
+                self.glyphs_at(suffix, style, x0 + name_w + gap_em * size),
+                mid - size / 2 + ASCENT * size,
+            )
         return bottom
 
     def left_block(self, page: int, start: int) -> int:
@@ -628,17 +655,24 @@ class _Engine:
                 glyphs = []
                 if k == 0:
                     glyphs += self.glyphs_at(label, _BODY, x_label)
-                glyphs += self.glyphs_at("　".join(row), _Style(FontRole.KAITI),
-                                         x_label + label_w)
+                glyphs += self.glyphs_at("　".join(row), _Style(FontRole.KAITI), x_label + label_w)
                 self.put(_Line("signer", glyphs), page, idx + k)
             idx += len(rows) - 1
             if number:
-                self.put(_Line("doc_number", self.glyphs_at(number, _BODY, TEXT_LEFT + CHAR_PITCH)),
-                         page, idx)
+                self.put(
+                    _Line("doc_number", self.glyphs_at(number, _BODY, TEXT_LEFT + CHAR_PITCH)),
+                    page,
+                    idx,
+                )
         elif number:
             w = self.width(number, _BODY)
-            self.put(_Line("doc_number", self.glyphs_at(number, _BODY, (TEXT_LEFT + TEXT_RIGHT - w) / 2)),
-                     page, idx)
+            self.put(
+                _Line(
+                    "doc_number", self.glyphs_at(number, _BODY, (TEXT_LEFT + TEXT_RIGHT - w) / 2)
+                ),
+                page,
+                idx,
+            )
         rule_y = self.baseline(page, idx, SIZE_3) + (1 - ASCENT) * SIZE_3 + RED_RULE_GAP
         self.red_rule(page, rule_y)
         return self.line_after(page, rule_y, 2)
@@ -685,8 +719,13 @@ class _Engine:
         if doc.doc_number:
             number = str(doc.doc_number)
             w = self.width(number, _BODY)
-            self.put(_Line("doc_number", self.glyphs_at(number, _BODY, (TEXT_LEFT + TEXT_RIGHT - w) / 2)),
-                     page, idx)
+            self.put(
+                _Line(
+                    "doc_number", self.glyphs_at(number, _BODY, (TEXT_LEFT + TEXT_RIGHT - w) / 2)
+                ),
+                page,
+                idx,
+            )
             idx += 1
         date = format_date(doc.date)
         glyphs = self.glyphs_at(doc.issuers[0].name, _BODY, TEXT_LEFT + CHAR_PITCH)
@@ -710,8 +749,14 @@ class _Engine:
             segs = [(label, _BODY)] if k == 0 else []
             segs.append((prefix + title, _BODY))
             cont = x_name + self.width(prefix, _BODY)
-            lines = self.compose(segs, kind="attachment_note", first_x=first_x, cont_x=cont,
-                                 movable=True, solid=len(label) if k == 0 else 0)
+            lines = self.compose(
+                segs,
+                kind="attachment_note",
+                first_x=first_x,
+                cont_x=cont,
+                movable=True,
+                solid=len(label) if k == 0 else 0,
+            )
             out.extend(lines)
         return out
 
@@ -724,11 +769,16 @@ class _Engine:
         for item in self.doc.attendance:
             label = item.label.rstrip(":：") + "："
             x = TEXT_LEFT + 2 * CHAR_PITCH
-            self.flow(self.compose(
-                [(label, _Style(FontRole.HEITI)), (item.names, _BODY)], kind="attendance",
-                first_x=x, cont_x=x + self.width(label, _Style(FontRole.HEITI)), movable=True,
-                solid=len(label),
-            ))
+            self.flow(
+                self.compose(
+                    [(label, _Style(FontRole.HEITI)), (item.names, _BODY)],
+                    kind="attendance",
+                    first_x=x,
+                    cont_x=x + self.width(label, _Style(FontRole.HEITI)),
+                    movable=True,
+                    solid=len(label),
+                )
+            )
 
     # -- 署名, 成文日期, 印章 (7.3.5) -------------------------------------------------------------
     def signature_block(self) -> None:
@@ -762,8 +812,13 @@ class _Engine:
         n_move = 2 if len(movable) >= 3 else (1 if len(movable) == 2 else 0)
         if self.options.no_body_note or n_move == 0:
             new = self.new_page()
-            self.put(_Line("no_body_note", self.glyphs_at(NO_BODY_NOTE, _BODY,
-                                                          TEXT_LEFT + 2 * CHAR_PITCH)), new, 0)
+            self.put(
+                _Line(
+                    "no_body_note", self.glyphs_at(NO_BODY_NOTE, _BODY, TEXT_LEFT + 2 * CHAR_PITCH)
+                ),
+                new,
+                0,
+            )
             return new, 0
         cut = movable[-n_move]
         tail = placed[cut:]
@@ -797,7 +852,9 @@ class _Engine:
             name_ws = [self.width(i.name, _BODY) for i in issuers]
             spacing = max(d + SEAL_GAP, max(name_ws) + CHAR_PITCH)
             half = max(d, max(name_ws)) / 2
-            per_row = max(1, min(len(issuers), int((cx_last - half - TEXT_LEFT) / spacing + _EPS) + 1))
+            per_row = max(
+                1, min(len(issuers), int((cx_last - half - TEXT_LEFT) / spacing + _EPS) + 1)
+            )
             rows = [issuers[i : i + per_row] for i in range(0, len(issuers), per_row)]
             row_lines = math.ceil((d + SEAL_GAP) / LINE_PITCH - _EPS)
             skip = 1
@@ -841,8 +898,9 @@ class _Engine:
             low = 0.0
         if doc.note:
             # 7.3.6 附注: in parentheses, left-indented 2 characters, the line below the date.
-            note_lines = self.compose([(f"（{doc.note}）", _BODY)], kind="note",
-                                      first_x=TEXT_LEFT + 2 * CHAR_PITCH)
+            note_lines = self.compose(
+                [(f"（{doc.note}）", _BODY)], kind="note", first_x=TEXT_LEFT + 2 * CHAR_PITCH
+            )
             nidx = lines[-1][0] + 1
             for k, ln in enumerate(note_lines):
                 lines.append((nidx + k, ln))
@@ -854,8 +912,11 @@ class _Engine:
     # -- 附件 (7.3.7) ----------------------------------------------------------------------------
     def attachment(self, label: str, att) -> None:
         page = self.new_page()
-        self.put(_Line("attachment_label", self.glyphs_at(label, _Style(FontRole.HEITI),
-                                                          TEXT_LEFT)), page, 0)
+        self.put(
+            _Line("attachment_label", self.glyphs_at(label, _Style(FontRole.HEITI), TEXT_LEFT)),
+            page,
+            0,
+        )
         self.cur = 2  # the title on the third line of the 版心
         self.flow(self.title_lines(att.title, kind="attachment_title"))
         self.flow([_blank()])
@@ -873,16 +934,22 @@ class _Engine:
             label = "抄送："
             text = "，".join(doc.copy_to).rstrip("。") + "。"
             x = TEXT_LEFT + indent
-            rows += self.compose([(label, style), (text, style)], kind="copy_to",
-                                 first_x=x, cont_x=x + self.width(label, style),
-                                 right=TEXT_RIGHT - indent, solid=len(label))
+            rows += self.compose(
+                [(label, style), (text, style)],
+                kind="copy_to",
+                first_x=x,
+                cont_x=x + self.width(label, style),
+                right=TEXT_RIGHT - indent,
+                solid=len(label),
+            )
         n_cc = len(rows)
         if doc.printer and not letter:
             pd = doc.print_date or doc.date
             right_text = format_date(pd) + "印发"
             glyphs = self.glyphs_at(doc.printer, style, TEXT_LEFT + indent)
-            glyphs += self.glyphs_at(right_text, style,
-                                     TEXT_RIGHT - indent - self.width(right_text, style))
+            glyphs += self.glyphs_at(
+                right_text, style, TEXT_RIGHT - indent - self.width(right_text, style)
+            )
             rows.append(_Line("printer", glyphs, size=SIZE_4))
         if not rows:
             return
@@ -895,8 +962,9 @@ class _Engine:
             page = self.new_page()
         for k, row in enumerate(rows):
             y0 = top + k * LINE_PITCH
-            self.add_run(page, row.kind, row.glyphs,
-                         y0 + (LINE_PITCH - SIZE_4) / 2 + ASCENT * SIZE_4)
+            self.add_run(
+                page, row.kind, row.glyphs, y0 + (LINE_PITCH - SIZE_4) / 2 + ASCENT * SIZE_4
+            )
         if letter:
             return
         rules = self.pages[page].rules
@@ -904,7 +972,9 @@ class _Engine:
         if n_cc and len(rows) > n_cc:
             y = top + n_cc * LINE_PITCH
             rules.append(Rule("imprint", TEXT_LEFT, y, TEXT_RIGHT, y, IMPRINT_THIN))
-        rules.append(Rule("imprint", TEXT_LEFT, TEXT_BOTTOM, TEXT_RIGHT, TEXT_BOTTOM, IMPRINT_THICK))
+        rules.append(
+            Rule("imprint", TEXT_LEFT, TEXT_BOTTOM, TEXT_RIGHT, TEXT_BOTTOM, IMPRINT_THICK)
+        )
 
     # -- 页码 (7.5) -----------------------------------------------------------------------------
     def page_numbers(self) -> None:

@@ -6,7 +6,8 @@ Rules (the 禁则 of Chinese typesetting, GB/T 15834 punctuation and common 公�
   the last character of the line is pushed down with it (推出) and the short line is justified.
 * 避尾点: opening punctuation (（《「『【〔 …) never ends a line; it moves to the next line.
 * Runs of Latin letters and digits (2006, CA, 1.) stay together; ASCII spaces are break
-  opportunities and vanish at a line end. —— and …… are never split; —— may start a line (GB/T 15834).
+  opportunities and vanish at a line end. —— and …… are never split; —— may start a
+  line (GB/T 15834).
 * Every line but a paragraph's last is justified to the full measure (两端对齐).
 
 The input is a sequence of characters with their advances (mm); the output says which

@@ -280,7 +280,7 @@ def body_from_text(text: str) -> tuple[Paragraph, ...]:
         line = raw.strip()
         m = _HALF_BRACKET_RE.match(line)
         if m:  # "(一)" / "(1)" typed with half-width brackets
-            line = f"（{m[1]}）{line[m.end():]}"
+            line = f"（{m[1]}）{line[m.end() :]}"
         if not line:
             continue
         level = Level.BODY

@@ -113,9 +113,7 @@ def _path_object(oid: int, rule: Rule) -> str:
     by = min(rule.y1, rule.y2) - pad
     bw = abs(rule.x2 - rule.x1) + 2 * pad
     bh = abs(rule.y2 - rule.y1) + 2 * pad
-    path = (
-        f"M {_n(rule.x1 - bx)} {_n(rule.y1 - by)} L {_n(rule.x2 - bx)} {_n(rule.y2 - by)}"
-    )
+    path = f"M {_n(rule.x1 - bx)} {_n(rule.y1 - by)} L {_n(rule.x2 - bx)} {_n(rule.y2 - by)}"
     return (
         f'<ofd:PathObject ID="{oid}" Boundary="{_n(bx)} {_n(by)} {_n(bw)} {_n(bh)}" '
         f'LineWidth="{_n(rule.width)}"><ofd:StrokeColor Value="{_rgb(rule.color)}"/>'
@@ -158,7 +156,7 @@ def render_ofd(layout: Layout) -> bytes:
         loc = f"/Doc_0/Res/font_{fid}.ttf"
         files[loc[1:]] = face.subset(chars[key])
         font_xml.append(
-            f"<ofd:Font ID=\"{fid}\" FontName={quoteattr(face.family)} "
+            f'<ofd:Font ID="{fid}" FontName={quoteattr(face.family)} '
             f"FamilyName={quoteattr(face.family)}><ofd:FontFile>{loc}</ofd:FontFile></ofd:Font>"
         )
 
@@ -190,7 +188,9 @@ def render_ofd(layout: Layout) -> bytes:
         for run in page.runs:
             objs.append(_text_object(ids.next(), run, font_ids[run.face]))
         for img in page.images:
-            objs.append(_image_object(ids.next(), img, media_ids[hashlib.sha256(img.data).digest()]))
+            objs.append(
+                _image_object(ids.next(), img, media_ids[hashlib.sha256(img.data).digest()])
+            )
         loc = f"/Doc_0/Pages/Page_{page.index}/Content.xml"
         area = ""
         if (page.width, page.height) != (layout.pages[0].width, layout.pages[0].height):
@@ -199,7 +199,7 @@ def render_ofd(layout: Layout) -> bytes:
                 "</ofd:PhysicalBox></ofd:Area>"
             )
         files[loc[1:]] = (
-            f"{_DECL}<ofd:Page {ns}>{area}<ofd:Content><ofd:Layer ID=\"{lid}\">"
+            f'{_DECL}<ofd:Page {ns}>{area}<ofd:Content><ofd:Layer ID="{lid}">'
             + "".join(objs)
             + "</ofd:Layer></ofd:Content></ofd:Page>"
         ).encode()

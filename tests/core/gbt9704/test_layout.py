@@ -1,5 +1,6 @@
 """GB/T 9704-2012 geometry of the layout (clause numbers in the test names' docstrings)."""
 
+import itertools
 import math
 
 import pytest
@@ -28,10 +29,10 @@ def test_grid_numbers_follow_the_standard():
     assert (L.PAGE_WIDTH, L.PAGE_HEIGHT) == (210, 297)
     assert (L.TEXT_LEFT, L.TEXT_TOP, L.TEXT_WIDTH, L.TEXT_HEIGHT) == (28, 37, 156, 225)
     assert L.PAGE_WIDTH - L.TEXT_RIGHT == 26 and L.PAGE_HEIGHT - L.TEXT_BOTTOM == 35
-    assert L.LINE_PITCH * 22 == pytest.approx(225)
-    assert L.CHAR_PITCH * 28 == pytest.approx(156)
-    assert L.SIZE_3 == pytest.approx(16 * 25.4 / 72)
-    assert L.SIZE_2 == pytest.approx(22 * 25.4 / 72)
+    assert pytest.approx(225) == L.LINE_PITCH * 22
+    assert pytest.approx(156) == L.CHAR_PITCH * 28
+    assert pytest.approx(16 * 25.4 / 72) == L.SIZE_3
+    assert pytest.approx(22 * 25.4 / 72) == L.SIZE_2
 
 
 def body_runs(layout, page, kinds=("body", "heading1", "heading2", "heading3", "heading4")):
@@ -48,7 +49,7 @@ def test_a_full_page_has_22_lines_on_the_grid(seed_layout):
     assert len(bl) == 22
     first = L.TEXT_TOP + (L.LINE_PITCH - L.SIZE_3) / 2 + L.ASCENT * L.SIZE_3
     assert bl[0] == pytest.approx(first, abs=MM)
-    for a, b in zip(bl, bl[1:], strict=False):
+    for a, b in itertools.pairwise(bl):
         assert b - a == pytest.approx(L.LINE_PITCH, abs=MM)
     assert bl[-1] + (1 - L.ASCENT) * L.SIZE_3 < L.TEXT_BOTTOM
 
@@ -63,7 +64,7 @@ def test_a_full_line_has_28_characters_filling_the_text_width(seed_layout):
     r = runs[0]
     assert r.xs[0] == pytest.approx(L.TEXT_LEFT, abs=MM)
     assert r.xs[-1] + L.CHAR_PITCH == pytest.approx(L.TEXT_RIGHT, abs=MM)
-    for a, b in zip(r.xs, r.xs[1:], strict=False):
+    for a, b in itertools.pairwise(r.xs):
         assert b - a == pytest.approx(L.CHAR_PITCH, abs=MM)
 
 
@@ -147,7 +148,7 @@ def test_seal_box_is_centred_over_signature_and_date(seed_layout):
 
 def test_attachment_note_before_signature(seed_layout):
     """7.3.4: 附件说明 one line below the body, indented two characters."""
-    (p, note), = seed_layout.runs("attachment_note")
+    ((p, note),) = seed_layout.runs("attachment_note")
     assert note.text == "附件：连云港市政府机关电子印章管理暂行办法"
     assert note.xs[0] == pytest.approx(L.TEXT_LEFT + 2 * L.CHAR_PITCH, abs=MM)
     body_bl = max(r.baseline for r in body_runs(seed_layout, p))
@@ -156,14 +157,15 @@ def test_attachment_note_before_signature(seed_layout):
 
 def test_attachment_starts_a_new_page(seed_layout):
     """7.3.7: 附件 label 黑体 top left on line 1, its title centred on line 3."""
-    (p, label), = seed_layout.runs("attachment_label")
+    ((p, label),) = seed_layout.runs("attachment_label")
     (seal,) = seed_layout.seals
     assert p > seal.page
     assert label.text == "附件" and label.xs[0] == pytest.approx(L.TEXT_LEFT)
     title = next(r for r in seed_layout.pages[p].runs if r.kind == "attachment_title")
     top3 = L.TEXT_TOP + 2 * L.LINE_PITCH  # the third line of the 版心
     assert title.baseline == pytest.approx(
-        top3 + (L.LINE_PITCH - L.SIZE_2) / 2 + L.ASCENT * L.SIZE_2, abs=MM)
+        top3 + (L.LINE_PITCH - L.SIZE_2) / 2 + L.ASCENT * L.SIZE_2, abs=MM
+    )
     assert (title.xs[0] + title.end) / 2 == pytest.approx(MID, abs=MM)
 
 
@@ -215,8 +217,10 @@ def test_heading_never_ends_a_page(fonts):
         body = body_from_text("\n".join(["字" * 27] * n) + "\n一、标题\n正文内容。")
         lay = layout_document(seed_notice(body=body, attachments=()), fonts)
         for page in lay.pages:
-            runs = sorted((r for r in page.runs if r.kind.startswith(("body", "heading"))),
-                          key=lambda r: r.baseline)
+            runs = sorted(
+                (r for r in page.runs if r.kind.startswith(("body", "heading"))),
+                key=lambda r: r.baseline,
+            )
             if runs:
                 assert runs[-1].kind != "heading1"
 
@@ -254,8 +258,11 @@ def test_signature_never_alone_on_a_page(fonts):
 def test_no_body_note_when_asked(fonts):
     noted = 0
     for n in range(8, 34):
-        lay = layout_document(_fill(n, copy_to=(), printer="", print_date=None), fonts,
-                              LayoutOptions(no_body_note=True))
+        lay = layout_document(
+            _fill(n, copy_to=(), printer="", print_date=None),
+            fonts,
+            LayoutOptions(no_body_note=True),
+        )
         page = _block_invariants(lay)
         notes = [r for r in page.runs if r.kind == "no_body_note"]
         if notes:
@@ -285,8 +292,12 @@ def test_imprint_never_overlaps_and_moves_to_a_new_page_when_needed(fonts):
 def test_upward_document_shows_signers(fonts):
     """7.2.4: 签发人 right, names in 楷体; 发文字号 left-indented one character on the
     line of the last 签发人."""
-    doc = seed_notice(doc_type=DocType.REQUEST, signers=("张三", "李四", "王五"),
-                      main_recipients="市人民政府", attachments=())
+    doc = seed_notice(
+        doc_type=DocType.REQUEST,
+        signers=("张三", "李四", "王五"),
+        main_recipients="市人民政府",
+        attachments=(),
+    )
     lay = layout_document(doc, fonts)
     p = lay.pages[0]
     signer = [r for r in p.runs if r.kind == "signer"]
@@ -296,28 +307,37 @@ def test_upward_document_shows_signers(fonts):
     assert num.baseline == pytest.approx(max(r.baseline for r in signer))
     assert max(r.end for r in signer) == pytest.approx(L.TEXT_RIGHT - L.CHAR_PITCH, abs=0.05)
     from gongwen.documents.gbt9704.fonts import FontRole
+
     assert any(r.face == fonts.role(FontRole.KAITI).face.key for r in signer)
     assert next(r for r in p.runs if r.kind == "recipients").text == "市人民政府："
 
 
 def test_copy_number_secrecy_and_urgency_block(fonts):
     """7.2.1-7.2.3: 份号, 密级, 紧急程度 flush left on lines 1-3."""
-    doc = seed_notice(copy_number="000123", secrecy=Secrecy.SECRET, secrecy_period="1年",
-                      urgency=Urgency.EXTRA_URGENT)
+    doc = seed_notice(
+        copy_number="000123",
+        secrecy=Secrecy.SECRET,
+        secrecy_period="1年",
+        urgency=Urgency.EXTRA_URGENT,
+    )
     p = layout_document(doc, fonts).pages[0]
     items = [next(r for r in p.runs if r.kind == k) for k in ("copy_number", "secrecy", "urgency")]
     assert [r.text for r in items] == ["000123", "秘密★1年", "特急"]
     for k, r in enumerate(items):
         assert r.xs[0] == pytest.approx(L.TEXT_LEFT)
         assert r.baseline == pytest.approx(
-            L.TEXT_TOP + k * L.LINE_PITCH + (L.LINE_PITCH - L.SIZE_3) / 2 + L.ASCENT * L.SIZE_3)
+            L.TEXT_TOP + k * L.LINE_PITCH + (L.LINE_PITCH - L.SIZE_3) / 2 + L.ASCENT * L.SIZE_3
+        )
 
 
 def test_joint_document_places_seals_side_by_side(fonts):
     """7.3.5.1 联合行文: one seal per 署名, aligned, not touching, inside the 版心; the
     last seal over the last 署名 and the date."""
-    issuers = (Issuer("连云港市人民政府办公室"), Issuer("中共连云港市委办公室"),
-               Issuer("连云港市财政局"))
+    issuers = (
+        Issuer("连云港市人民政府办公室"),
+        Issuer("中共连云港市委办公室"),
+        Issuer("连云港市财政局"),
+    )
     doc = seed_notice(issuers=issuers, attachments=(), body=seed_notice().body[:3])
     lay = layout_document(doc, fonts)
     marks = [r for r in lay.pages[0].runs if r.kind == "mark"]
@@ -325,7 +345,7 @@ def test_joint_document_places_seals_side_by_side(fonts):
     seals = lay.seals
     assert [s.issuer for s in seals] == [i.name for i in issuers]
     for a in seals:
-        assert L.TEXT_LEFT <= a.x and a.x + a.w <= L.TEXT_RIGHT
+        assert a.x >= L.TEXT_LEFT and a.x + a.w <= L.TEXT_RIGHT
         for b in seals:
             if a is not b:
                 (ax, ay), (bx, by) = a.center, b.center
@@ -362,8 +382,9 @@ def test_letter_format(fonts):
     """10.1 信函格式: mark 30 mm from the paper top; red double rules of 170 mm under it and
     20 mm above the paper bottom; 发文字号 flush right under the rule; no number on page 1;
     版记 without 印发 and rules."""
-    doc = seed_notice(doc_type=DocType.LETTER, variant=FormatVariant.LETTER, attachments=(),
-                      copy_number="000001")
+    doc = seed_notice(
+        doc_type=DocType.LETTER, variant=FormatVariant.LETTER, attachments=(), copy_number="000001"
+    )
     lay = layout_document(doc, fonts)
     p = lay.pages[0]
     mark = next(r for r in p.runs if r.kind == "mark")
@@ -395,12 +416,19 @@ def test_minutes_format(fonts):
     """10.3 纪要格式: red 纪要 mark 35 mm below the 版心 top; 出席/请假 lines with the label
     in 黑体 and names aligned after the colon; no seal."""
     doc = seed_notice(
-        doc_type=DocType.MINUTES, variant=FormatVariant.MINUTES,
+        doc_type=DocType.MINUTES,
+        variant=FormatVariant.MINUTES,
         issuers=(Issuer("连云港市人民政府常务会议", sealed=False),),
-        title="第12次常务会议纪要", attachments=(),
-        attendance=(AttendanceLine("出席", "张三、李四、王五、赵六、孙七、周八、吴九、郑十、钱一、"
-                                   "陈二、褚三、卫四、蒋五、沈六、韩七、杨八"),
-                    AttendanceLine("请假", "朱九")),
+        title="第12次常务会议纪要",
+        attachments=(),
+        attendance=(
+            AttendanceLine(
+                "出席",
+                "张三、李四、王五、赵六、孙七、周八、吴九、郑十、钱一、"
+                "陈二、褚三、卫四、蒋五、沈六、韩七、杨八",
+            ),
+            AttendanceLine("请假", "朱九"),
+        ),
     )
     lay = layout_document(doc, fonts)
     mark = next(r for r in lay.pages[0].runs if r.kind == "mark")

@@ -61,3 +61,38 @@ def test_directory_search_htmx_partial(client, clerk_b, unit_b, make_unit):
                           headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "连云港市财政局" in body and "<html" not in body and unit_b.name not in body
+
+
+def test_chinese_500_page(rf):
+    from gongwen.web.views.common import handler500
+
+    response = handler500(rf.get("/"))
+    assert response.status_code == 500
+    assert "系统错误" in response.content.decode() and "数据未丢失" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_audit_page_filters_by_action_and_verifies(client, make_user, unit_a, clerk_b):
+    from gongwen.audit.services import record
+
+    auditor = make_user(unit_a, "auditor")
+    record(clerk_b, "login.failed", clerk_b)
+    record(clerk_b, "logout", clerk_b)
+    client.force_login(auditor)
+    page = client.get(reverse("web:audit"), {"action": "login.failed"}).content.decode()
+    assert "登录失败" in page and "退出登录" not in page
+    response = client.post(reverse("web:audit_verify"), follow=True)
+    assert "审计链校验通过" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_unit_auditor_sees_only_own_unit(client, make_user, unit_a, unit_b, clerk_a):
+    from gongwen.audit.services import record
+
+    auditor_b = make_user(unit_b, "auditor")
+    record(clerk_a, "logout", clerk_a)
+    record(auditor_b, "login.success", auditor_b)
+    client.force_login(auditor_b)
+    entries = client.get("/api/audit").json()
+    assert [e["action"] for e in entries] == ["login.success"]
+    assert entries[0]["unit_id"] == unit_b.pk

@@ -140,6 +140,6 @@ def test_demo_data_is_idempotent_and_realistic():
         assert county in names
     assert Unit.objects.filter(networked=False).exists()
     assert Unit.objects.filter(is_platform_operator=True).count() == 1
-    from gongwen.accounts.models import RoleGrant, Role
+    from gongwen.accounts.models import Role, RoleGrant
 
     assert set(RoleGrant.objects.values_list("role", flat=True)) == set(Role.values)

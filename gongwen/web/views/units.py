@@ -10,8 +10,8 @@ from gongwen.policy.permissions import Perm, require
 from gongwen.units import services
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
-from .common import error_messages, paginate, requires
 from ..forms import GroupForm, MergeForm, RenameForm, RevokeForm, UnitForm
+from .common import error_messages, paginate, requires
 
 
 @requires(Perm.MANAGE_UNITS)

@@ -522,10 +522,7 @@ def _profile_of(cert: ax.Certificate) -> str | None:
             found = _POLICY_PROFILES.get(policy["policy_identifier"].dotted)
             if found:
                 return found
-    eku = cert.extended_key_usage_value
-    if eku is not None and "client_auth" in eku.native:
-        return "workstation"
-    return None
+    return None  # an end-entity certificate not issued under one of our profiles
 
 
 @dataclass(frozen=True)

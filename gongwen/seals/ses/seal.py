@@ -531,6 +531,11 @@ def run_maker_check(seal: SealInfo, at: datetime, maker_check: MakerCheck) -> No
         raise MakerCertificateInvalid(
             f"maker certificate: {exc}", message_zh=f"制章者证书不可信：{exc.message_zh}"
         ) from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        # A check that trips over a damaged certificate fails closed.
+        raise MakerCertificateInvalid(
+            f"maker certificate cannot be checked: {exc}", message_zh="制章者证书无法校验"
+        ) from exc
 
 
 def verify_seal(
@@ -572,7 +577,11 @@ def issued_by(*ca_certs: bytes | str | ax.Certificate, check_period: bool = True
         cert = _load_maker(cert_der)
         last: PKIError | None = None
         for ca in cas:
-            if cert.issuer != ca.subject:
+            try:
+                same_name = cert.issuer == ca.subject
+            except ValueError:  # unassigned code points etc. in a damaged name
+                same_name = False
+            if not same_name:
                 continue
             try:
                 verify_certificate_signature(cert, ca)

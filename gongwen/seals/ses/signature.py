@@ -423,6 +423,11 @@ def _run_signer_check(info: SignatureInfo, signer_check: SignerCheck) -> None:
         raise SignerCertificateInvalid(
             f"signer certificate: {exc}", message_zh=f"签章者证书无效：{exc.message_zh}"
         ) from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        # A check that trips over a damaged certificate fails closed.
+        raise SignerCertificateInvalid(
+            f"signer certificate cannot be checked: {exc}", message_zh="签章者证书无法校验"
+        ) from exc
 
 
 def check_signature(

@@ -176,6 +176,10 @@ class FontFace:
         off, length = self._tables[tag]
         return self._data[off : off + length]
 
+    def _view(self, tag: str) -> memoryview:
+        off, length = self._tables[tag]
+        return memoryview(self._data)[off : off + length]
+
     def _parse(self) -> None:
         head = self.table("head")
         self.units_per_em = struct.unpack(">H", head[18:20])[0]
@@ -239,7 +243,7 @@ class FontFace:
             if g not in seen:
                 seen.add(g)
                 gids.append(g)
-        glyf = self.table("glyf")
+        glyf = self._view("glyf")
         # Composite glyphs pull in their components.
         i = 0
         while i < len(gids):
@@ -287,11 +291,11 @@ class FontFace:
         }
         for tag in ("OS/2", "name", "cvt ", "fpgm", "prep", "gasp"):
             if tag in self._tables:
-                tables[tag] = self.table(tag)
+                tables[tag] = self.table(tag)  # copied as they are
         return _assemble(tables)
 
-    def _glyph_bytes(self, glyf: bytes, gid: int) -> bytes:
-        return glyf[self._loca[gid] : self._loca[gid + 1]]
+    def _glyph_bytes(self, glyf: memoryview, gid: int) -> bytes:
+        return glyf[self._loca[gid] : self._loca[gid + 1]].tobytes()
 
     def __repr__(self) -> str:
         return f"<FontFace {self.family!r} {self.path}#{self.index}>"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import threading
+import types
 
+from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -24,6 +26,27 @@ __all__ = ["render_pdf"]
 _MM = 1 / PT  # points per mm
 _REGISTER_LOCK = threading.Lock()
 _REGISTERED: dict[str, TTFont] = {}
+
+
+class _GlyfSlicer:
+    """The glyf table as slices on demand: reportlab's subsetter otherwise copies the whole
+    table (megabytes for a CJK font) for every subset of every document."""
+
+    def __init__(self, data: bytes, pos: int, length: int) -> None:
+        self._view = memoryview(data)[pos : pos + length]
+
+    def __getitem__(self, item: slice) -> bytes:
+        return self._view[item].tobytes()
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
+def _get_table(self, tag: str):
+    pos, length = self.get_table_pos(tag)
+    if tag == "glyf":
+        return _GlyfSlicer(self._ttf_data, pos, length)
+    return self._ttf_data[pos : pos + length]
 
 
 def _rl_font(face: FontFace) -> TTFont:
@@ -41,6 +64,8 @@ def _rl_font(face: FontFace) -> TTFont:
                     f"PDF生成无法使用字体文件 {face.path}：{exc}",
                     face.path,
                 ) from exc
+            if isinstance(font.face._ttf_data, bytes):
+                font.face.get_table = types.MethodType(_get_table, font.face)
             pdfmetrics.registerFont(font)
             _REGISTERED[face.key] = font
     return font
@@ -88,6 +113,17 @@ def _draw_run(c: canvas.Canvas, run: GlyphRun, face: FontFace, page_h: float) ->
 
 def render_pdf(layout: Layout) -> bytes:
     """The layout as PDF bytes (A4 pages, fonts embedded as subsets, text extractable)."""
+    # Binary (Flate only) streams: ASCII85 on top costs time and a quarter of the size.
+    # reportlab reads this global while building the document.
+    saved = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        return _render(layout)
+    finally:
+        rl_config.useA85 = saved
+
+
+def _render(layout: Layout) -> bytes:
     buf = io.BytesIO()
     first = layout.pages[0] if layout.pages else None
     size = (first.width * _MM, first.height * _MM) if first else (210 * _MM, 297 * _MM)

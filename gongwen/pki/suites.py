@@ -232,14 +232,22 @@ def _to_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
     )
 
 
-def _unarmor(data: bytes) -> tuple[str | None, bytes]:
-    """(PEM label or None, DER) for PEM or DER input."""
+def _unarmor(data: bytes, want: str | None = None) -> tuple[str | None, bytes]:
+    """(PEM label or None, DER) for PEM or DER input. With several PEM blocks (e.g.
+    ``openssl ecparam -genkey`` writes parameters first), the first whose label contains
+    ``want`` is taken."""
     if asn1_pem.detect(data):
         try:
-            label, _headers, der = asn1_pem.unarmor(data)
+            blocks = [(label, der) for label, _h, der in asn1_pem.unarmor(data, multiple=True)]
         except Exception as exc:
             raise MalformedInput(f"bad PEM: {exc}", message_zh="PEM 格式错误") from exc
-        return label, der
+        if not blocks:
+            raise MalformedInput("no PEM block", message_zh="PEM 格式错误")
+        if want is not None:
+            for label, der in blocks:
+                if want in label:
+                    return label, der
+        return blocks[0]
     return None, data
 
 
@@ -294,7 +302,7 @@ def load_private_key(data: bytes | str, password: bytes | str | None = None) -> 
     (:class:`~gongwen.pki.errors.WrongPIN` if it is wrong).
     """
     raw = _to_bytes(data)
-    label, der = _unarmor(raw)
+    label, der = _unarmor(raw, want="PRIVATE KEY")
     kind, curve = _private_key_kind(der)
     if kind == "encrypted" or label == "ENCRYPTED PRIVATE KEY":
         if password is None:
@@ -320,7 +328,7 @@ def load_private_key(data: bytes | str, password: bytes | str | None = None) -> 
 def load_public_key(data: bytes | str) -> Any:
     """Load a PEM or DER SubjectPublicKeyInfo (SM2 through tongsuopy, others ``cryptography``)."""
     raw = _to_bytes(data)
-    _label, der = _unarmor(raw)
+    _label, der = _unarmor(raw, want="PUBLIC KEY")
     try:
         info = asn1_keys.PublicKeyInfo.load(der, strict=True)
         alg = info["algorithm"]["algorithm"].dotted

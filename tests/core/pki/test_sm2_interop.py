@@ -305,3 +305,13 @@ def test_key_loading_roundtrip(sm2_key):
         assert suites.public_key_der(pub) == suites.public_key_der(key)
     with pytest.raises(MalformedInput):
         suites.sm2_public_key_from_point(b"\x04" + bytes(64))  # not on the curve
+
+
+@needs_tool("openssl")
+def test_openssl_sec1_sm2_key_with_parameters_block_loads(tmp_path):
+    """``openssl ecparam -genkey -name SM2`` writes an SM2 PARAMETERS block, then the
+    SEC1 EC PRIVATE KEY; the key block is found and loads as SM2."""
+    run_tool(["openssl", "ecparam", "-genkey", "-name", "SM2", "-out", tmp_path / "k.pem"])
+    key = suites.load_private_key((tmp_path / "k.pem").read_bytes())
+    assert suites.key_algorithm(key) == "SM2"
+    suites.GM.verify(key.public_key(), b"m", suites.GM.sign(key, b"m"))

@@ -46,6 +46,11 @@ def cmd_demo(args) -> int:
     created = load_demo()
     print("demo data: created units={units} users={users} groups={groups}".format(**created)
           if any(created.values()) else "demo data already present: nothing to do")
+    from gongwen.authority.demo import load_pki_demo
+
+    pki = load_pki_demo()
+    print("demo PKI: created CAs={cas} certificates={certificates}".format(**pki)
+          if any(pki.values()) else "demo PKI already present: nothing to do")
     return 0
 
 
@@ -56,6 +61,9 @@ def cmd_logins(args) -> int:
     print(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
     for username, full_name, unit, roles in demo_logins():
         print(f"  {username:<12} {full_name:<4}  {unit}  [{roles}]")
+    from gongwen.authority.demo import DEMO_PIN
+
+    print(f"密钥盘演示口令（PIN，印章管理员与收发员的密钥盘）：{DEMO_PIN}")
     return 0
 
 
@@ -152,6 +160,14 @@ def cmd_bench(args) -> int:
     return 2
 
 
+def _with_django(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        _django()
+        return func(args)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gongwen", description="电子公文无纸化传输平台 operator CLI")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",
                                                                        required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_audit_verify)
+
+    from gongwen.authority.cli import register as register_pki
+
+    register_pki(sub, _with_django)
 
     p = sub.add_parser("bench", help="benchmarks")
     p.add_argument("what", choices=["crypto"])

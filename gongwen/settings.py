@@ -181,6 +181,8 @@ GONGWEN = {
     # Public base URL, used in certificates (CRL distribution point) and printed QR codes.
     "PUBLIC_URL": env_str("GONGWEN_PUBLIC_URL", "http://127.0.0.1:8000"),
     "BLOB_DIR": str(Path(env_str("GONGWEN_BLOB_DIR", str(VAR_DIR / "blobs")))),
+    # Passphrase that encrypts the CA private keys at rest (set it in production).
+    "CA_PASSPHRASE": env_str("GONGWEN_CA_PASSPHRASE", "dev-only-ca-passphrase-change-me"),
 }
 
 LOGGING = {

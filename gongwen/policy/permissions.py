@@ -35,6 +35,7 @@ class Perm(StrEnum):
     VIEW_STATS = "view_stats"          # 统计
     VIEW_AUDIT = "view_audit"          # 审计
     USE_API = "use_api"
+    MANAGE_PKI = "manage_pki"          # 证书管理 (CAs, certificates, CRLs, key disks)
 
 
 _ALL_ROLES = frozenset(Role.values)
@@ -55,6 +56,7 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_STATS: frozenset({Role.HEAD, Role.LEADER, Role.OPERATOR, Role.AUDITOR}),
     Perm.VIEW_AUDIT: frozenset({Role.AUDITOR}),
     Perm.USE_API: _ALL_ROLES,
+    Perm.MANAGE_PKI: frozenset({Role.OPERATOR}),
 }
 
 

@@ -30,6 +30,7 @@ NAV = [
     NavItem("通讯录", "web:directory", Perm.VIEW_DIRECTORY),
     NavItem("统计", "web:stats", Perm.VIEW_STATS),
     NavItem("审计", "web:audit", Perm.VIEW_AUDIT),
+    NavItem("证书管理", "web:pki", Perm.MANAGE_PKI),
 ]
 
 

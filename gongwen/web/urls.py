@@ -36,3 +36,27 @@ urlpatterns = [
     path("audit/", audit.audit_list, name="audit"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
 ]
+
+# 证书管理 (issue 5): public CRL and CA certificate downloads (no login), operator pages and
+# the holder's own key disks.
+from .views import pki  # noqa: E402
+
+urlpatterns += [
+    path("pki/crl/<slug:ca>.crl", pki.crl_download, name="pki_crl"),
+    path("pki/ca/<slug:ca>.crt", pki.ca_certificate_download, name="pki_ca_cert"),
+    path("pki/", pki.pki_home, name="pki"),
+    path("pki/init/", pki.pki_init, name="pki_init"),
+    path("pki/cas/<slug:ca>/publish-crl/", pki.pki_publish_crl, name="pki_crl_publish"),
+    path("pki/certs/", pki.pki_certs, name="pki_certs"),
+    path("pki/certs/new/", pki.pki_issue, name="pki_issue"),
+    path("pki/certs/<int:cert_id>/", pki.pki_cert_detail, name="pki_cert"),
+    path("pki/certs/<int:cert_id>/revoke/", pki.pki_cert_revoke, name="pki_cert_revoke"),
+    path("pki/certs/<int:cert_id>/download/<str:fmt>/", pki.pki_cert_download,
+         name="pki_cert_download"),
+    path("pki/keydisks/", pki.pki_keydisks, name="pki_keydisks"),
+    path("pki/keydisks/<int:disk_id>/unlock/", pki.pki_keydisk_unlock,
+         name="pki_keydisk_unlock"),
+    path("pki/verify/", pki.pki_verify, name="pki_verify"),
+    path("pki/my-keydisks/", pki.my_keydisks, name="my_keydisks"),
+    path("pki/my-keydisks/<int:disk_id>/check/", pki.my_keydisk_check, name="my_keydisk_check"),
+]

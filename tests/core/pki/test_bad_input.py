@@ -87,7 +87,9 @@ def test_wrong_pem_labels_are_refused():
         x509.load_certificate(12345)  # not bytes at all
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     which=st.sampled_from(["cert", "crl", "key", "disk"]),
     pos=st.integers(0, 10_000),

@@ -74,7 +74,9 @@ def test_gmssl_signatures_verify_in_ours(sm2_key):
         suites.GM.verify(sm2_key.public_key(), msg, der)
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(d=st.integers(1, SM2_N - 2), msg=st.binary(max_size=200))
 def test_property_ours_and_gmssl_agree(d, msg):
     """A smaller property run against gmssl (≈100 verifications/s)."""
@@ -210,7 +212,9 @@ def test_ofdrw_bouncycastle_signature_verifies_with_its_certificate():
 # ------------------------------------------------------------------------ property tests
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     d=st.integers(1, SM2_N - 2),
     msg=st.binary(max_size=512),
@@ -243,7 +247,7 @@ def intl_keys():
     return [suites.INTL.generate_key("ec-p256"), suites.INTL.generate_key("rsa-3072")]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(msg=st.binary(max_size=256), which=st.integers(0, 1))
 def test_property_intl_roundtrip_and_tamper(intl_keys, msg, which):
     key = intl_keys[which]

@@ -13,6 +13,7 @@ file, which is harmless (the same bytes stored later reuse it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -142,10 +143,8 @@ def _store(digest: str, size: int, write) -> BlobRef:
 def _link_into_place(tmp: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(tmp, 0o444)  # write-once: nobody edits a blob in place
-    try:
-        os.link(tmp, target)  # fails if the target exists: never overwrite
-    except FileExistsError:
-        pass
+    with contextlib.suppress(FileExistsError):  # the same bytes are there: never overwrite
+        os.link(tmp, target)
 
 
 def open_blob(digest: str) -> BinaryIO:

@@ -36,6 +36,7 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"          # 审计
     USE_API = "use_api"
     MANAGE_PKI = "manage_pki"          # 证书管理 (CAs, certificates, CRLs, key disks)
+    VIEW_DOCUMENT = "view_document"    # a document's page and its files (unit scope, R-SEC-1)
 
 
 _ALL_ROLES = frozenset(Role.values)
@@ -57,6 +58,7 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_AUDIT: frozenset({Role.AUDITOR}),
     Perm.USE_API: _ALL_ROLES,
     Perm.MANAGE_PKI: frozenset({Role.OPERATOR}),
+    Perm.VIEW_DOCUMENT: frozenset({Role.CLERK, Role.HEAD, Role.LEADER, Role.SEAL_KEEPER}),
 }
 
 
@@ -93,6 +95,8 @@ def _sees_object(user, perm: Perm, obj) -> bool:
         return True
     if perm == Perm.VIEW_AUDIT and is_platform_user(user):
         return True
+    if perm == Perm.VIEW_DOCUMENT:
+        return visible_documents(user).filter(pk=obj.pk).exists()
     unit_id = _object_unit_id(obj)
     return unit_id is not None and unit_id == user.unit_id
 
@@ -141,3 +145,24 @@ def audit_entries_for(user):
     if is_platform_user(user):
         return AuditEntry.objects.all()
     return AuditEntry.objects.filter(unit_id=user.unit_id)
+
+
+def visible_documents(user):
+    """The one gate for reading documents across units (R-SEC-1): documents of the user's
+    unit, documents the unit co-issues (联合行文), and documents sent to the unit as a 主送 or
+    抄送 recipient (directly or through a recipient group) once they have been dispatched.
+    Drafts never leave their unit."""
+    from django.db.models import Q
+
+    from gongwen.documents.models import RECIPIENT_VISIBLE_STATES, OfficialDocument
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.unit_id:
+        return OfficialDocument.objects.none()
+    unit_id = user.unit_id
+    as_recipient = (Q(recipients__unit_id=unit_id)
+                    | Q(recipients__group__members__id=unit_id))
+    ids = OfficialDocument.objects.filter(
+        Q(unit_id=unit_id) | Q(issuers__unit_id=unit_id)
+        | (as_recipient & Q(state__in=RECIPIENT_VISIBLE_STATES))
+    ).values("pk")
+    return OfficialDocument.objects.filter(pk__in=ids)

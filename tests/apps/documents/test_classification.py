@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gongwen.documents.classification import (
@@ -116,6 +118,6 @@ def test_check_document_scans_every_text_in_order():
 def test_guard_has_no_off_switch():
     import gongwen.documents.classification as guard
 
-    source = open(guard.__file__, encoding="utf-8").read()
+    source = Path(guard.__file__).read_text(encoding="utf-8")
     assert "settings" not in source.split('"""', 2)[2]
     assert "import django" not in source and "from django" not in source

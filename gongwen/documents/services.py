@@ -1,0 +1,712 @@
+"""Verbs on official documents (R-DOC-1, R-DOC-4, R-DOC-5, R-FLOW-1). One verb, one transaction,
+one audit row, the permission layer asked first.
+
+Refusals that must leave a trace even though nothing changes — a classified document
+(``document.classified_refused``) or a permission denial — are written after the work of the
+verb has been rolled back, in the same outer transaction, and the error is raised once that
+transaction has committed (``_verb``).
+
+发文字号 (``assign_number``) comes from a counter row per (unit, series, year) locked with
+SELECT … FOR UPDATE inside the approval transaction: approvals of one unit and series queue on
+that row, so numbers are consecutive and unique, and an approval that rolls back gives its
+number back (no gap).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from gongwen.audit.services import record
+from gongwen.policy.permissions import Perm, can, require
+from gongwen.units.models import RecipientGroup, Unit, UnitState
+
+from . import blobs, classification, upload
+from .models import (
+    UPWARD_TYPES,
+    Action,
+    Attachment,
+    BodySource,
+    DocType,
+    Issuer,
+    NumberCounter,
+    NumberSeries,
+    OfficialDocument,
+    Recipient,
+    Review,
+    State,
+    Urgency,
+    Variant,
+    format_doc_number,
+    local_today,
+)
+
+__all__ = [
+    "DRAFT_FIELDS",
+    "ClassifiedRefused",
+    "add_attachment",
+    "approve",
+    "assign_number",
+    "check_classification",
+    "create_draft",
+    "move_attachment",
+    "parse_body",
+    "remove_attachment",
+    "remove_body_file",
+    "return_with_comments",
+    "set_body_file",
+    "submit",
+    "update_draft",
+    "withdraw",
+]
+
+# Plain fields a draft form may set (relations have their own keyword arguments).
+DRAFT_FIELDS = ("doc_type", "variant", "copy_number", "secrecy", "secrecy_period", "urgency",
+                "mark_text", "number_series", "signers", "title", "main_recipients_text",
+                "body", "signature_text", "date", "note", "copy_to_text", "printer",
+                "print_date")
+RELATION_FIELDS = ("co_issuers", "main_units", "main_groups", "copy_units", "copy_groups")
+MAX_ATTACHMENTS = 50
+
+
+class ClassifiedRefused(ValidationError):
+    """A classified document or file (R-DOC-5). ``finding`` says what and where."""
+
+    def __init__(self, finding: classification.ClassificationFinding, *, stage: str,
+                 actor=None, target=None, request=None, filename: str = "") -> None:
+        super().__init__(finding.message_zh, code="classified")
+        self.finding = finding
+        self.stage = stage
+        self.actor = actor
+        self.target = target
+        self.request = request
+        self.filename = filename
+
+
+class _Denied(Exception):
+    """A permission check failed inside a verb; re-raised through ``require`` (which audits)
+    once the verb's own work has been rolled back."""
+
+    def __init__(self, actor, perm: Perm, obj, request) -> None:
+        self.actor, self.perm, self.obj, self.request = actor, perm, obj, request
+
+
+class _Rejected(ValidationError):
+    """An upload refused by ``upload.inspect_file``: audited like a classified one."""
+
+    def __init__(self, exc: upload.UploadRejected, *, actor, target, request, filename: str):
+        super().__init__(exc.message_zh, code="upload_rejected")
+        self.reason = exc.reason
+        self.actor, self.target, self.request, self.filename = actor, target, request, filename
+
+
+def _verb(fn):
+    """Run a verb in one durable transaction; audit refusals that roll the work back."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        failure: BaseException | None = None
+        with transaction.atomic(durable=True):
+            try:
+                with transaction.atomic():
+                    return fn(*args, **kwargs)
+            except ClassifiedRefused as exc:
+                failure = exc
+                target = exc.target if getattr(exc.target, "pk", None) else None
+                record(exc.actor, "document.classified_refused", target,
+                       detail={"stage": exc.stage, "filename": exc.filename,
+                               **exc.finding.as_detail()}, request=exc.request)
+            except _Rejected as exc:
+                failure = exc
+                target = exc.target if getattr(exc.target, "pk", None) else None
+                record(exc.actor, "document.upload_refused", target,
+                       detail={"reason": exc.reason, "filename": exc.filename},
+                       request=exc.request)
+            except _Denied as denied:
+                try:
+                    require(denied.actor, denied.perm, denied.obj, request=denied.request)
+                except (PermissionDenied, Http404) as exc:
+                    failure = exc
+                else:  # pragma: no cover - can() and require() agree
+                    failure = PermissionDenied("您没有执行此操作的权限。")
+        raise failure
+
+    return wrapper
+
+
+def _require(actor, perm: Perm, obj=None, *, request=None) -> None:
+    if not can(actor, perm, obj):
+        raise _Denied(actor, perm, obj, request)
+
+
+def _lock(doc_id: int) -> OfficialDocument:
+    try:
+        return OfficialDocument.objects.select_for_update(of=("self",)).select_related("unit") \
+            .get(pk=doc_id)
+    except (OfficialDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该公文。") from None
+
+
+# -- body -------------------------------------------------------------------------------------
+def parse_body(text: str) -> list[dict[str, Any]]:
+    """Plain text (one paragraph per line) to structured paragraphs with heading levels
+    一、 （一） 1. （1） (GB/T 9704-2012 7.3.3), using the core's parser."""
+    from .gbt9704.model import body_from_text
+
+    return [{"heading": p.heading, "text": p.text, "level": int(p.level)}
+            for p in body_from_text(text or "")]
+
+
+def _clean_body(value) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return parse_body(value)
+    out = []
+    for item in value or []:
+        if not isinstance(item, dict):
+            raise ValidationError("正文格式不正确。")
+        level = item.get("level", 0)
+        if not isinstance(level, int) or not 0 <= level <= 4:
+            raise ValidationError("正文段落层级应为 0 至 4。")
+        heading, text = str(item.get("heading", "")), str(item.get("text", ""))
+        if heading or text:
+            out.append({"heading": heading, "text": text, "level": level})
+    return out
+
+
+def _body_plain(body: Iterable[dict[str, Any]]) -> str:
+    return "\n".join(p.get("heading", "") + p.get("text", "") for p in body or [])
+
+
+# -- classification ---------------------------------------------------------------------------
+def _document_texts(doc: OfficialDocument, attachments: Iterable[Attachment] = ()
+                    ) -> list[tuple[str, str]]:
+    texts = [("标题", doc.title), ("正文", _body_plain(doc.body)),
+             ("主送机关", doc.main_recipients_text), ("发文机关标志", doc.mark_text),
+             ("发文机关署名", doc.signature_text), ("附注", doc.note),
+             ("抄送机关", doc.copy_to_text), ("印发机关", doc.printer),
+             ("份号", doc.copy_number), ("签发人", "、".join(doc.signers or []))]
+    for att in attachments:
+        texts.append((f"附件名称“{att.title}”", att.title))
+        if att.body:
+            texts.append((f"附件“{att.title}”", _body_plain(att.body)))
+    return texts
+
+
+def check_classification(doc: OfficialDocument, *, include_files: bool = False
+                         ) -> classification.ClassificationFinding | None:
+    """The guard over every element of ``doc`` (and, with ``include_files``, over the text of
+    its uploaded body and attachment files, re-read from the blob store). Used at creation,
+    on every save and by dispatch."""
+    attachments = list(doc.attachments.order_by("position")) if doc.pk else []
+    finding = classification.check_document(
+        secrecy=doc.secrecy, secrecy_period=doc.secrecy_period,
+        texts=_document_texts(doc, attachments))
+    if finding or not include_files:
+        return finding
+    files = []
+    if doc.body_blob:
+        files.append((f"正文文件“{doc.body_filename}”", doc.body_blob, doc.body_format))
+    files += [(f"附件“{a.filename or a.title}”", a.blob, a.file_format)
+              for a in attachments if a.blob]
+    for source, digest, fmt in files:
+        text = upload.extract_text(blobs.read(digest), fmt)
+        finding = classification.find_mark(text, source=source)
+        if finding:
+            return finding
+    return None
+
+
+def _guard(doc: OfficialDocument, *, stage: str, actor, request) -> None:
+    finding = check_classification(doc)
+    if finding:
+        raise ClassifiedRefused(finding, stage=stage, actor=actor, target=doc, request=request)
+
+
+# -- validation -------------------------------------------------------------------------------
+def _validate_fields(doc: OfficialDocument) -> None:
+    errors: list[str] = []
+    if doc.doc_type not in DocType.values:
+        errors.append("请选择文种。")
+    if doc.variant not in Variant.values:
+        errors.append("请选择公文格式。")
+    if doc.urgency not in Urgency.values:
+        errors.append("紧急程度只能是“特急”或“加急”。")
+    if doc.number_series not in NumberSeries.values:
+        errors.append("请选择发文字号类别。")
+    if not (doc.title or "").strip():
+        errors.append("标题不能为空。")
+    if doc.copy_number and not (len(doc.copy_number) == 6 and doc.copy_number.isdigit()):
+        errors.append("份号应为6位阿拉伯数字，如“000001”。")
+    if not isinstance(doc.signers, list) or not all(isinstance(s, str) for s in doc.signers):
+        errors.append("签发人格式不正确。")
+    elif doc.doc_type in UPWARD_TYPES and not [s for s in doc.signers if s.strip()]:
+        errors.append(f"上行文（{DocType(doc.doc_type).label}）必须填写签发人"
+                      "（GB/T 9704-2012 7.2.4）。")
+    if doc.print_date and not doc.printer.strip():
+        errors.append("填写印发日期时须同时填写印发机关。")
+    if doc.variant == Variant.MINUTES and doc.doc_type != DocType.MINUTES:
+        errors.append("纪要格式只用于纪要。")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_complete(doc: OfficialDocument) -> None:
+    """What a document needs before the unit head sees it (submit) and signs it (approve)."""
+    _validate_fields(doc)
+    errors: list[str] = []
+    if doc.body_source == BodySource.FILE:
+        if not doc.body_blob:
+            errors.append("请上传正文文件（PDF或OFD）。")
+    elif not any((p.get("heading") or p.get("text") or "").strip() for p in doc.body or []):
+        errors.append("正文不能为空。")
+    has_main = doc.recipients.filter(role=Recipient.Role.MAIN).exists() \
+        or doc.main_recipients_text.strip()
+    if not has_main and doc.doc_type not in (DocType.ANNOUNCEMENT, DocType.PUBLIC_NOTICE,
+                                             DocType.COMMUNIQUE, DocType.MINUTES,
+                                             DocType.ORDER):
+        errors.append("请填写主送机关。")
+    if not doc.unit.short_name.strip():
+        errors.append("本单位未设置发文字号简称，请联系平台管理员。")
+    if errors:
+        raise ValidationError(errors)
+
+
+# -- relations --------------------------------------------------------------------------------
+def _ids(values) -> list[int]:
+    out: list[int] = []
+    for v in values or []:
+        pk = v.pk if hasattr(v, "pk") else v
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise ValidationError("单位或分组选择不正确。") from None
+        if pk not in out:
+            out.append(pk)
+    return out
+
+
+def _active_units(ids: Sequence[int]) -> list[Unit]:
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=ids)}
+    missing = [i for i in ids if i not in units]
+    if missing:
+        raise ValidationError("所选单位不存在。")
+    inactive = [units[i].name for i in ids if units[i].state != UnitState.ACTIVE]
+    if inactive:
+        raise ValidationError(f"单位“{'、'.join(inactive)}”已不在册，不能选择。")
+    return [units[i] for i in ids]
+
+
+def _groups(ids: Sequence[int], unit: Unit) -> list[RecipientGroup]:
+    from gongwen.units.selectors import groups_for
+
+    groups = {g.pk: g for g in groups_for(unit).filter(pk__in=ids)}
+    if len(groups) != len(ids):
+        raise ValidationError("所选收文分组不存在。")
+    return [groups[i] for i in ids]
+
+
+def _set_issuers(doc: OfficialDocument, co_issuer_ids: Sequence[int]) -> None:
+    co_ids = [i for i in co_issuer_ids if i != doc.unit_id]
+    units = _active_units(co_ids)
+    doc.issuers.all().delete()
+    Issuer.objects.bulk_create(
+        [Issuer(document=doc, unit=doc.unit, position=0)]
+        + [Issuer(document=doc, unit=u, position=n) for n, u in enumerate(units, start=1)])
+
+
+def _set_recipients(doc: OfficialDocument, role: str, unit_ids: Sequence[int],
+                    group_ids: Sequence[int]) -> None:
+    units = _active_units(unit_ids)
+    groups = _groups(group_ids, doc.unit)
+    doc.recipients.filter(role=role).delete()
+    rows = [Recipient(document=doc, role=role, group=g, position=n)
+            for n, g in enumerate(groups)]
+    rows += [Recipient(document=doc, role=role, unit=u, position=len(groups) + n)
+             for n, u in enumerate(units)]
+    Recipient.objects.bulk_create(rows)
+
+
+def _apply_relations(doc: OfficialDocument, relations: dict[str, Any], *, creating: bool) -> None:
+    if creating or "co_issuers" in relations:
+        _set_issuers(doc, _ids(relations.get("co_issuers")))
+    for role, units_key, groups_key in ((Recipient.Role.MAIN, "main_units", "main_groups"),
+                                        (Recipient.Role.COPY, "copy_units", "copy_groups")):
+        if creating or units_key in relations or groups_key in relations:
+            if not creating and (units_key not in relations or groups_key not in relations):
+                current = doc.recipients.filter(role=role)
+                relations.setdefault(units_key, [r.unit_id for r in current if r.unit_id])
+                relations.setdefault(groups_key, [r.group_id for r in current if r.group_id])
+            _set_recipients(doc, role, _ids(relations.get(units_key)),
+                            _ids(relations.get(groups_key)))
+
+
+def _split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    unknown = set(fields) - set(DRAFT_FIELDS) - set(RELATION_FIELDS) - {"body_text"}
+    if unknown:
+        raise TypeError(f"unknown draft fields: {sorted(unknown)}")
+    plain = {k: v for k, v in fields.items() if k in DRAFT_FIELDS}
+    if "body_text" in fields:
+        plain["body"] = fields["body_text"]
+    relations = {k: v for k, v in fields.items() if k in RELATION_FIELDS}
+    return plain, relations
+
+
+def _assign_plain(doc: OfficialDocument, plain: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, value in plain.items():
+        if name == "body":
+            value = _clean_body(value)
+        elif name == "signers":
+            if isinstance(value, str):
+                value = [s.strip() for s in value.replace("，", "、").replace(",", "、")
+                         .split("、") if s.strip()]
+            else:
+                value = [str(s).strip() for s in value or [] if str(s).strip()]
+        elif isinstance(value, str):
+            value = value.strip()
+        if value is None and name not in ("date", "print_date"):
+            value = ""
+        if getattr(doc, name) != value:
+            changes[name] = value
+            setattr(doc, name, value)
+    return changes
+
+
+def _audit_changes(changes: dict[str, Any]) -> list[str]:
+    # Field names only: the audit trail records what changed, not the wording of a draft.
+    return sorted(changes)
+
+
+# -- verbs ------------------------------------------------------------------------------------
+@_verb
+def create_draft(*, actor, idempotency_key: uuid.UUID | str | None = None, request=None,
+                 **fields) -> OfficialDocument:
+    """A new draft of the actor's unit. A retry with the same ``idempotency_key`` returns the
+    first draft instead of creating a second one (R-OPS-3)."""
+    _require(actor, Perm.DRAFT, request=request)
+    if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
+        raise ValidationError("您没有所属的在册单位，不能起草公文。")
+    key = _uuid(idempotency_key)
+    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+        return _prior_for(prior, actor)
+    plain, relations = _split_fields(fields)
+    doc = OfficialDocument(unit=actor.unit, created_by=actor, idempotency_key=key)
+    _assign_plain(doc, plain)
+    # The guard runs before anything is stored: a classified draft never reaches the database.
+    _guard(doc, stage="create", actor=actor, request=request)
+    _validate_fields(doc)
+    try:
+        with transaction.atomic():
+            doc.save()
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its draft.
+        if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+            return _prior_for(prior, actor)
+        raise
+    _apply_relations(doc, relations, creating=True)
+    record(actor, "document.created", doc,
+           detail={"doc_type": doc.doc_type, "fields": _audit_changes(plain)}, request=request)
+    return doc
+
+
+def _uuid(value) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("幂等键格式不正确。") from None
+
+
+def _prior_for(prior: OfficialDocument, actor) -> OfficialDocument:
+    if prior.created_by_id != actor.pk:
+        raise ValidationError("幂等键已被使用。")
+    return prior
+
+
+@_verb
+def update_draft(*, actor, doc_id: int, expected_revision: int | None = None, request=None,
+                 **fields) -> OfficialDocument:
+    """Save changes to a draft (or a returned document). ``expected_revision`` guards against
+    overwriting someone else's newer save."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.DRAFT, doc, request=request)
+    if not doc.editable:
+        raise ValidationError(f"公文当前状态为“{doc.get_state_display()}”，不能修改。")
+    if expected_revision is not None and int(expected_revision) != doc.revision:
+        raise ValidationError("该公文已被他人修改，请刷新页面后重新编辑。")
+    plain, relations = _split_fields(fields)
+    changes = _assign_plain(doc, plain)
+    _guard(doc, stage="update", actor=actor, request=request)
+    _validate_fields(doc)
+    if not changes and not relations:
+        return doc
+    doc.revision += 1
+    doc.save()
+    _apply_relations(doc, relations, creating=False)
+    record(actor, "document.updated", doc,
+           detail={"revision": doc.revision,
+                   "fields": _audit_changes(changes) + sorted(relations)}, request=request)
+    return doc
+
+
+@_verb
+def submit(*, actor, doc_id: int, expected_revision: int | None = None, request=None
+           ) -> OfficialDocument:
+    """Send the draft to the unit head (核批). A retry after success returns the document."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.DRAFT, doc, request=request)
+    if doc.state == State.SUBMITTED and (expected_revision is None
+                                         or int(expected_revision) == doc.revision):
+        return doc  # idempotent retry
+    if expected_revision is not None and int(expected_revision) != doc.revision:
+        raise ValidationError("该公文已被他人修改，请刷新页面后再提交。")
+    _guard(doc, stage="submit", actor=actor, request=request)
+    _validate_complete(doc)
+    doc.apply(Action.SUBMIT)
+    doc.submitted_at = timezone.now()
+    doc.save(update_fields=["state", "submitted_at", "updated_at"])
+    record(actor, "document.submitted", doc, detail={"revision": doc.revision},
+           request=request)
+    return doc
+
+
+@_verb
+def withdraw(*, actor, doc_id: int, request=None) -> OfficialDocument:
+    """The drafter takes a submitted document back before the head has decided."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.DRAFT, doc, request=request)
+    if doc.state == State.DRAFT:
+        return doc
+    doc.apply(Action.WITHDRAW)
+    doc.save(update_fields=["state", "updated_at"])
+    record(actor, "document.withdrawn", doc, request=request)
+    return doc
+
+
+def assign_number(doc: OfficialDocument, *, on: dt.date | None = None) -> str:
+    """Give ``doc`` the next 发文字号 of its unit, series and year; call inside the approval
+    transaction. Idempotent: a document that has a number keeps it."""
+    if doc.number_serial:
+        return doc.doc_number
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("assign_number must run inside the approval transaction")
+    year = (on or local_today()).year
+    series = doc.number_series
+    # Make sure the counter row exists without failing the transaction when a parallel
+    # approval creates it first (INSERT … ON CONFLICT DO NOTHING / INSERT OR IGNORE) …
+    NumberCounter.objects.bulk_create(
+        [NumberCounter(unit_id=doc.unit_id, series=series, year=year, last=0)],
+        ignore_conflicts=True)
+    # … then queue on it: parallel approvals of this unit, series and year wait here.
+    counter = NumberCounter.objects.select_for_update().get(
+        unit_id=doc.unit_id, series=series, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    doc.number_code = f"{doc.unit.short_name.strip()}{series}"
+    doc.number_year = year
+    doc.number_serial = counter.last
+    return format_doc_number(doc.number_code, year, counter.last)
+
+
+@_verb
+def approve(*, actor, doc_id: int, comment: str = "", request=None) -> OfficialDocument:
+    """核批签发: the unit head approves; the document gets its 发文字号 and, if none was set,
+    its 成文日期 (the signing date). A retry of the same approval returns the document."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.APPROVE, doc, request=request)
+    if doc.state == State.APPROVED and doc.approved_by_id == actor.pk:
+        return doc  # idempotent retry: never a second number
+    _guard(doc, stage="approve", actor=actor, request=request)
+    _validate_complete(doc)
+    doc.apply(Action.APPROVE)
+    today = local_today()
+    number = assign_number(doc, on=today)
+    if doc.date is None:
+        doc.date = today
+    doc.approved_at = timezone.now()
+    doc.approved_by = actor
+    doc.review_comment = (comment or "").strip()
+    doc.save()
+    Review.objects.create(document=doc, action=Action.APPROVE, by=actor,
+                          comment=doc.review_comment, revision=doc.revision)
+    record(actor, "document.approved", doc,
+           detail={"doc_number": number, "revision": doc.revision}, request=request)
+    return doc
+
+
+@_verb
+def return_with_comments(*, actor, doc_id: int, comment: str, request=None
+                         ) -> OfficialDocument:
+    """退回修改: the head sends the document back to the drafter with comments."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.APPROVE, doc, request=request)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError("退回修改时请填写意见。")
+    if doc.state == State.RETURNED and doc.review_comment == comment:
+        return doc  # idempotent retry
+    doc.apply(Action.RETURN)
+    doc.review_comment = comment
+    doc.save(update_fields=["state", "review_comment", "updated_at"])
+    Review.objects.create(document=doc, action=Action.RETURN, by=actor, comment=comment,
+                          revision=doc.revision)
+    record(actor, "document.returned", doc, detail={"revision": doc.revision},
+           request=request)
+    return doc
+
+
+# -- files (R-DOC-4) --------------------------------------------------------------------------
+def _read_upload(data) -> bytes:
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    limit = upload.max_upload_bytes()
+    chunks, size = [], 0
+    for chunk in (data.chunks() if hasattr(data, "chunks") else iter(lambda: data.read(1 << 20),
+                                                                       b"")):
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:  # stop reading: inspect_file reports the size
+            break
+    return b"".join(chunks)
+
+
+def _inspect(data: bytes, filename: str, *, stage: str, actor, doc, request
+             ) -> upload.InspectedFile:
+    try:
+        found = upload.inspect_file(data, filename)
+    except upload.UploadRejected as exc:
+        raise _Rejected(exc, actor=actor, target=doc, request=request, filename=filename) \
+            from exc
+    finding = classification.find_mark(found.text, source=f"文件“{filename}”")
+    if finding:
+        raise ClassifiedRefused(finding, stage=stage, actor=actor, target=doc, request=request,
+                                filename=filename)
+    return found
+
+
+def _editable_for(actor, doc_id: int, request) -> OfficialDocument:
+    doc = _lock(doc_id)
+    _require(actor, Perm.DRAFT, doc, request=request)
+    if not doc.editable:
+        raise ValidationError(f"公文当前状态为“{doc.get_state_display()}”，不能修改。")
+    return doc
+
+
+@_verb
+def add_attachment(*, actor, doc_id: int, file, filename: str, title: str = "",
+                   request=None) -> Attachment:
+    """Attach an uploaded PDF/OFD: checked, classification-guarded, kept byte for byte."""
+    doc = _editable_for(actor, doc_id, request)
+    if doc.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError(f"附件不能超过 {MAX_ATTACHMENTS} 个。")
+    filename = (filename or "附件").strip()[:200]
+    title = (title or "").strip() or filename.rsplit(".", 1)[0]
+    finding = classification.find_mark(title, source="附件名称")
+    if finding:
+        raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,
+                                request=request, filename=filename)
+    data = _read_upload(file)
+    found = _inspect(data, filename, stage="upload", actor=actor, doc=doc, request=request)
+    ref = blobs.put(data)
+    position = (doc.attachments.order_by("-position").values_list("position", flat=True)
+                .first())
+    att = Attachment.objects.create(
+        document=doc, position=0 if position is None else position + 1, title=title[:200],
+        blob=ref.digest, filename=filename, file_format=found.file_format, size=ref.size,
+        pages=found.pages, uploaded_by=actor)
+    doc.revision += 1
+    doc.save(update_fields=["revision", "updated_at"])
+    record(actor, "document.attachment_added", doc,
+           detail={"attachment": att.pk, "filename": filename, "digest": ref.digest,
+                   "size": ref.size, "format": found.file_format, "pages": found.pages},
+           request=request)
+    return att
+
+
+@_verb
+def remove_attachment(*, actor, doc_id: int, attachment_id: int, request=None) -> None:
+    doc = _editable_for(actor, doc_id, request)
+    att = doc.attachments.filter(pk=attachment_id).first()
+    if att is None:
+        return  # already removed: a retry is harmless
+    att.delete()
+    _renumber(doc)
+    doc.revision += 1
+    doc.save(update_fields=["revision", "updated_at"])
+    record(actor, "document.attachment_removed", doc,
+           detail={"attachment": attachment_id, "filename": att.filename}, request=request)
+
+
+@_verb
+def move_attachment(*, actor, doc_id: int, attachment_id: int, offset: int, request=None
+                    ) -> None:
+    """Move an attachment up (offset -1) or down (+1) in the order of 附件说明."""
+    doc = _editable_for(actor, doc_id, request)
+    items = list(doc.attachments.order_by("position"))
+    index = next((i for i, a in enumerate(items) if a.pk == attachment_id), None)
+    if index is None:
+        raise Http404("未找到该附件。")
+    target = index + (1 if offset > 0 else -1)
+    if not 0 <= target < len(items):
+        return
+    items[index], items[target] = items[target], items[index]
+    _renumber(doc, items)
+    doc.revision += 1
+    doc.save(update_fields=["revision", "updated_at"])
+    record(actor, "document.attachment_moved", doc,
+           detail={"attachment": attachment_id, "to": target}, request=request)
+
+
+def _renumber(doc: OfficialDocument, items: list[Attachment] | None = None) -> None:
+    items = items if items is not None else list(doc.attachments.order_by("position"))
+    # Two passes so the (document, position) unique constraint never sees a clash.
+    for n, att in enumerate(items):
+        att.position = 10_000 + n
+        att.save(update_fields=["position"])
+    for n, att in enumerate(items):
+        att.position = n
+        att.save(update_fields=["position"])
+
+
+@_verb
+def set_body_file(*, actor, doc_id: int, file, filename: str, request=None
+                  ) -> OfficialDocument:
+    """Use an existing PDF/OFD as the body (转发 of a national or provincial document)."""
+    doc = _editable_for(actor, doc_id, request)
+    filename = (filename or "正文").strip()[:200]
+    data = _read_upload(file)
+    found = _inspect(data, filename, stage="upload", actor=actor, doc=doc, request=request)
+    ref = blobs.put(data)
+    doc.body_source = BodySource.FILE
+    doc.body_blob, doc.body_filename = ref.digest, filename
+    doc.body_format, doc.body_size = found.file_format, ref.size
+    doc.revision += 1
+    doc.save()
+    record(actor, "document.body_uploaded", doc,
+           detail={"filename": filename, "digest": ref.digest, "size": ref.size,
+                   "format": found.file_format, "pages": found.pages}, request=request)
+    return doc
+
+
+@_verb
+def remove_body_file(*, actor, doc_id: int, request=None) -> OfficialDocument:
+    doc = _editable_for(actor, doc_id, request)
+    if doc.body_source == BodySource.TEXT and not doc.body_blob:
+        return doc
+    doc.body_source = BodySource.TEXT
+    doc.body_blob = doc.body_filename = doc.body_format = ""
+    doc.body_size = None
+    doc.revision += 1
+    doc.save()
+    record(actor, "document.body_removed", doc, request=request)
+    return doc
+

@@ -690,6 +690,10 @@ def verify_signature(
             pub.curve, c_ec.SECP256R1
         ):
             raise UnsupportedAlgorithm(f"EC curve {pub.curve.name} is not supported")
+        if isinstance(pub, c_rsa.RSAPublicKey) and pub.key_size < 2048:
+            raise UnsupportedAlgorithm(
+                f"RSA-{pub.key_size} is too weak", message_zh="RSA 密钥长度不足"
+            )
         _verify_intl(pub, bytes(data), _to_bytes(signature), signature_algorithm_oid)
         return
     raise UnsupportedAlgorithm(f"unsupported public key {type(pub).__name__}")

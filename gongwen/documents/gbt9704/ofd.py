@@ -1,7 +1,8 @@
 """Render a :class:`~gongwen.documents.gbt9704.layout.Layout` to an OFD package (GB/T
 33190-2016), the same pages the PDF writer draws.
 
-Package (ofdrw naming; every ST_Loc written package-absolute)::
+Package (ofdrw naming; locations package-absolute, except page ``BaseLoc``s, which are
+relative to Document.xml as ofdrw writes them)::
 
     OFD.xml
     Doc_0/Document.xml  Doc_0/PublicRes.xml  Doc_0/DocumentRes.xml
@@ -191,14 +192,17 @@ def render_ofd(layout: Layout) -> bytes:
             objs.append(
                 _image_object(ids.next(), img, media_ids[hashlib.sha256(img.data).digest()])
             )
-        loc = f"/Doc_0/Pages/Page_{page.index}/Content.xml"
+        # Page locations are relative to Document.xml (as ofdrw writes them): some readers
+        # (easyofd) take the page number from the first number in this path.
+        loc = f"Pages/Page_{page.index}/Content.xml"
+        path = f"Doc_0/{loc}"
         area = ""
         if (page.width, page.height) != (layout.pages[0].width, layout.pages[0].height):
             area = (
                 f"<ofd:Area><ofd:PhysicalBox>0 0 {_n(page.width)} {_n(page.height)}"
                 "</ofd:PhysicalBox></ofd:Area>"
             )
-        files[loc[1:]] = (
+        files[path] = (
             f'{_DECL}<ofd:Page {ns}>{area}<ofd:Content><ofd:Layer ID="{lid}">'
             + "".join(objs)
             + "</ofd:Layer></ofd:Content></ofd:Page>"

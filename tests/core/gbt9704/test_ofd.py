@@ -218,3 +218,18 @@ def test_reader_refuses_broken_packages(data, msg):
 def test_reader_lists_files(seed_ofd):
     files = OFDReader(seed_ofd).files()
     assert "OFD.xml" in files and any(f.endswith(".ttf") for f in files)
+
+
+def test_easyofd_reads_the_same_text(seed_ofd, seed_layout):
+    """Cross-check with an independent reader when it is installed (easyofd is not a
+    project dependency: it pulls in PyMuPDF and OpenCV)."""
+    pytest.importorskip("easyofd")
+    import base64
+
+    from easyofd.parser_ofd.ofd_parser import OFDParser
+
+    doc = OFDParser(base64.b64encode(seed_ofd).decode())()[0]
+    pages = doc["page_info"]
+    assert len(pages) == len(seed_layout.pages)
+    text = "".join(t["text"] for p in sorted(pages) for t in pages[p]["text_list"])
+    assert text == "".join(r.text for p in seed_layout.pages for r in p.runs)

@@ -114,6 +114,11 @@ class SealRule:
     emblem: Emblem
     holder_zh: str
 
+    @property
+    def fixed(self) -> bool:
+        """The regulation sets this diameter exactly (otherwise: "不得大于")."""
+        return self.diameter_mm == self.max_diameter_mm
+
 
 SEAL_RULES: dict[SealLevel, SealRule] = {
     SealLevel.STATE_COUNCIL: SealRule(60, 60, Emblem.NATIONAL_EMBLEM, "国务院"),
@@ -161,13 +166,19 @@ class SealImageSpec:
 
     @property
     def diameter(self) -> float:
-        d = self.rule.diameter_mm if self.diameter_mm is None else float(self.diameter_mm)
-        if not 20 <= d <= self.rule.max_diameter_mm:
+        rule = self.rule
+        d = rule.diameter_mm if self.diameter_mm is None else float(self.diameter_mm)
+        if rule.fixed and d != rule.diameter_mm:
+            raise SealImageError(
+                f"the diameter for {self.level} is {rule.diameter_mm} mm, not {d}",
+                f"{rule.holder_zh}的印章直径规定为 {rule.diameter_mm:g} 毫米",
+            )
+        if not 20 <= d <= rule.max_diameter_mm:
             raise SealImageError(
                 f"diameter {d} mm is not allowed for {self.level} "
-                f"(at most {self.rule.max_diameter_mm} mm)",
-                f"印章直径 {d} 毫米不符合规定（{self.rule.holder_zh}不大于 "
-                f"{self.rule.max_diameter_mm} 毫米）",
+                f"(at most {rule.max_diameter_mm} mm)",
+                f"印章直径 {d:g} 毫米不符合规定（{rule.holder_zh}不大于 "
+                f"{rule.max_diameter_mm:g} 毫米）",
             )
         return d
 

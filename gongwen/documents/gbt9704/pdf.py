@@ -26,6 +26,7 @@ __all__ = ["render_pdf"]
 _MM = 1 / PT  # points per mm
 _REGISTER_LOCK = threading.Lock()
 _REGISTERED: dict[str, TTFont] = {}
+_RENDER_LOCK = threading.Lock()
 
 
 class _GlyfSlicer:
@@ -114,13 +115,15 @@ def _draw_run(c: canvas.Canvas, run: GlyphRun, face: FontFace, page_h: float) ->
 def render_pdf(layout: Layout) -> bytes:
     """The layout as PDF bytes (A4 pages, fonts embedded as subsets, text extractable)."""
     # Binary (Flate only) streams: ASCII85 on top costs time and a quarter of the size.
-    # reportlab reads this global while building the document.
-    saved = rl_config.useA85
-    rl_config.useA85 = 0
-    try:
-        return _render(layout)
-    finally:
-        rl_config.useA85 = saved
+    # reportlab reads this global while building the document, hence the lock (and the
+    # output stays the same bytes for the same layout under concurrency).
+    with _RENDER_LOCK:
+        saved = rl_config.useA85
+        rl_config.useA85 = 0
+        try:
+            return _render(layout)
+        finally:
+            rl_config.useA85 = saved
 
 
 def _render(layout: Layout) -> bytes:

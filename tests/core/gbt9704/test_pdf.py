@@ -118,3 +118,11 @@ def test_first_page_looks_like_a_red_header_document(tmp_path, seed_pdf, fonts):
     assert max(red_rows(72, 90)) > 40  # the red mark
     assert max(red_rows(115, 125)) > 0.6 * 156 * scale  # the red separator
     assert max(red_rows(125, 297)) == 0  # nothing else is red (no seal image given)
+
+
+def test_concurrent_renders_give_identical_bytes(seed_layout, seed_pdf):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: render_pdf(seed_layout), range(8)))
+    assert all(o == seed_pdf for o in outs)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from gongwen.documents.gbt9704 import (
     Attachment,
     DocType,
+    FormatVariant,
     Issuer,
     Paragraph,
     layout_document,
@@ -64,6 +65,28 @@ def test_random_bodies_stay_in_the_text_area(fonts, pars, title):
     _check(lay)
     out = "".join("".join(r.text for r in p.runs if r.kind == "body") for p in lay.pages)
     assert out == "".join(c for p in pars for c in p if not c.isspace())
+
+
+@settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    pars=st.lists(text, min_size=1, max_size=8),
+    variant=st.sampled_from([FormatVariant.LETTER, FormatVariant.MINUTES]),
+    sealed=st.booleans(),
+)
+def test_random_bodies_in_the_letter_and_minutes_formats(fonts, pars, variant, sealed):
+    doc = seed_notice(
+        body=tuple(Paragraph(p + "。") for p in pars),
+        variant=variant,
+        issuers=(Issuer("连云港市人民政府办公室", sealed=sealed),),
+        attachments=(),
+        note="此件公开发布",
+    )
+    lay = layout_document(doc, fonts)
+    _check(lay)
+    if variant is FormatVariant.LETTER:
+        assert not [r for r in lay.pages[0].runs if r.kind == "page_number"]
 
 
 @pytest.mark.parametrize("n_issuers", [1, 2, 3, 4, 5])

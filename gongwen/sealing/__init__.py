@@ -1,0 +1,1 @@
+"""Sealing and verification of PDF documents (pure core: no Django)."""

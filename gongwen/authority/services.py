@@ -18,6 +18,7 @@ in plaintext.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -160,6 +161,19 @@ def _require(actor, request=None) -> None:
         require(actor, Perm.MANAGE_PKI, request=request)
 
 
+def _operator_verb(func):
+    """Permission check first, outside the transaction (a denial's audit row must survive
+    the PermissionDenied), then the verb in one transaction."""
+
+    @functools.wraps(func)
+    def wrapper(*, actor=None, request=None, **kwargs):
+        _require(actor, request)
+        with transaction.atomic():
+            return func(actor=actor, request=request, **kwargs)
+
+    return wrapper
+
+
 def _audit(actor, action: str, target=None, *, unit=None, detail=None, request=None) -> None:
     record(actor, action, target, unit=unit, detail=detail, request=request,
            actor_name="" if actor is not None else CLI_ACTOR)
@@ -240,14 +254,13 @@ class InitResult:
     cas: list[CertificateAuthority] = field(default_factory=list)
 
 
-@transaction.atomic
+@_operator_verb
 def init_pki(*, actor=None, suite: str | None = None, request=None) -> InitResult:
     """Create what is missing of root → provincial CA → city CA, each with a first CRL.
 
     Idempotent: an existing CA is kept (a second run creates nothing). The suite is the
     deployment's (``GONGWEN["SUITE"]``) unless given; it must match existing CAs.
     """
-    _require(actor, request)
     suite_name = get_suite(suite or configured_suite()).name
     algorithms = get_suite(suite_name)
     existing = {ca.role: ca for ca in CertificateAuthority.objects.select_for_update()
@@ -325,22 +338,20 @@ def _publish_crl(ca: CertificateAuthority, *, actor=None, request=None,
     return published
 
 
-@transaction.atomic
+@_operator_verb
 def publish_crl(*, actor=None, ca: CertificateAuthority | str, validity_days: int | None = None,
                 request=None) -> PublishedCRL:
     """Sign and publish a new CRL of ``ca`` (an object or its slug); nextUpdate is
     ``validity_days`` (default ``GONGWEN["CRL_VALIDITY_DAYS"]``, 7) after now."""
-    _require(actor, request)
     if isinstance(ca, str):
         ca = get_ca(ca)
     return _publish_crl(ca, actor=actor, request=request, validity_days=validity_days)
 
 
-@transaction.atomic
+@_operator_verb
 def publish_all_crls(*, actor=None, validity_days: int | None = None,
                      request=None) -> list[PublishedCRL]:
     """A fresh CRL for every active CA: what ``gongwen pki crl`` runs from cron (daily)."""
-    _require(actor, request)
     cas = active_cas()
     if not cas:
         raise PKINotInitialised()
@@ -383,13 +394,12 @@ def _check_issue(unit: Unit, profile: str, holder: User) -> None:
         raise ValidationError(f"持有人“{holder.display_name}”已停用。")
 
 
-@transaction.atomic
+@_operator_verb
 def issue_certificate(*, actor=None, unit: Unit, profile: str, holder: User, pin: str,
                       label: str = "", validity_days: int | None = None,
                       request=None) -> Certificate:
     """Generate a key pair straight into a new PIN-protected key disk for ``holder`` and
     certify it with the CA that serves ``unit`` (attachment art. 4)."""
-    _require(actor, request)
     _check_issue(unit, profile, holder)
     keystore.check_pin_format(pin)
     ca = issuing_ca_for(unit)
@@ -443,16 +453,18 @@ def find_certificate(serial: str) -> Certificate:
     return cert
 
 
-@transaction.atomic
+@_operator_verb
 def revoke_certificate(*, actor=None, cert_id: int, reason: str, note: str = "",
                        destroy_key: bool = False, request=None) -> Certificate:
     """Revoke with an RFC 5280 reason and publish the issuer's next CRL in the same
     transaction. ``destroy_key`` (always for key_compromise) empties the key disk:
     attachment art. 9, a damaged or compromised seal's key is destroyed."""
-    _require(actor, request)
-    reason = (reason or "").strip().lower().replace("-", "_").replace(" ", "_")
-    if reason not in LEAF_REASONS:
-        raise ValidationError(f"未知的吊销原因“{reason}”。")
+    given = reason
+    # Accept RFC spellings too: keyCompromise, key-compromise, key_compromise.
+    squashed = (reason or "").strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    reason = {r.replace("_", ""): r for r in LEAF_REASONS}.get(squashed, "")
+    if not reason:
+        raise ValidationError(f"未知的吊销原因“{given}”，可选：{'、'.join(LEAF_REASONS)}。")
     cert = Certificate.objects.select_for_update().select_related("issuer", "unit").get(
         pk=cert_id)
     if cert.status == CertStatus.REVOKED:
@@ -619,10 +631,9 @@ def open_key_disk(*, user: User, disk: KeyDisk | int, pin: str, request=None) ->
     return key
 
 
-@transaction.atomic
+@_operator_verb
 def unlock_key_disk(*, actor=None, disk_id: int, request=None) -> KeyDisk:
     """Operator unlock after the wrong-PIN lock (R-PKI-5)."""
-    _require(actor, request)
     disk = KeyDisk.objects.select_for_update().get(pk=disk_id)
     if not disk.locked and not disk.failed_attempts:
         raise ValidationError("该密钥盘未锁定。")

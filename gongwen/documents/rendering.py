@@ -1,0 +1,255 @@
+"""From the Django model to the GB/T 9704 core (``gbt9704``) and back out as PDF, OFD or an
+SVG preview of the pages.
+
+``to_core`` maps an :class:`~gongwen.documents.models.OfficialDocument` (saved, or unsaved
+with its parts given, for the live preview) to the core's frozen dataclass model;
+``rendition`` renders PDF/OFD once per content fingerprint and keeps the bytes in the blob
+store (R-OPS-2); ``preview_pages`` turns a layout into SVG page data for the browser.
+
+Fonts: ``settings.GONGWEN["FONTS"]`` may map a role (仿宋, 小标宋, 黑体, 楷体, 宋体) to the
+path of the official font; unconfigured roles use the open substitutes of the core.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from . import blobs
+from .gbt9704 import fonts as core_fonts
+from .gbt9704 import model as core
+from .models import (
+    BodySource,
+    DocType,
+    FileFormat,
+    OfficialDocument,
+    Recipient,
+    Rendition,
+    Variant,
+    local_today,
+)
+
+__all__ = ["RenderError", "font_set", "preview_pages", "render_bytes", "rendition", "to_core"]
+
+_VARIANTS = {Variant.FILE: core.FormatVariant.FILE, Variant.LETTER: core.FormatVariant.LETTER,
+             Variant.MINUTES: core.FormatVariant.MINUTES}
+_FONTS_LOCK = threading.Lock()
+_FONTS: dict[tuple, core_fonts.FontSet] = {}
+
+
+class RenderError(Exception):
+    """The document cannot be laid out yet (missing elements) or a font is unusable;
+    ``message_zh`` is for the user."""
+
+    def __init__(self, message_zh: str) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+
+
+def font_set() -> core_fonts.FontSet:
+    configured = dict(getattr(settings, "GONGWEN", {}).get("FONTS") or {})
+    key = tuple(sorted((str(k), str(v)) for k, v in configured.items()))
+    with _FONTS_LOCK:
+        cached = _FONTS.get(key)
+    if cached is not None:
+        return cached
+    try:
+        fonts = core_fonts.FontSet.load(configured)
+    except core_fonts.FontError as exc:
+        raise RenderError(exc.message_zh) from exc
+    with _FONTS_LOCK:
+        _FONTS[key] = fonts
+    return fonts
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What ``to_core`` needs beyond the document row (relations and attachments)."""
+
+    issuers: Sequence[str]  # full names, lead first
+    main_recipients: str
+    copy_to: Sequence[str]
+    attachments: Sequence[core.Attachment]
+
+
+def parts_of(doc: OfficialDocument) -> Parts:
+    atts = []
+    for att in doc.attachments.order_by("position"):
+        if att.body:
+            body = _paragraphs(att.body)
+        elif att.blob:
+            pages = f"，共{att.pages}页" if att.pages else ""
+            body = (core.Paragraph(text=f"（本附件为{att.get_file_format_display()}文件"
+                                        f"“{att.filename}”{pages}，随文传输。）"),)
+        else:
+            body = ()
+        atts.append(core.Attachment(title=att.title, body=body))
+    copy_rows = [r.display_name for r in doc.recipients_of(Recipient.Role.COPY)]
+    if doc.copy_to_text:
+        copy_rows.append(doc.copy_to_text)
+    return Parts(issuers=doc.issuer_names() or [doc.unit.name],
+                 main_recipients=doc.main_recipients_display(), copy_to=copy_rows,
+                 attachments=atts)
+
+
+def _paragraphs(body) -> tuple[core.Paragraph, ...]:
+    return tuple(core.Paragraph(text=p.get("text", ""), heading=p.get("heading", ""),
+                                level=core.Level(int(p.get("level", 0))))
+                 for p in body or [] if (p.get("text") or p.get("heading")))
+
+
+def to_core(doc: OfficialDocument, parts: Parts | None = None) -> core.OfficialDocument:
+    """The core's model of ``doc``. Raises RenderError (Chinese) when the core refuses it."""
+    parts = parts or parts_of(doc)
+    names = list(parts.issuers)
+    issuers = []
+    for n, name in enumerate(names):
+        # 发文机关标志 and 署名 overrides apply to the lead unit (the only one when not joint).
+        mark = doc.mark_text if n == 0 and doc.mark_text else ""
+        sign = doc.signature_text if n == 0 and doc.signature_text and len(names) == 1 \
+            else name
+        issuers.append(core.Issuer(name=sign, mark=mark or name))
+    number = None
+    if doc.number_serial and doc.number_year and doc.number_code:
+        number = core.DocNumber(doc.number_code, doc.number_year, doc.number_serial)
+    body = _paragraphs(doc.body)
+    if doc.body_source == BodySource.FILE:
+        body = (core.Paragraph(text=f"（正文见{doc.get_body_format_display()}文件"
+                                    f"“{doc.body_filename}”。）"),)
+    try:
+        return core.OfficialDocument(
+            doc_type=core.DocType(DocType(doc.doc_type).label),
+            issuers=tuple(issuers),
+            title=doc.title,
+            body=body,
+            date=doc.date or local_today(),
+            doc_number=number,
+            variant=_VARIANTS[Variant(doc.variant)],
+            copy_number=doc.copy_number,
+            urgency=core.Urgency(doc.urgency or ""),
+            signers=tuple(doc.signers or ()),
+            main_recipients=parts.main_recipients,
+            attachments=tuple(parts.attachments),
+            note=doc.note,
+            copy_to=tuple(parts.copy_to),
+            printer=doc.printer,
+            print_date=doc.print_date,
+        )
+    except core.ModelError as exc:
+        raise RenderError(exc.message_zh) from exc
+    except ValueError as exc:
+        raise RenderError(f"公文要素不完整或不正确：{exc}") from exc
+
+
+def layout(doc: OfficialDocument, parts: Parts | None = None):
+    from .gbt9704.layout import layout_document
+
+    core_doc = to_core(doc, parts)
+    try:
+        return layout_document(core_doc, font_set())
+    except core_fonts.FontError as exc:
+        raise RenderError(exc.message_zh) from exc
+
+
+def fingerprint(core_doc: core.OfficialDocument, file_format: str) -> str:
+    """Content fingerprint of a rendition: the core model (its repr is deterministic) and the
+    configured fonts. A change of either renders anew."""
+    fonts = sorted((str(k), str(v)) for k, v in
+                   (getattr(settings, "GONGWEN", {}).get("FONTS") or {}).items())
+    h = hashlib.sha256(f"{file_format}\n{fonts!r}\n{core_doc!r}".encode())
+    return h.hexdigest()
+
+
+def render_bytes(doc: OfficialDocument, file_format: str, parts: Parts | None = None) -> bytes:
+    from .gbt9704.ofd import render_ofd
+    from .gbt9704.pdf import render_pdf
+
+    lay = layout(doc, parts)
+    try:
+        return render_pdf(lay) if file_format == FileFormat.PDF else render_ofd(lay)
+    except core_fonts.FontError as exc:
+        raise RenderError(exc.message_zh) from exc
+
+
+def rendition(doc: OfficialDocument, file_format: str) -> tuple[bytes, Rendition]:
+    """The PDF or OFD of the document as it is now, rendered once per content and kept."""
+    if file_format not in FileFormat.values:
+        raise ValueError(file_format)
+    core_doc = to_core(doc)
+    fp = fingerprint(core_doc, file_format)
+    found = Rendition.objects.filter(document=doc, file_format=file_format,
+                                     fingerprint=fp).first()
+    if found is not None and blobs.exists(found.blob):
+        return blobs.read(found.blob), found
+    data = render_bytes(doc, file_format)
+    ref = blobs.put(data)
+    try:
+        with transaction.atomic():
+            found, _ = Rendition.objects.get_or_create(
+                document=doc, file_format=file_format, fingerprint=fp,
+                defaults={"revision": doc.revision, "blob": ref.digest, "size": ref.size})
+    except IntegrityError:  # a parallel request stored it first
+        found = Rendition.objects.get(document=doc, file_format=file_format, fingerprint=fp)
+    return data, found
+
+
+# -- SVG preview ------------------------------------------------------------------------------
+_ROLE_CSS = {
+    core_fonts.FontRole.FANGSONG: "FangSong, 仿宋, 仿宋_GB2312, 'AR PL UMing CN', serif",
+    core_fonts.FontRole.XIAOBIAOSONG: "'FZXiaoBiaoSong-B05S', 方正小标宋简体, "
+                                      "'AR PL SungtiL GB', SimSun, serif",
+    core_fonts.FontRole.HEITI: "SimHei, 黑体, 'WenQuanYi Zen Hei', sans-serif",
+    core_fonts.FontRole.KAITI: "KaiTi, 楷体, 楷体_GB2312, 'AR PL KaitiM GB', serif",
+    core_fonts.FontRole.SONGTI: "SimSun, 宋体, 'AR PL SungtiL GB', serif",
+}
+
+
+@dataclass(frozen=True)
+class SVGText:
+    x: str  # space-separated glyph origins (SVG allows one x per character)
+    y: float
+    size: float
+    fill: str
+    family: str
+    stroke: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SVGPage:
+    number: int
+    texts: list[SVGText]
+    rules: list[tuple[float, float, float, float, float, str]]
+    images: list[tuple[float, float, float, float, str]]
+    seals: list[tuple[float, float, float]]  # cx, cy, r
+
+
+def _rgb(c) -> str:
+    return f"rgb({c[0]},{c[1]},{c[2]})"
+
+
+def preview_pages(lay) -> list[SVGPage]:
+    """Page data for ``documents/_pages.html``: glyphs at the layout's positions (mm)."""
+    fonts = font_set()
+    family_of: dict[str, str] = {}
+    for role, rf in fonts.roles.items():
+        family_of.setdefault(rf.face.key, _ROLE_CSS[role])
+    pages = []
+    for page in lay.pages:
+        texts = [SVGText(x=" ".join(f"{x:.2f}" for x in run.xs), y=round(run.baseline, 2),
+                         size=round(run.size, 3), fill=_rgb(run.color),
+                         family=family_of.get(run.face, "serif"), stroke=run.stroke,
+                         text=run.text) for run in page.runs]
+        rules = [(r.x1, r.y1, r.x2, r.y2, r.width, _rgb(r.color)) for r in page.rules]
+        images = [(i.x, i.y, i.w, i.h, f"data:image/{i.format.lower()};base64,"
+                   + base64.b64encode(i.data).decode()) for i in page.images]
+        seals = [(s.center[0], s.center[1], s.w / 2) for s in lay.seals if s.page == page.index]
+        pages.append(SVGPage(page.index + 1, texts, rules, images, seals))
+    return pages
+

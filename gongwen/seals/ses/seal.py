@@ -51,6 +51,7 @@ __all__ = [
     "SealPicture",
     "SealType",
     "build_seal",
+    "chain_check",
     "check_holder_certificates",
     "check_validity",
     "issued_by",
@@ -604,6 +605,27 @@ def issued_by(*ca_certs: bytes | str | ax.Certificate, check_period: bool = True
                     f"not at {at:%Y-%m-%d}",
                     message_zh="制章者证书不在有效期内",
                 )
+
+    return check
+
+
+def chain_check(
+    trust_anchors: Iterable[bytes | str | ax.Certificate],
+    intermediates: Iterable[bytes | str | ax.Certificate] = (),
+    crls: Iterable[bytes | str] = (),
+    *,
+    key_usage: Iterable[str] | None = ("digital_signature",),
+) -> MakerCheck:
+    """A ``maker_check`` / ``signer_check`` that runs
+    :func:`gongwen.pki.crl.validate_chain` (path to a trust anchor, validity of every
+    certificate, CA constraints, revocation by CRL) at the time checked."""
+    from gongwen.pki.crl import validate_chain
+
+    anchors, pool, crl_list = list(trust_anchors), list(intermediates), list(crls)
+    usage = None if key_usage is None else list(key_usage)
+
+    def check(cert_der: bytes, at: datetime) -> None:
+        validate_chain(cert_der, anchors, pool, crl_list, at=at, key_usage=usage)
 
     return check
 

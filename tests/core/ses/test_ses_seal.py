@@ -22,6 +22,7 @@ from gongwen.seals.ses.errors import (
 from gongwen.seals.ses.seal import (
     ExtDataValue,
     build_seal,
+    chain_check,
     issued_by,
     parse_seal,
     signer_from_key,
@@ -198,6 +199,38 @@ def test_maker_check_errors_are_wrapped(our_seal):
     with pytest.raises(MakerCertificateInvalid) as e:
         verify_seal(our_seal, IN_VALIDITY, maker_check=revoked)
     assert "吊销" in e.value.message_zh
+
+
+def test_chain_check_with_crl(gm_pki, our_seal):
+    from gongwen.pki.crl import RevokedEntry, build_crl
+    from gongwen.pki.x509 import load_certificate
+
+    this_update = datetime(2025, 12, 31, tzinfo=UTC)
+    good = build_crl(
+        issuer_cert=gm_pki.root_cert,
+        issuer_key=gm_pki.root_key,
+        this_update=this_update,
+        next_update=datetime(2026, 1, 31, tzinfo=UTC),
+        crl_number=1,
+    )
+    verify_seal(our_seal, IN_VALIDITY, maker_check=chain_check([gm_pki.root_cert], crls=[good]))
+    serial = load_certificate(gm_pki.maker_cert)["tbs_certificate"]["serial_number"].native
+    revoked = build_crl(
+        issuer_cert=gm_pki.root_cert,
+        issuer_key=gm_pki.root_key,
+        revoked=[RevokedEntry(serial, this_update, "key_compromise")],
+        this_update=this_update,
+        next_update=datetime(2026, 1, 31, tzinfo=UTC),
+        crl_number=2,
+    )
+    with pytest.raises(MakerCertificateInvalid) as e:
+        verify_seal(
+            our_seal, IN_VALIDITY, maker_check=chain_check([gm_pki.root_cert], crls=[revoked])
+        )
+    assert "吊销" in e.value.message_zh
+    # no CRL at all: the revocation status is unknown, so the maker is not trusted
+    with pytest.raises(MakerCertificateInvalid):
+        verify_seal(our_seal, IN_VALIDITY, maker_check=chain_check([gm_pki.root_cert]))
 
 
 def test_holder_certificate_membership(gm_pki, our_seal):
@@ -388,3 +421,58 @@ def test_flipped_bytes_in_vector_seals_never_verify(name):
         bad[i] ^= 0x20
         with pytest.raises(PKIError):
             verify_seal(bytes(bad), at, maker_check=check)
+
+
+# ------------------------------------------------------------- independent implementations
+
+
+@needs_openssl
+def test_our_seal_parses_field_by_field_in_openssl_asn1parse(tmp_path, our_seal):
+    import subprocess
+
+    f = tmp_path / "seal.esl"
+    f.write_bytes(our_seal)
+    out = subprocess.run(
+        ["openssl", "asn1parse", "-inform", "DER", "-in", str(f)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    import re
+
+    fields = []
+    for ln in out.splitlines():
+        m = re.search(r"prim:\s+([A-Z0-9 ]+?)\s*(?:\[HEX DUMP\])?(?::(.*))?$", ln)
+        if m:
+            fields.append((m.group(1), (m.group(2) or "").strip()))
+    assert fields[:6] == [
+        ("IA5STRING", "ES"),
+        ("INTEGER", "04"),
+        ("IA5STRING", "GONGWEN"),
+        ("IA5STRING", "320700000000000001"),
+        ("INTEGER", "01"),
+        ("UTF8STRING", "连云港市人力资源和社会保障局"),
+    ]
+    assert fields[6] == ("INTEGER", "01")  # certListType
+    assert fields[7][0] == "OCTET STRING"  # the holder certificate
+    assert fields[8:11] == [
+        ("GENERALIZEDTIME", "20250301083000Z"),
+        ("GENERALIZEDTIME", "20250301000000Z"),
+        ("GENERALIZEDTIME", "20270301000000Z"),
+    ]
+    assert fields[11] == ("IA5STRING", "png")
+    assert fields[13:15] == [("INTEGER", "2A"), ("INTEGER", "2A")]  # 42 mm
+    assert fields[-2] == ("OBJECT", "SM2-with-SM3")
+    assert fields[-1][0] == "BIT STRING"
+
+
+def test_our_maker_signature_verifies_in_gmssl(gm_pki, our_seal):
+    """py-gmssl is an independent pure-Python SM2 (signer ID 1234567812345678)."""
+    gmssl_sm2 = pytest.importorskip("gmssl.sm2")
+    from asn1crypto.algos import DSASignature
+
+    info = parse_seal(our_seal)
+    spki = load_certificate(gm_pki.maker_cert)["tbs_certificate"]["subject_public_key_info"]
+    crypt = gmssl_sm2.CryptSM2(private_key="", public_key=spki["public_key"].native.hex()[2:])
+    rs = DSASignature.load(info.signature).native
+    raw = f"{rs['r']:064x}{rs['s']:064x}"
+    assert crypt.verify_with_sm3(raw, info.signed_bytes)
+    assert not crypt.verify_with_sm3(raw, info.signed_bytes[:-1] + b"\x00")

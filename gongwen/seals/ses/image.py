@@ -27,6 +27,7 @@ import base64
 import io
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -229,8 +230,17 @@ def resolve_font(path: str | os.PathLike[str] | None = None, index: int = 0) -> 
     )
 
 
+# fontTools loads tables lazily and is not thread-safe: font access goes through this lock.
+_FONT_LOCK = threading.RLock()
+
+
 @lru_cache(maxsize=8)
 def _load_font(path: str, index: int) -> _Font:
+    with _FONT_LOCK:
+        return _load_font_unlocked(path, index)
+
+
+def _load_font_unlocked(path: str, index: int) -> _Font:
     try:
         tt = TTFont(path, fontNumber=index, lazy=True)
         cmap = tt.getBestCmap()
@@ -522,10 +532,11 @@ def _fmt(v: float) -> str:
 
 
 def _glyph_path(font: _Font, g: _Glyph) -> str:
-    gs = font.glyph_set()
-    pen = SVGPathPen(gs, ntos=_fmt)
-    gs[font.cmap[ord(g.char)]].draw(TransformPen(pen, g.transform))
-    return pen.getCommands()
+    with _FONT_LOCK:
+        gs = font.glyph_set()
+        pen = SVGPathPen(gs, ntos=_fmt)
+        gs[font.cmap[ord(g.char)]].draw(TransformPen(pen, g.transform))
+        return pen.getCommands()
 
 
 def _inline_svg(path: Path, box: tuple[float, float, float]) -> str:

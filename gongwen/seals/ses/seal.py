@@ -416,6 +416,8 @@ def _parse_v4(der: bytes, version: int) -> SealInfo:
         raise MalformedSES(
             f"certListType {clt} is neither 1 nor 2", message_zh="印章证书列表类型错误"
         )
+    if common["header_version"] not in (4, 5):
+        warnings.append(f"header version {common['header_version']} in a v4-shaped seal")
     maker = _octets_value(seal["cert"], "cert", warnings)
     sig = _bits_value(seal["signedValue"], "signedValue", warnings)
     return SealInfo(

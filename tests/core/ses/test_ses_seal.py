@@ -263,6 +263,23 @@ def test_nonzero_unused_bits_in_signed_value_is_refused(our_seal):
         parse_seal(asn1.encode_sequence(parts[0], parts[1], parts[2], bytes(sv)))
 
 
+def test_v5_shape_is_detected(our_seal):
+    """GM/T 0031-2025 appends timeStamp [0] to SESeal; otherwise the v4 shape."""
+    parts = asn1.split_sequence(our_seal)
+    ts = asn1.bit_string(b"\x30\x00").dump()
+    v5 = asn1.encode_sequence(*parts, b"\xa0" + bytes([len(ts)]) + ts)
+    info = parse_seal(v5)
+    assert info.version == 5 and info.signed_bytes == parts[0]
+
+
+def test_odd_header_version_is_a_warning(gm_pki, small_png):
+    der = _build(gm_pki, small_png)
+    info_der = asn1.split_sequence(der)[0]
+    assert b"\x02\x01\x04" in info_der[:20]
+    info = parse_seal(der.replace(b"\x16\x02ES\x02\x01\x04", b"\x16\x02ES\x02\x01\x03", 1))
+    assert info.warnings == ("header version 3 in a v4-shaped seal",)
+
+
 def test_trailing_bytes_are_refused(our_seal):
     with pytest.raises(MalformedSES):
         parse_seal(our_seal + b"\x00")

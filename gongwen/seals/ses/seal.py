@@ -50,16 +50,19 @@ __all__ = [
     "SealInfo",
     "SealPicture",
     "SealType",
+    "Signer",
     "build_seal",
     "chain_check",
     "check_holder_certificates",
     "check_validity",
     "issued_by",
     "parse_seal",
+    "run_maker_check",
     "seal_version",
     "signer_from_key",
     "verify_seal",
     "verify_seal_signature",
+    "verify_with_cert_key",
 ]
 
 DEFAULT_VID = "GONGWEN"

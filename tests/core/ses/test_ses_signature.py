@@ -336,3 +336,19 @@ def test_flipped_bytes_in_a_vector_signature_never_verify():
         bad[i] ^= 0x10
         report = check_signature(bytes(bad), xml, seal_file=seal)
         assert not report.valid, i
+
+
+def test_a_replaced_seal_image_is_detected(gm_pki, our_seal, our_signature, small_png):
+    """Swap the picture inside the embedded seal (same length, so the DER stays valid)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (8, 8), (0, 0, 255, 255)).save(buf, format="PNG")
+    other = buf.getvalue()
+    assert len(other) == len(small_png) and other != small_png
+    forged = our_signature.replace(small_png, other)
+    assert forged != our_signature
+    report = check_signature(forged, SIGNATURE_XML, seal_file=our_seal)
+    assert {c.name for c in report.failures} == {"signature", "seal_signature", "seal_file"}

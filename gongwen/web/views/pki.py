@@ -298,7 +298,7 @@ def pki_keydisk_unlock(request, disk_id: int):
 
 @requires(Perm.MANAGE_PKI)
 def pki_verify(request):
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

@@ -64,6 +64,7 @@ __all__ = [
     "return_with_comments",
     "set_body_file",
     "submit",
+    "unsaved_document",
     "update_draft",
     "withdraw",
 ]
@@ -383,6 +384,20 @@ def _assign_plain(doc: OfficialDocument, plain: dict[str, Any]) -> dict[str, Any
 def _audit_changes(changes: dict[str, Any]) -> list[str]:
     # Field names only: the audit trail records what changed, not the wording of a draft.
     return sorted(changes)
+
+
+def unsaved_document(*, actor, **fields) -> OfficialDocument:
+    """The draft as an editor form has it now, for the live preview; never stored. A
+    classification mark is reported (ValidationError) but not audited: nothing was saved."""
+    plain, _ = _split_fields(fields)
+    doc = OfficialDocument(unit=actor.unit, created_by=actor)
+    _assign_plain(doc, plain)
+    finding = classification.check_document(secrecy=doc.secrecy,
+                                            secrecy_period=doc.secrecy_period,
+                                            texts=_document_texts(doc))
+    if finding:
+        raise ValidationError(finding.message_zh)
+    return doc
 
 
 # -- verbs ------------------------------------------------------------------------------------

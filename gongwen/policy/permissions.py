@@ -37,6 +37,12 @@ class Perm(StrEnum):
     USE_API = "use_api"
     MANAGE_PKI = "manage_pki"          # 证书管理 (CAs, certificates, CRLs, key disks)
     VIEW_DOCUMENT = "view_document"    # a document's page and its files (unit scope, R-SEC-1)
+    # Electronic seal lifecycle (attachment art. 3-9, R-SEAL-4..6).
+    APPLY_SEAL = "apply_seal"          # 填写电子印章申请表
+    SIGN_SEAL_APPLICATION = "sign_seal_application"        # 单位负责人签字
+    APPROVE_SEAL_APPLICATION = "approve_seal_application"  # 市政府办公室审批
+    EXECUTE_SEAL_APPLICATION = "execute_seal_application"  # 制章单位办理（制发、注销）
+    MANAGE_WORKSTATIONS = "manage_workstations"            # 专用计算机登记
 
 
 _ALL_ROLES = frozenset(Role.values)
@@ -59,7 +65,18 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     Perm.USE_API: _ALL_ROLES,
     Perm.MANAGE_PKI: frozenset({Role.OPERATOR}),
     Perm.VIEW_DOCUMENT: frozenset({Role.CLERK, Role.HEAD, Role.LEADER, Role.SEAL_KEEPER}),
+    Perm.APPLY_SEAL: frozenset({Role.CLERK, Role.SEAL_KEEPER, Role.HEAD}),
+    Perm.SIGN_SEAL_APPLICATION: frozenset({Role.HEAD}),
+    # Only users of the platform operator unit (市政府办公室) pass the object check.
+    Perm.APPROVE_SEAL_APPLICATION: frozenset({Role.HEAD, Role.OPERATOR}),
+    # Operators of a seal authority (市政府办公室, 省政府办公厅) execute.
+    Perm.EXECUTE_SEAL_APPLICATION: frozenset({Role.OPERATOR}),
+    Perm.MANAGE_WORKSTATIONS: frozenset({Role.OPERATOR}),
 }
+
+# Seal permissions whose objects the city office sees across units (art. 4, 7).
+_PLATFORM_WIDE_SEAL_PERMS = frozenset({Perm.VIEW_SEALS, Perm.APPROVE_SEAL_APPLICATION,
+                                       Perm.EXECUTE_SEAL_APPLICATION, Perm.MANAGE_WORKSTATIONS})
 
 
 class NotVisible(Http404):
@@ -97,6 +114,13 @@ def _sees_object(user, perm: Perm, obj) -> bool:
         return True
     if perm == Perm.VIEW_DOCUMENT:
         return visible_documents(user).filter(pk=obj.pk).exists()
+    if perm in _PLATFORM_WIDE_SEAL_PERMS and is_platform_user(user):
+        return True
+    if perm == Perm.APPROVE_SEAL_APPLICATION:
+        return False
+    if perm == Perm.EXECUTE_SEAL_APPLICATION:
+        unit = getattr(user, "unit", None)
+        return bool(unit and unit.is_seal_authority)
     unit_id = _object_unit_id(obj)
     return unit_id is not None and unit_id == user.unit_id
 
@@ -151,7 +175,7 @@ def visible_documents(user):
     """The one gate for reading documents across units (R-SEC-1): documents of the user's
     unit, documents the unit co-issues (联合行文), and documents sent to the unit as a 主送 or
     抄送 recipient (directly or through a recipient group) once they have been dispatched.
-    Drafts never leave their unit."""
+    Before dispatch only the issuing units see a document."""
     from django.db.models import Q
 
     from gongwen.documents.models import RECIPIENT_VISIBLE_STATES, OfficialDocument

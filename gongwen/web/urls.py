@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, shell, units, users
+from .views import audit, auth, documents, shell, units, users
 
 app_name = "web"
 
@@ -11,8 +11,28 @@ urlpatterns = [
     path("home/", shell.home, name="home"),
     path("inbox/", shell.inbox, name="inbox"),
     path("outbox/", shell.outbox, name="outbox"),
-    path("drafts/", shell.drafts, name="drafts"),
-    path("approvals/", shell.approvals, name="approvals"),
+    path("drafts/", documents.drafts, name="drafts"),
+    path("drafts/new/", documents.draft_create, name="draft_create"),
+    path("drafts/preview/", documents.draft_preview, name="draft_preview"),
+    path("drafts/<int:doc_id>/", documents.draft_edit, name="draft_edit"),
+    path("drafts/<int:doc_id>/submit/", documents.draft_submit, name="draft_submit"),
+    path("drafts/<int:doc_id>/withdraw/", documents.draft_withdraw, name="draft_withdraw"),
+    path("drafts/<int:doc_id>/attachments/", documents.attachment_add, name="attachment_add"),
+    path("drafts/<int:doc_id>/attachments/<int:attachment_id>/<str:how>/",
+         documents.attachment_change, name="attachment_change"),
+    path("drafts/<int:doc_id>/body/", documents.body_upload, name="body_upload"),
+    path("drafts/<int:doc_id>/body/remove/", documents.body_remove, name="body_remove"),
+    path("approvals/", documents.approvals, name="approvals"),
+    path("documents/<int:doc_id>/", documents.document_detail, name="document"),
+    path("documents/<int:doc_id>/preview/", documents.document_preview,
+         name="document_preview"),
+    path("documents/<int:doc_id>/file.<str:fmt>", documents.document_rendition,
+         name="document_rendition"),
+    path("documents/<int:doc_id>/body-file/", documents.body_file, name="document_body_file"),
+    path("documents/<int:doc_id>/attachments/<int:attachment_id>/", documents.attachment_file,
+         name="attachment_file"),
+    path("documents/<int:doc_id>/review/<str:decision>/", documents.document_review,
+         name="document_review"),
     path("sealing/", shell.sealing, name="sealing"),
     path("tracking/", shell.tracking, name="tracking"),
     path("seals/", shell.seals, name="seals"),

@@ -19,6 +19,7 @@ FEATURE_PAGES = {
     "web:inbox": {Role.CLERK, Role.HEAD, Role.LEADER},
     "web:outbox": {Role.CLERK, Role.HEAD, Role.LEADER},
     "web:drafts": {Role.CLERK},
+    "web:draft_create": {Role.CLERK},
     "web:approvals": {Role.HEAD, Role.LEADER},
     "web:sealing": {Role.SEAL_KEEPER},
     "web:tracking": {Role.CLERK, Role.HEAD, Role.LEADER},
@@ -132,3 +133,58 @@ def test_inactive_user_gets_nothing(client, make_user, unit_a):
     user = make_user(unit_a, Role.OPERATOR, is_active=False)
     client.force_login(user)
     assert client.get(reverse("web:units")).status_code in (302, 403)
+
+
+# Document pages (R-SEC-1): own unit, another unit, and a recipient unit (which sees a
+# document only once it has been dispatched to it). VIEW = roles with Perm.VIEW_DOCUMENT.
+DOC_VIEW_ROLES = {Role.CLERK, Role.HEAD, Role.LEADER, Role.SEAL_KEEPER}
+
+
+def _document_pages(doc):
+    return {
+        reverse("web:document", args=[doc.pk]): DOC_VIEW_ROLES,
+        reverse("web:document_preview", args=[doc.pk]): DOC_VIEW_ROLES,
+        reverse("web:document_rendition", args=[doc.pk, "pdf"]): DOC_VIEW_ROLES,
+        reverse("web:draft_edit", args=[doc.pk]): {Role.CLERK},
+    }
+
+
+@pytest.fixture
+def documents_cast(make_user, make_unit, unit_a, unit_b, settings, tmp_path):
+    from gongwen.documents import services
+    from gongwen.documents.models import OfficialDocument, State
+
+    settings.GONGWEN = {**settings.GONGWEN, "BLOB_DIR": str(tmp_path / "blobs")}
+    clerk = make_user(unit_a, Role.CLERK)
+    fields = {"title": "关于推行公文无纸化传输工作的通知", "body_text": "正文。",
+              "main_units": [unit_b.pk]}
+    draft = services.create_draft(actor=clerk, **fields)
+    sent = services.create_draft(actor=clerk, **fields)
+    OfficialDocument.objects.filter(pk=sent.pk).update(state=State.DISPATCHED)
+    sent.refresh_from_db()
+    return {"draft": draft, "sent": sent, "unit_c": make_unit("连云港市教育局")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("where", ["own", "recipient", "other"])
+def test_document_pages_own_recipient_other(client, make_user, unit_a, unit_b, documents_cast,
+                                            role, where):
+    home = {"own": unit_a, "recipient": unit_b, "other": documents_cast["unit_c"]}[where]
+    user = make_user(home, role)
+    client.force_login(user)
+    for name in ("draft", "sent"):
+        doc = documents_cast[name]
+        visible = where == "own" or (where == "recipient" and name == "sent")
+        for path, allowed_roles in _document_pages(doc).items():
+            is_edit = "/drafts/" in path
+            if role not in allowed_roles:
+                expected = 403
+            elif is_edit:
+                # Only the drafting unit edits, and only while the document is editable.
+                expected = (200 if name == "draft" else 302) if where == "own" else 404
+            else:
+                expected = 200 if visible else 404
+            response = client.get(path)
+            assert response.status_code == expected, (path, role, where, name,
+                                                      response.status_code)

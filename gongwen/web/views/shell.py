@@ -30,8 +30,6 @@ def _feature(perm: Perm, title: str, empty: str, later: str):
 inbox = _feature(Perm.VIEW_INBOX, "收文", "暂无待签收的公文。",
                  "公文接收、验章与签收功能建设中。")
 outbox = _feature(Perm.VIEW_OUTBOX, "发文", "暂无已发公文。", "发文与分发功能建设中。")
-drafts = _feature(Perm.DRAFT, "草稿", "暂无草稿。", "公文起草（GB/T 9704 排版）功能建设中。")
-approvals = _feature(Perm.APPROVE, "待核批", "暂无待核批的公文。", "核批签发功能建设中。")
 sealing = _feature(Perm.SEAL, "用印", "暂无待用印的公文。", "电子印章用印功能建设中。")
 tracking = _feature(Perm.TRACK, "跟踪", "暂无需要跟踪的公文。", "签收跟踪与催办功能建设中。")
 seals = _feature(Perm.VIEW_SEALS, "印章管理", "暂无电子印章。", "电子印章申请、制发与登记功能建设中。")

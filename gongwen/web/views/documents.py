@@ -1,0 +1,371 @@
+"""Pages of official documents: drafts (草稿), the draft editor, the approval queue (待核批),
+the document page with PDF/OFD download and a live preview. Thin: parse, call one service,
+render; the permission layer is asked here for pages and again inside every service."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gongwen.documents import blobs, rendering, services
+from gongwen.documents.forms import DraftForm, ReviewForm, UploadForm
+from gongwen.documents.models import (
+    EDITABLE_STATES,
+    Action,
+    Attachment,
+    BodySource,
+    OfficialDocument,
+    State,
+)
+from gongwen.policy.permissions import Perm, can, require, visible_documents
+
+from .common import error_messages, paginate, requires
+
+log = logging.getLogger(__name__)
+
+
+def _load(request, doc_id: int, perm: Perm) -> OfficialDocument:
+    """The document if the user may act on it; others' documents answer 404 (audited)."""
+    doc = OfficialDocument.objects.select_related("unit", "created_by", "approved_by") \
+        .filter(pk=doc_id).first()
+    if doc is None:
+        raise Http404("未找到该公文。")
+    require(request.user, perm, doc, request=request)
+    return doc
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for message in error_messages(exc):
+        form.add_error(None, message)
+
+
+# -- 草稿 ---------------------------------------------------------------------------------------
+@requires(Perm.DRAFT)
+def drafts(request):
+    docs = OfficialDocument.objects.filter(
+        unit_id=request.user.unit_id,
+        state__in=[State.DRAFT, State.RETURNED, State.SUBMITTED],
+    ).select_related("created_by").order_by("-updated_at", "-id")
+    state = request.GET.get("state", "")
+    if state in (State.DRAFT, State.RETURNED, State.SUBMITTED):
+        docs = docs.filter(state=state)
+    return render(request, "documents/drafts.html", {
+        "title": "草稿", "page": paginate(request, docs), "state": state,
+        "states": [(s.value, s.label) for s in (State.DRAFT, State.RETURNED, State.SUBMITTED)],
+    })
+
+
+@requires(Perm.DRAFT)
+def draft_create(request):
+    form = DraftForm(request.POST or None, unit=request.user.unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            doc = services.create_draft(actor=request.user, request=request,
+                                        idempotency_key=form.cleaned_data["idempotency_key"],
+                                        **form.service_fields())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "草稿已保存。")
+            return redirect("web:draft_edit", doc_id=doc.pk)
+    return render(request, "documents/editor.html",
+                  {"title": "起草公文", "form": form, "doc": None})
+
+
+@requires(Perm.DRAFT)
+def draft_edit(request, doc_id: int):
+    doc = _load(request, doc_id, Perm.DRAFT)
+    if not doc.editable:
+        return redirect("web:document", doc_id=doc.pk)
+    if request.method == "POST":
+        form = DraftForm(request.POST, unit=doc.unit)
+        if form.is_valid():
+            try:
+                services.update_draft(actor=request.user, doc_id=doc.pk, request=request,
+                                      expected_revision=form.cleaned_data["revision"],
+                                      **form.service_fields())
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                if "submit" in request.POST:
+                    return _submit(request, doc.pk)
+                messages.success(request, "草稿已保存。")
+                return redirect("web:draft_edit", doc_id=doc.pk)
+    else:
+        form = DraftForm(initial=DraftForm.initial_for(doc), unit=doc.unit)
+    return render(request, "documents/editor.html", {
+        "title": f"编辑：{doc.title}", "form": form, "doc": doc,
+        "attachments": doc.attachments.order_by("position"),
+        "upload_form": UploadForm(), "reviews": doc.reviews.select_related("by")[:10],
+    })
+
+
+def _submit(request, doc_id: int):
+    try:
+        services.submit(actor=request.user, doc_id=doc_id, request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("web:draft_edit", doc_id=doc_id)
+    messages.success(request, "已提交单位负责人核批。")
+    return redirect("web:document", doc_id=doc_id)
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def draft_submit(request, doc_id: int):
+    _load(request, doc_id, Perm.DRAFT)
+    return _submit(request, doc_id)
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def draft_withdraw(request, doc_id: int):
+    _load(request, doc_id, Perm.DRAFT)
+    try:
+        services.withdraw(actor=request.user, doc_id=doc_id, request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("web:document", doc_id=doc_id)
+    messages.success(request, "已撤回，可继续修改。")
+    return redirect("web:draft_edit", doc_id=doc_id)
+
+
+def _upload_redirect(request, doc_id: int, call, ok: str):
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("web:draft_edit", doc_id=doc_id)
+    upload = form.cleaned_data["file"]
+    try:
+        call(upload, form.cleaned_data.get("title", ""))
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, ok)
+    return redirect("web:draft_edit", doc_id=doc_id)
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def attachment_add(request, doc_id: int):
+    _load(request, doc_id, Perm.DRAFT)
+    return _upload_redirect(request, doc_id, lambda f, title: services.add_attachment(
+        actor=request.user, doc_id=doc_id, file=f, filename=f.name, title=title,
+        request=request), "附件已上传。")
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def body_upload(request, doc_id: int):
+    _load(request, doc_id, Perm.DRAFT)
+    return _upload_redirect(request, doc_id, lambda f, _title: services.set_body_file(
+        actor=request.user, doc_id=doc_id, file=f, filename=f.name, request=request),
+        "正文文件已上传。")
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def body_remove(request, doc_id: int):
+    _load(request, doc_id, Perm.DRAFT)
+    try:
+        services.remove_body_file(actor=request.user, doc_id=doc_id, request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+    return redirect("web:draft_edit", doc_id=doc_id)
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def attachment_change(request, doc_id: int, attachment_id: int, how: str):
+    _load(request, doc_id, Perm.DRAFT)
+    try:
+        if how == "remove":
+            services.remove_attachment(actor=request.user, doc_id=doc_id,
+                                       attachment_id=attachment_id, request=request)
+        else:
+            services.move_attachment(actor=request.user, doc_id=doc_id,
+                                     attachment_id=attachment_id,
+                                     offset=-1 if how == "up" else 1, request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+    return redirect("web:draft_edit", doc_id=doc_id)
+
+
+# -- preview ----------------------------------------------------------------------------------
+def _preview_response(request, build):
+    try:
+        doc, parts = build()
+        pages = rendering.preview_pages(rendering.layout(doc, parts))
+        error = ""
+    except rendering.RenderError as exc:
+        pages, error = [], exc.message_zh
+    except ValidationError as exc:
+        pages, error = [], "；".join(error_messages(exc))
+    except Exception:  # a preview must never break the editor
+        log.exception("preview failed")
+        pages, error = [], "预览生成失败，请检查各要素后重试；保存草稿不受影响。"
+    return render(request, "documents/_preview.html", {"pages": pages, "error": error})
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def draft_preview(request):
+    """Live preview of the editor's unsaved content (HTMX): nothing is stored."""
+
+    def build():
+        form = DraftForm(request.POST, unit=request.user.unit)
+        if not form.is_valid():
+            raise ValidationError([str(e) for errs in form.errors.values() for e in errs])
+        fields = form.service_fields()
+        doc = services.unsaved_document(actor=request.user, **fields)
+        saved = None
+        doc_id = request.POST.get("doc_id")
+        if doc_id and doc_id.isdigit():
+            saved = visible_documents(request.user).filter(pk=int(doc_id),
+                                                           unit_id=request.user.unit_id).first()
+        if saved is not None and saved.body_source == BodySource.FILE:
+            doc.body_source, doc.body_filename = saved.body_source, saved.body_filename
+            doc.body_format = saved.body_format
+        return doc, _preview_parts(request, form, saved)
+
+    return _preview_response(request, build)
+
+
+def _preview_parts(request, form, saved) -> rendering.Parts:
+    d = form.cleaned_data
+    issuers = [request.user.unit.name] + [
+        d[f"co_issuer_{n}"].name for n in range(1, 5) if d.get(f"co_issuer_{n}")]
+    main = [g.name for g in d.get("main_groups") or []] + [u.name for u in d.get("main_units")
+                                                           or []]
+    if d.get("main_recipients_text"):
+        main.append(d["main_recipients_text"])
+    copy = [g.name for g in d.get("copy_groups") or []] + [u.name for u in d.get("copy_units")
+                                                           or []]
+    if d.get("copy_to_text"):
+        copy.append(d["copy_to_text"])
+    attachments = list(rendering.parts_of(saved).attachments) if saved is not None else []
+    return rendering.Parts(issuers=issuers, main_recipients="，".join(main), copy_to=copy,
+                           attachments=attachments)
+
+
+@requires(Perm.VIEW_DOCUMENT)
+def document_preview(request, doc_id: int):
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    return _preview_response(request, lambda: (doc, None))
+
+
+# -- the document page ------------------------------------------------------------------------
+@requires(Perm.VIEW_DOCUMENT)
+def document_detail(request, doc_id: int):
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    own = doc.unit_id == request.user.unit_id
+    return render(request, "documents/detail.html", {
+        "title": doc.title, "doc": doc,
+        "issuers": doc.issuer_names(),
+        "attachments": doc.attachments.order_by("position"),
+        "reviews": doc.reviews.select_related("by") if own else [],
+        "can_edit": own and doc.state in EDITABLE_STATES and can(request.user, Perm.DRAFT, doc),
+        "can_withdraw": own and doc.can_apply(Action.WITHDRAW)
+        and can(request.user, Perm.DRAFT, doc),
+        "can_review": own and doc.state == State.SUBMITTED
+        and can(request.user, Perm.APPROVE, doc),
+        "review_form": ReviewForm(),
+    })
+
+
+def _download(data: bytes, filename: str, content_type: str, inline: bool = False):
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+_TYPES = {"pdf": "application/pdf", "ofd": "application/ofd"}
+
+
+@requires(Perm.VIEW_DOCUMENT)
+def document_rendition(request, doc_id: int, fmt: str):
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    if fmt not in _TYPES:
+        raise Http404("未找到该格式。")
+    try:
+        data, _ = rendering.rendition(doc, fmt)
+    except rendering.RenderError as exc:
+        messages.error(request, f"无法生成{fmt.upper()}：{exc.message_zh}")
+        return redirect("web:document", doc_id=doc.pk)
+    name = doc.doc_number or f"草稿{doc.pk}"
+    return _download(data, f"{name} {doc.title}.{fmt}", _TYPES[fmt],
+                     inline=request.GET.get("inline") == "1" and fmt == "pdf")
+
+
+def _blob_response(digest: str, filename: str, fmt: str):
+    try:
+        handle = blobs.open_blob(digest)
+    except blobs.BlobError:
+        raise Http404("文件不存在。") from None
+    response = FileResponse(handle, as_attachment=True, filename=filename,
+                            content_type=_TYPES.get(fmt, "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@requires(Perm.VIEW_DOCUMENT)
+def body_file(request, doc_id: int):
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    if not doc.body_blob:
+        raise Http404("该公文没有上传的正文文件。")
+    return _blob_response(doc.body_blob, doc.body_filename, doc.body_format)
+
+
+@requires(Perm.VIEW_DOCUMENT)
+def attachment_file(request, doc_id: int, attachment_id: int):
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    att = Attachment.objects.filter(document=doc, pk=attachment_id).first()
+    if att is None or not att.blob:
+        raise Http404("未找到该附件。")
+    return _blob_response(att.blob, att.filename, att.file_format)
+
+
+# -- 待核批 -------------------------------------------------------------------------------------
+@requires(Perm.APPROVE)
+def approvals(request):
+    docs = OfficialDocument.objects.filter(unit_id=request.user.unit_id,
+                                           state=State.SUBMITTED) \
+        .select_related("created_by").order_by("submitted_at", "id")
+    return render(request, "documents/approvals.html",
+                  {"title": "待核批", "page": paginate(request, docs)})
+
+
+@require_POST
+@requires(Perm.APPROVE)
+def document_review(request, doc_id: int, decision: str):
+    _load(request, doc_id, Perm.APPROVE)
+    form = ReviewForm(request.POST)
+    comment = form.data.get("comment", "")
+    try:
+        if decision == "approve":
+            doc = services.approve(actor=request.user, doc_id=doc_id, comment=comment,
+                                   request=request)
+            messages.success(request, f"已核批签发，发文字号：{doc.doc_number}。")
+        else:
+            services.return_with_comments(actor=request.user, doc_id=doc_id, comment=comment,
+                                          request=request)
+            messages.success(request, "已退回拟稿人修改。")
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("web:document", doc_id=doc_id)
+    return redirect("web:approvals")

@@ -57,6 +57,8 @@ __all__ = [
     "assign_number",
     "check_classification",
     "create_draft",
+    "document_verb",
+    "guard_dispatch",
     "move_attachment",
     "parse_body",
     "remove_attachment",
@@ -141,6 +143,22 @@ def _verb(fn):
         raise failure
 
     return wrapper
+
+
+# Public for the verbs of later issues (sealing, dispatch) that must audit a refusal even
+# though their work is rolled back: decorate the verb with ``document_verb`` and call
+# ``guard_dispatch`` inside it.
+document_verb = _verb
+
+
+def guard_dispatch(doc: OfficialDocument, *, actor, request=None) -> None:
+    """The classification guard at dispatch (R-DOC-5): every element and the text of every
+    uploaded file, re-read from the blob store. Raises ClassifiedRefused; inside a
+    ``document_verb`` the refusal is audited as ``document.classified_refused``."""
+    finding = check_classification(doc, include_files=True)
+    if finding:
+        raise ClassifiedRefused(finding, stage="dispatch", actor=actor, target=doc,
+                                request=request)
 
 
 def _require(actor, perm: Perm, obj=None, *, request=None) -> None:

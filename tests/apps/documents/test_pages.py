@@ -211,3 +211,14 @@ def _upload(data: bytes, name: str):
     f = io.BytesIO(data)
     f.name = name
     return f
+
+
+def test_admin_lists_documents_read_only(client, make_draft, django_user_model, unit_a):
+    make_draft()
+    admin = django_user_model.objects.create_superuser("root", "root@example.com",
+                                                       "Root-pass-2006", unit=unit_a)
+    client.force_login(admin)
+    response = client.get("/admin/documents/officialdocument/")
+    assert response.status_code == 200 and "关于推行公文无纸化传输工作的通知" in \
+        response.content.decode()
+    assert client.get("/admin/documents/officialdocument/add/").status_code == 403

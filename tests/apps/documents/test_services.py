@@ -318,3 +318,40 @@ def test_recipient_through_a_group_sees_a_dispatched_document(make_user, make_dr
     OfficialDocument.objects.filter(pk=doc.pk).update(state=State.DISPATCHED)
     assert doc in visible_documents(make_user(member, "clerk"))
     assert visible_documents(make_user(member, "clerk")).filter(pk=doc.pk).count() == 1
+
+
+# -- dispatch-time guard, for the verbs of later issues ---------------------------------------
+def test_guard_dispatch_refuses_and_audits_inside_a_document_verb(clerk_a, make_draft,
+                                                                  blob_dir):
+    from gongwen.documents import blobs
+
+    from .conftest import make_ofd
+
+    doc = make_draft()
+    att = services.add_attachment(actor=clerk_a, doc_id=doc.pk, file=make_ofd("附件正文"),
+                                  filename="a.ofd")
+    # Simulate a file whose stored text carries a mark (e.g. a guard rule added later).
+    marked = blobs.put(make_ofd("秘密★1年\n附件正文"))
+    type(att).objects.filter(pk=att.pk).update(blob=marked.digest)
+
+    @services.document_verb
+    def dispatch(*, actor, doc_id):
+        d = OfficialDocument.objects.get(pk=doc_id)
+        services.guard_dispatch(d, actor=actor)
+        OfficialDocument.objects.filter(pk=doc_id).update(state=State.DISPATCHED)
+        return d
+
+    with pytest.raises(services.ClassifiedRefused) as exc:
+        dispatch(actor=clerk_a, doc_id=doc.pk)
+    assert "附件" in exc.value.finding.source
+    doc.refresh_from_db()
+    assert doc.state == State.DRAFT
+    entry = AuditEntry.objects.get(action="document.classified_refused")
+    assert entry.detail["stage"] == "dispatch"
+
+
+def test_audit_labels_are_registered():
+    from gongwen.audit.actions import label
+
+    assert label("document.classified_refused") == "拒绝密级公文"
+    assert label("document.approved").startswith("核批签发")

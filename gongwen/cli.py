@@ -49,7 +49,8 @@ def cmd_demo(args) -> int:
     from gongwen.authority.demo import load_pki_demo
 
     pki = load_pki_demo()
-    print("demo PKI: created CAs={cas} certificates={certificates}".format(**pki)
+    print("demo PKI: created CAs={cas} certificates={certificates}, renewed CRLs={crls}"
+          .format(**pki)
           if any(pki.values()) else "demo PKI already present: nothing to do")
     return 0
 

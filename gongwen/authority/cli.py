@@ -141,7 +141,11 @@ def cmd_crl(args) -> int:
     from gongwen.pki.errors import PKIError
 
     try:
-        if args.ca:
+        if args.if_due:
+            published = services.refresh_due_crls()
+            if not published:
+                print("所有CRL均在有效期内 / every CRL is current: nothing to do")
+        elif args.ca:
             published = [services.publish_crl(ca=args.ca, validity_days=args.days)]
         else:
             published = services.publish_all_crls(validity_days=args.days)
@@ -256,6 +260,8 @@ def register(sub: argparse._SubParsersAction, with_django: Callable[[Callable], 
     p = psub.add_parser("crl", help="publish fresh CRLs (all CAs, or --ca)")
     p.add_argument("--ca", help="CA slug or name (default: every CA)")
     p.add_argument("--days", type=int, help="nextUpdate after N days (default 7)")
+    p.add_argument("--if-due", action="store_true",
+                   help="only CRLs that are missing or expire within a day (for cron)")
     p.set_defaults(func=with_django(cmd_crl))
 
     p = psub.add_parser("verify", help="validate a certificate file (exit 0 valid, 1 invalid, "

@@ -359,6 +359,17 @@ def publish_all_crls(*, actor=None, validity_days: int | None = None,
             for ca in cas]
 
 
+@_operator_verb
+def refresh_due_crls(*, actor=None, margin: timedelta = timedelta(days=1),
+                     request=None) -> list[PublishedCRL]:
+    """Publish a fresh CRL for every active CA whose CRL is missing or expires within
+    ``margin``; the others are left alone (``gongwen pki crl --if-due``, safe hourly)."""
+    due_before = _now() + margin
+    return [_publish_crl(ca, actor=actor, request=request) for ca in active_cas()
+            if ca.crl_der is None or ca.crl_next_update is None
+            or ca.crl_next_update <= due_before]
+
+
 def get_ca(slug_or_name: str) -> CertificateAuthority:
     ca = (CertificateAuthority.objects.filter(slug=slug_or_name).first()
           or CertificateAuthority.objects.filter(name=slug_or_name).first())

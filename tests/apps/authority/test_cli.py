@@ -67,6 +67,8 @@ def test_pki_issue_revoke_crl_and_verify(gm, pki, unit_b, keeper_b, tmp_path, ca
     assert "jiangsu" in capsys.readouterr().out
     assert main(["pki", "crl"]) == 0
     assert capsys.readouterr().out.count("CRL #") == 3
+    assert main(["pki", "crl", "--if-due"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
     # Stale CRL: a time after every nextUpdate is a hard failure, not "valid".
     assert main(["pki", "verify", str(leaf), "--at", "2099-01-01T00:00:00"]) == 1
     capsys.readouterr()

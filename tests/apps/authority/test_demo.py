@@ -21,7 +21,7 @@ def demo(gm, db, settings):
 
 def test_demo_pki_is_complete_and_idempotent(demo):
     assert demo["cas"] == 3 and demo["certificates"] > 10
-    assert load_pki_demo() == {"cas": 0, "certificates": 0}
+    assert load_pki_demo() == {"cas": 0, "certificates": 0, "crls": 0}
     makers = Certificate.objects.filter(profile="seal-maker")
     assert {c.unit.name for c in makers} == {"江苏省人民政府办公厅", "连云港市人民政府办公室"}
     assert {c.issuer.role for c in makers} == {CARole.PROVINCIAL, CARole.CITY}
@@ -46,3 +46,14 @@ def test_demo_command_and_logins(gm, db, settings, capsys):
     assert CertificateAuthority.objects.count() == 3
     assert main(["logins"]) == 0
     assert f"PIN，印章管理员与收发员的密钥盘）：{DEMO_PIN}" in capsys.readouterr().out
+
+
+def test_demo_renews_crls_that_are_due(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    CertificateAuthority.objects.filter(slug="jiangsu").update(
+        crl_next_update=timezone.now() + timedelta(hours=2))
+    assert load_pki_demo() == {"cas": 0, "certificates": 0, "crls": 1}
+    assert CertificateAuthority.objects.get(slug="jiangsu").crl_number == 2

@@ -129,6 +129,11 @@ def cmd_check(args) -> int:
     from gongwen.audit.services import algorithm
 
     print(f"[ok] audit hash algorithm: {algorithm().upper()}")
+    from gongwen.authority.services import health
+
+    for line_ok, text in health():
+        print(f"[{'ok' if line_ok else 'FAIL'}] {text}")
+        ok = ok and line_ok
     return 0 if ok else 1
 
 

@@ -370,6 +370,27 @@ def refresh_due_crls(*, actor=None, margin: timedelta = timedelta(days=1),
             or ca.crl_next_update <= due_before]
 
 
+def health() -> list[tuple[bool, str]]:
+    """(ok, text) lines for ``gongwen check``: CAs present, CRLs current, passphrase works."""
+    cas = active_cas()
+    if not cas:
+        return [(False, "PKI not initialised: run `gongwen pki init`")]
+    lines = []
+    now = _now()
+    for ca in cas:
+        if ca.crl_next_update is None or ca.crl_next_update <= now:
+            lines.append((False, f"CRL of {ca.slug} is missing or stale: run `gongwen pki crl`"))
+        else:
+            lines.append((True, f"CRL of {ca.slug} #{ca.crl_number} valid until "
+                                f"{ca.crl_next_update:%Y-%m-%d %H:%M} UTC"))
+    try:
+        _ca_key(cas[0])
+        lines.append((True, f"CA passphrase opens the CA keys ({cas[0].suite} suite)"))
+    except PKIError as exc:
+        lines.append((False, str(exc)))
+    return lines
+
+
 def get_ca(slug_or_name: str) -> CertificateAuthority:
     ca = (CertificateAuthority.objects.filter(slug=slug_or_name).first()
           or CertificateAuthority.objects.filter(name=slug_or_name).first())

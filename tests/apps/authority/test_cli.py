@@ -217,3 +217,15 @@ def test_pki_usage_errors_exit_2(args):
     with pytest.raises(SystemExit) as err:
         main(args)
     assert err.value.code == 2
+
+
+def test_gongwen_check_reports_pki_health(gm, db, capsys, settings):
+    assert main(["check"]) == 1
+    assert "[FAIL] PKI not initialised" in capsys.readouterr().out
+    services.init_pki()
+    main(["check"])
+    out = capsys.readouterr().out
+    assert "[ok] CRL of lianyungang #1" in out and "[ok] CA passphrase opens" in out
+    settings.GONGWEN = {**settings.GONGWEN, "CA_PASSPHRASE": "wrong"}
+    main(["check"])
+    assert "[FAIL] CA passphrase does not open" in capsys.readouterr().out

@@ -5,3 +5,11 @@ class SealsConfig(AppConfig):
     name = "gongwen.seals"
     label = "seals"
     verbose_name = "电子印章"
+
+    def ready(self) -> None:
+        # Art. 9 / R-UNIT-2: a merged, renamed or revoked unit returns its seals.
+        from gongwen.units.services import unit_retired
+
+        from .services import on_unit_retired
+
+        unit_retired.connect(on_unit_retired, dispatch_uid="seals.open_return_applications")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, documents, shell, units, users
+from .views import audit, auth, documents, seals, shell, units, users
 
 app_name = "web"
 
@@ -35,7 +35,7 @@ urlpatterns = [
          name="document_review"),
     path("sealing/", shell.sealing, name="sealing"),
     path("tracking/", shell.tracking, name="tracking"),
-    path("seals/", shell.seals, name="seals"),
+    path("seals/", seals.register, name="seals"),
     path("stats/", shell.stats, name="stats"),
     path("directory/", shell.directory_view, name="directory"),
     path("units/", units.unit_list, name="units"),
@@ -79,4 +79,19 @@ urlpatterns += [
     path("pki/verify/", pki.pki_verify, name="pki_verify"),
     path("pki/my-keydisks/", pki.my_keydisks, name="my_keydisks"),
     path("pki/my-keydisks/<int:disk_id>/check/", pki.my_keydisk_check, name="my_keydisk_check"),
+    path("seals/register.csv", seals.register_csv, name="seal_register_csv"),
+    path("seals/<int:seal_id>/", seals.seal_detail, name="seal"),
+    path("seals/<int:seal_id>/image.png", seals.seal_image, name="seal_image"),
+    path("seals/<int:seal_id>/history.csv", seals.seal_history_csv, name="seal_history_csv"),
+    path("seals/applications/", seals.applications, name="seal_applications"),
+    path("seals/applications/new/", seals.application_new, name="seal_application_new"),
+    path("seals/applications/<int:app_id>/", seals.application_detail,
+         name="seal_application"),
+    path("seals/applications/<int:app_id>/form.pdf", seals.application_pdf,
+         name="seal_application_pdf"),
+    path("seals/applications/<int:app_id>/<str:action>/", seals.application_action,
+         name="seal_application_action"),
+    path("seals/workstations/", seals.workstations, name="seal_workstations"),
+    path("seals/workstations/<int:ws_id>/<str:action>/", seals.workstation_action,
+         name="seal_workstation_action"),
 ]

@@ -1,0 +1,563 @@
+"""Verbs of the seal lifecycle (R-SEAL-3..6; attachment 电子印章管理暂行办法 art. 3-9).
+
+Flow of every application (art. 7): the unit's clerk or seal keeper fills the unified form
+(:func:`fill_application`) → the unit head signs (:func:`sign_application`) → 市政府办公室
+approves or rejects with a reason (:func:`approve_application`, :func:`reject_application`)
+→ the issuing authority executes (:func:`execute_application`). Art. 4: county/district
+governments' seals are made by 江苏省人民政府办公厅 (provincial CA), city units' seals by
+市政府办公室 (city CA); the executing operator must hold that authority's seal-maker key disk.
+
+Each verb asks the permission layer first, outside its transaction (a denial's audit row
+must survive), then runs in one transaction with its audit rows. Key disks are opened through
+the authority app *before* the transaction (its wrong-PIN counter commits on its own).
+
+Seals are used only for document transmission (art. 5): :func:`authorize_seal_use` is the
+one way to a seal's key, and what it returns can only make an SES_Signature over a
+document's Signature.xml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from gongwen.accounts.models import Role, User
+from gongwen.audit.services import record
+from gongwen.authority import services as authority
+from gongwen.authority.models import Certificate, CertStatus, Profile
+from gongwen.pki import keystore
+from gongwen.pki.errors import PKIError
+from gongwen.pki.suites import sm3
+from gongwen.policy.permissions import Perm, can, require
+from gongwen.seals.ses.image import SealImageSpec, SealLevel, render_svg, seal_picture
+from gongwen.seals.ses.seal import build_seal, signer_from_key
+from gongwen.seals.ses.signature import build_signature
+from gongwen.units.models import Kind, Level, Unit, UnitState
+
+from .models import (
+    NEEDS_SEAL,
+    OPEN_STATES,
+    Action,
+    ApplicationKind,
+    ApplicationState,
+    Seal,
+    SealApplication,
+    SealEvent,
+    SealStatus,
+    SelfSealSystemApproval,
+    Workstation,
+)
+
+log = logging.getLogger("gongwen.seals")
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _app_unit_ids(app: SealApplication) -> set[int]:
+    """The applying unit, and after a merge/rename its successor (its users moved there)."""
+    ids = {app.unit_id}
+    successor = app.unit.current_successor() if app.unit.successor_id else None
+    if successor is not None:
+        ids.add(successor.pk)
+    return ids
+
+
+def _require_member(actor: User, perm: Perm, app: SealApplication, request=None) -> None:
+    require(actor, perm, request=request)
+    if actor.unit_id not in _app_unit_ids(app):
+        require(actor, perm, app, request=request)  # audits the denial, raises 404
+
+
+def _transition(app: SealApplication, action: str) -> str:
+    new = app.next_state(action)
+    if new is None:
+        raise ValidationError(f"申请表当前状态为“{app.get_state_display()}”，不能"
+                              f"{Action(action).label}。")
+    return new
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def seal_level_for(unit: Unit) -> SealLevel:
+    """国发〔1999〕25号: people's governments carry the national emblem (province 50 mm,
+    city/county 45 mm); departments and other units a star (42 mm)."""
+    if unit.kind == Kind.GOVERNMENT:
+        return SealLevel.PROVINCIAL if unit.level == Level.PROVINCE else SealLevel.LOCAL_GOVERNMENT
+    return SealLevel.DEPARTMENT
+
+
+def image_spec_for(unit: Unit, name: str = "") -> SealImageSpec:
+    return SealImageSpec(name or unit.name, seal_level_for(unit))
+
+
+# ------------------------------------------------------------------------ applications
+
+
+def _open(*, actor: User | None, unit: Unit, kind: str, reason: str, seal: Seal | None,
+          keeper: User | None, auto: str = "", request=None) -> SealApplication:
+    app = SealApplication.objects.create(
+        unit=unit, kind=kind, seal=seal, keeper=keeper, reason=reason,
+        seal_name=(seal.name if seal else unit.name), applicant=actor, auto_opened=auto)
+    record(actor, "seal.application.filled", app, unit=unit, request=request,
+           detail={"kind": kind, "seal": seal.es_id if seal else "", "auto": auto,
+                   "keeper": keeper.username if keeper else ""})
+    return app
+
+
+def _validate_keeper(unit: Unit, keeper: User | None) -> None:
+    if keeper is None:
+        raise ValidationError("请指定印章管理员（第三条：电子印章由指定人员使用）。")
+    if keeper.unit_id != unit.pk or not keeper.is_active:
+        raise ValidationError(f"印章管理员“{keeper.display_name}”不是本单位的在职人员。")
+    if not keeper.has_role(Role.SEAL_KEEPER):
+        raise ValidationError(f"“{keeper.display_name}”没有印章管理员角色。")
+
+
+def fill_application(*, actor: User, kind: str, reason: str, seal_id: int | None = None,
+                     keeper_id: int | None = None, request=None) -> SealApplication:
+    """Fill the unified form (art. 7). A reissue after loss revokes the lost seal at once
+    (its certificate is revoked and the CRL republished), before any approval (art. 8)."""
+    require(actor, Perm.APPLY_SEAL, request=request)
+    if kind not in ApplicationKind.values:
+        raise ValidationError("请选择申请事项。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写申请理由（书面证明）。")
+    unit = actor.unit
+    seal = None
+    if kind in NEEDS_SEAL:
+        seal = Seal.objects.filter(pk=seal_id).select_related("keeper").first() \
+            if seal_id else None
+        if seal is None:
+            raise ValidationError("请选择原电子印章。")
+        require(actor, Perm.APPLY_SEAL, seal, request=request)
+    keeper = User.objects.filter(pk=keeper_id).first() if keeper_id else None
+    if kind in (ApplicationKind.MAKE, ApplicationKind.CHANGE):
+        _validate_keeper(unit, keeper)
+    elif kind in (ApplicationKind.REPLACE_DAMAGED, ApplicationKind.REISSUE_LOST):
+        keeper = keeper or seal.keeper
+        _validate_keeper(unit, keeper)
+    if unit.state != UnitState.ACTIVE and kind != ApplicationKind.RETURN:
+        raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，只能办理交回。")
+    with transaction.atomic():
+        if seal is not None:
+            seal = Seal.objects.select_for_update().get(pk=seal.pk)
+            if kind != ApplicationKind.REISSUE_LOST and not seal.is_active:
+                raise ValidationError(f"原印章已{seal.get_status_display()}。")
+            if kind == ApplicationKind.RETURN and SealApplication.objects.filter(
+                    seal=seal, kind=kind, state__in=OPEN_STATES).exists():
+                raise ValidationError("该印章已有办理中的交回申请。")
+        app = _open(actor=actor, unit=unit, kind=kind, reason=reason, seal=seal, keeper=keeper,
+                    request=request)
+        if kind == ApplicationKind.REISSUE_LOST and seal.is_active:
+            # Art. 8: a lost seal must not stay usable while the form travels.
+            _end_seal(seal, SealStatus.LOST, actor=actor, app=app, request=request,
+                      reason="key_compromise", via_cli=True)
+    return app
+
+
+def sign_application(*, actor: User, application_id: int, request=None) -> SealApplication:
+    """The unit head agrees and signs (art. 7: 经本单位负责人同意并签字)."""
+    app = SealApplication.objects.select_related("unit").get(pk=application_id)
+    _require_member(actor, Perm.SIGN_SEAL_APPLICATION, app, request)
+    with transaction.atomic():
+        app = SealApplication.objects.select_for_update().get(pk=app.pk)
+        if app.state == ApplicationState.HEAD_SIGNED and app.head_signer_id == actor.pk:
+            return app
+        app.state = _transition(app, Action.SIGN)
+        app.head_signer, app.head_signed_at = actor, _now()
+        app.save(update_fields=["state", "head_signer", "head_signed_at"])
+        record(actor, "seal.application.signed", app, unit=app.unit, request=request)
+    return app
+
+
+def approve_application(*, actor: User, application_id: int, request=None) -> SealApplication:
+    """市政府办公室 approves (art. 7: 报市政府办公室审批)."""
+    app = SealApplication.objects.select_related("unit").get(pk=application_id)
+    require(actor, Perm.APPROVE_SEAL_APPLICATION, app, request=request)
+    with transaction.atomic():
+        app = SealApplication.objects.select_for_update().get(pk=app.pk)
+        if app.state in (ApplicationState.APPROVED, ApplicationState.EXECUTED):
+            return app
+        app.state = _transition(app, Action.APPROVE)
+        app.approver, app.approved_at = actor, _now()
+        app.save(update_fields=["state", "approver", "approved_at"])
+        record(actor, "seal.application.approved", app, unit=app.unit, request=request)
+    return app
+
+
+def reject_application(*, actor: User, application_id: int, reason: str,
+                       request=None) -> SealApplication:
+    """The unit head or 市政府办公室 sends the form back; a reason is required."""
+    app = SealApplication.objects.select_related("unit").get(pk=application_id)
+    if app.state == ApplicationState.FILLED:
+        _require_member(actor, Perm.SIGN_SEAL_APPLICATION, app, request)
+    else:
+        require(actor, Perm.APPROVE_SEAL_APPLICATION, app, request=request)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("退回时必须填写理由。")
+    with transaction.atomic():
+        app = SealApplication.objects.select_for_update().get(pk=app.pk)
+        if app.state == ApplicationState.REJECTED:
+            return app
+        app.state = _transition(app, Action.REJECT)
+        app.rejected_by, app.rejected_at, app.rejection_reason = actor, _now(), reason
+        app.save(update_fields=["state", "rejected_by", "rejected_at", "rejection_reason"])
+        record(actor, "seal.application.rejected", app, unit=app.unit, request=request,
+               detail={"reason": reason})
+    return app
+
+
+# ---------------------------------------------------------------------------- execute
+
+
+def authority_unit_for(unit: Unit) -> Unit | None:
+    """Art. 4: the unit that makes ``unit``'s seals (the operator of its issuing CA)."""
+    ca = authority.issuing_ca_for(unit)
+    if ca.unit_id:
+        return ca.unit
+    level = Level.PROVINCE if unit.level in (Level.PROVINCE, Level.COUNTY) else Level.CITY
+    qs = Unit.objects.filter(is_seal_authority=True, level=level)
+    if level == Level.CITY:
+        qs = Unit.objects.filter(is_platform_operator=True)
+    return qs.order_by("id").first()
+
+
+def _maker_certificate(unit: Unit, actor: User) -> Certificate:
+    maker_unit = authority_unit_for(unit)
+    ca = authority.issuing_ca_for(unit)
+    cert = (Certificate.objects.filter(profile=Profile.SEAL_MAKER, status=CertStatus.VALID,
+                                       issuer=ca, unit=maker_unit, holder=actor)
+            .select_related("key_disk").order_by("-id").first())
+    if cert is None:
+        name = maker_unit.name if maker_unit else ca.name
+        raise PermissionDenied(f"您不持有“{name}”的制章单位证书（密钥盘），不能制发"
+                               f"“{unit.name}”的电子印章（第四条）。")
+    return cert
+
+
+def _es_id(unit: Unit) -> str:
+    n = Seal.objects.filter(unit=unit).count() + 1
+    while True:
+        es_id = f"{unit.code}{n:04d}"[:40]
+        if not Seal.objects.filter(es_id=es_id).exists():
+            return es_id
+        n += 1
+
+
+def _issue_seal(*, actor: User, app: SealApplication, keeper: User, keeper_pin: str,
+                maker_cert: Certificate, maker_key: Any, replaces: Seal | None,
+                request=None) -> Seal:
+    unit = app.unit
+    cert = authority.issue_certificate(actor=actor, unit=unit, profile=Profile.UNIT_SEAL,
+                                       holder=keeper, pin=keeper_pin, request=request)
+    spec = image_spec_for(unit, app.seal_name or unit.name)
+    picture = seal_picture(spec)
+    es_id = _es_id(unit)
+    der = build_seal(
+        es_id=es_id, name=spec.name, holder_certs=[bytes(cert.der)],
+        valid_start=cert.not_before, valid_end=cert.not_after, picture_type=picture.type,
+        picture_data=picture.data, picture_width_mm=picture.width_mm,
+        picture_height_mm=picture.height_mm, maker_cert=bytes(maker_cert.der),
+        sign=signer_from_key(maker_key))
+    seal = Seal.objects.create(
+        unit=unit, name=spec.name, es_id=es_id, authority=maker_cert.unit, keeper=keeper,
+        certificate=cert, cert_serial=cert.serial, maker_certificate=maker_cert, der=der,
+        image_png=picture.data, image_svg=render_svg(spec), diameter_mm=round(spec.diameter),
+        emblem=str(spec.emblem), valid_from=cert.not_before, valid_to=cert.not_after,
+        replaces=replaces, status_changed_at=_now())
+    SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.ISSUED, user=actor, application=app,
+                             note=f"由{maker_cert.unit.name}制发")
+    record(actor, "seal.issued", seal, unit=unit, request=request,
+           detail={"es_id": es_id, "serial": cert.serial, "keeper": keeper.username,
+                   "authority": maker_cert.unit.name, "application": app.pk,
+                   "diameter_mm": seal.diameter_mm, "emblem": seal.emblem})
+    return seal
+
+
+_END_EVENT = {SealStatus.REVOKED: SealEvent.Kind.REVOKED, SealStatus.LOST: SealEvent.Kind.LOST,
+              SealStatus.DESTROYED: SealEvent.Kind.DESTROYED,
+              SealStatus.RETURNED: SealEvent.Kind.RETURNED}
+
+
+def _end_seal(seal: Seal, status: str, *, actor: User | None, app: SealApplication | None,
+              reason: str, destroy_key: bool = False, via_cli: bool = False,
+              request=None) -> None:
+    """Revoke the seal's certificate (the issuer's CRL is republished in the same
+    transaction) and set the register status."""
+    cert = Certificate.objects.get(pk=seal.certificate_id)
+    if cert.status != CertStatus.REVOKED:
+        # A loss is reported by the unit's clerk or keeper, who hold no CA rights: the
+        # revocation runs with the system's authority and is attributed in our audit row.
+        authority.revoke_certificate(
+            actor=None if via_cli else actor, cert_id=cert.pk, reason=reason,
+            note=f"电子印章{seal.es_id}：{SealStatus(status).label}"
+                 + (f"（申请表#{app.pk}）" if app else ""),
+            destroy_key=destroy_key, request=request)
+    seal.status = status
+    seal.status_changed_at = _now()
+    seal.save(update_fields=["status", "status_changed_at"])
+    SealEvent.objects.create(seal=seal, kind=_END_EVENT[status], user=actor, application=app,
+                             note=f"证书已吊销（{reason}）" + ("，密钥已销毁" if destroy_key else ""))
+    record(actor, f"seal.{status}", seal, unit=seal.unit, request=request,
+           detail={"es_id": seal.es_id, "serial": seal.cert_serial, "reason": reason,
+                   "application": app.pk if app else None, "key_destroyed": destroy_key})
+
+
+def execute_application(*, actor: User, application_id: int, keeper_pin: str = "",
+                        maker_pin: str = "", request=None) -> SealApplication:
+    """The authority carries out an approved application. Idempotent: executing an
+    executed application returns it unchanged (with the same new seal)."""
+    app = SealApplication.objects.select_related("unit", "seal").get(pk=application_id)
+    require(actor, Perm.EXECUTE_SEAL_APPLICATION, app, request=request)
+    if app.state == ApplicationState.EXECUTED:
+        return app
+    _transition(app, Action.EXECUTE)
+    maker_cert = maker_key = None
+    issuing = app.kind in (ApplicationKind.MAKE, ApplicationKind.CHANGE,
+                           ApplicationKind.REPLACE_DAMAGED, ApplicationKind.REISSUE_LOST)
+    if issuing:
+        keystore.check_pin_format(keeper_pin)
+        maker_cert = _maker_certificate(app.unit, actor)
+        # Opened before our transaction: a wrong PIN is counted even though we fail.
+        maker_key = authority.open_key_disk(user=actor, disk=maker_cert.key_disk,
+                                            pin=maker_pin, request=request)
+    return _execute(actor=actor, app_id=app.pk, keeper_pin=keeper_pin, maker_cert=maker_cert,
+                    maker_key=maker_key, request=request)
+
+
+@transaction.atomic(durable=True)
+def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certificate | None,
+             maker_key: Any, request=None) -> SealApplication:
+    app = SealApplication.objects.select_for_update().select_related("unit").get(pk=app_id)
+    if app.state == ApplicationState.EXECUTED:
+        return app  # a concurrent execution won
+    app.state = _transition(app, Action.EXECUTE)
+    old = Seal.objects.select_for_update().get(pk=app.seal_id) if app.seal_id else None
+    new = None
+    kind = app.kind
+    if kind == ApplicationKind.REVOKE:
+        _end_seal(old, SealStatus.REVOKED, actor=actor, app=app, request=request,
+                  reason="cessation_of_operation")
+    elif kind == ApplicationKind.RETURN:
+        _end_seal(old, SealStatus.RETURNED, actor=actor, app=app, request=request,
+                  reason="affiliation_changed", destroy_key=True)
+    elif kind == ApplicationKind.REPLACE_DAMAGED:
+        # Art. 8: 损坏的，须将原电子印章交市政府办公室销毁.
+        _end_seal(old, SealStatus.DESTROYED, actor=actor, app=app, request=request,
+                  reason="superseded", destroy_key=True)
+    elif kind == ApplicationKind.CHANGE:
+        _end_seal(old, SealStatus.REVOKED, actor=actor, app=app, request=request,
+                  reason="superseded")
+    elif kind == ApplicationKind.REISSUE_LOST and old.status == SealStatus.ACTIVE:
+        _end_seal(old, SealStatus.LOST, actor=actor, app=app, request=request,
+                  reason="key_compromise")
+    if maker_cert is not None:
+        keeper = app.keeper or (old.keeper if old else None)
+        _validate_keeper(app.unit, keeper)
+        new = _issue_seal(actor=actor, app=app, keeper=keeper, keeper_pin=keeper_pin,
+                          maker_cert=maker_cert, maker_key=maker_key, replaces=old,
+                          request=request)
+    app.executor, app.executed_at, app.result_seal = actor, _now(), new
+    app.save(update_fields=["state", "executor", "executed_at", "result_seal"])
+    record(actor, "seal.application.executed", app, unit=app.unit, request=request,
+           detail={"kind": kind, "old": old.es_id if old else "",
+                   "new": new.es_id if new else ""})
+    return app
+
+
+# ------------------------------------------------------------------- unit retirement
+
+
+def open_return_applications(*, unit: Unit, reason: str, actor: User | None = None) -> list:
+    """Art. 9 / R-UNIT-2: a merged, renamed or revoked unit returns its seals. Runs inside
+    the unit service's transaction (the ``unit_retired`` signal); at most one open return
+    application per seal."""
+    opened = []
+    for seal in Seal.objects.select_for_update().filter(unit=unit, status=SealStatus.ACTIVE):
+        if SealApplication.objects.filter(seal=seal, kind=ApplicationKind.RETURN,
+                                          state__in=OPEN_STATES).exists():
+            continue
+        label = {"merged": "合并", "renamed": "更名", "revoked": "撤销"}.get(reason, reason)
+        opened.append(_open(
+            actor=actor if getattr(actor, "pk", None) else None, unit=unit,
+            kind=ApplicationKind.RETURN, seal=seal, keeper=seal.keeper, auto=reason,
+            reason=f"因单位{label}，按第九条将原电子印章交回市政府办公室处理。"))
+    return opened
+
+
+def on_unit_retired(sender, unit: Unit, reason: str, actor=None, **kwargs) -> None:
+    open_return_applications(unit=unit, reason=reason, actor=actor)
+
+
+# ----------------------------------------------------------------------- workstations
+
+
+def credential_fingerprint(credential: str | bytes) -> str:
+    data = credential.encode() if isinstance(credential, str) else credential
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    workstation: Workstation
+    credential: str = field(repr=False)  # shown once, stored on the computer only
+
+
+def enrol_workstation(*, actor: User, unit_id: int, name: str, seal_ids: list[int] = (),
+                      request=None) -> Enrolment:
+    """The operator enrols a 专用计算机 (art. 3) and binds seals to it. The device
+    credential is returned once; only its SHA-256 is kept."""
+    unit = Unit.objects.get(pk=unit_id)
+    require(actor, Perm.MANAGE_WORKSTATIONS, unit, request=request)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("请填写专用计算机名称。")
+    credential = "gwws-" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ws = Workstation.objects.create(name=name[:60], unit=unit, enrolled_by=actor,
+                                        credential_sha256=credential_fingerprint(credential))
+        seals = list(Seal.objects.filter(pk__in=list(seal_ids), unit=unit))
+        ws.seals.set(seals)
+        record(actor, "seal.workstation.enrolled", ws, unit=unit, request=request,
+               detail={"name": ws.name, "seals": [s.es_id for s in seals]})
+    return Enrolment(ws, credential)
+
+
+def bind_seals(*, actor: User, workstation_id: int, seal_ids: list[int],
+               request=None) -> Workstation:
+    ws = Workstation.objects.select_related("unit").get(pk=workstation_id)
+    require(actor, Perm.MANAGE_WORKSTATIONS, ws, request=request)
+    with transaction.atomic():
+        seals = list(Seal.objects.filter(pk__in=list(seal_ids), unit=ws.unit))
+        ws.seals.set(seals)
+        record(actor, "seal.workstation.bound", ws, unit=ws.unit, request=request,
+               detail={"seals": [s.es_id for s in seals]})
+    return ws
+
+
+def retire_workstation(*, actor: User, workstation_id: int, request=None) -> Workstation:
+    ws = Workstation.objects.select_related("unit").get(pk=workstation_id)
+    require(actor, Perm.MANAGE_WORKSTATIONS, ws, request=request)
+    with transaction.atomic():
+        if ws.active:
+            ws.active, ws.retired_at = False, _now()
+            ws.save(update_fields=["active", "retired_at"])
+            record(actor, "seal.workstation.retired", ws, unit=ws.unit, request=request)
+    return ws
+
+
+def approve_self_seal_system(*, actor: User, unit_id: int, reference: str = "",
+                             note: str = "", request=None) -> SelfSealSystemApproval:
+    """Art. 4 para. 2: the city office consents to a unit's own seal system."""
+    unit = Unit.objects.get(pk=unit_id)
+    require(actor, Perm.APPROVE_SEAL_APPLICATION, unit, request=request)
+    with transaction.atomic():
+        approval = SelfSealSystemApproval.objects.create(unit=unit, approved_by=actor,
+                                                         reference=reference[:100],
+                                                         note=note[:300])
+        record(actor, "seal.self_system.approved", approval, unit=unit, request=request,
+               detail={"reference": reference})
+    return approval
+
+
+# --------------------------------------------------------------------------- seal use
+
+
+class SealUseRefused(PermissionDenied):
+    """A factor of seal use is missing (art. 3, 5); ``why`` is a stable code."""
+
+    def __init__(self, message_zh: str, why: str):
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+        self.why = why
+
+
+@dataclass(frozen=True)
+class DocumentSealer:
+    """An opened seal, good for one thing only: sealing a document for transmission
+    (art. 5). It can make an SES_Signature over a document's Signature.xml and nothing
+    else; the key stays inside."""
+
+    seal_id: int
+    es_id: str
+    seal_der: bytes = field(repr=False)
+    signer_cert_der: bytes = field(repr=False)
+    _sign: Callable[[bytes], bytes] = field(repr=False)
+
+    def seal_document(self, *, signature_xml: bytes, property_info: str,
+                      signing_time: datetime | None = None) -> bytes:
+        """SES_Signature (GB/T 38540-2020 v4) over ``signature_xml`` of an OFD document."""
+        return build_signature(seal_der=self.seal_der, data_hash=sm3(signature_xml),
+                               property_info=property_info, signer_cert=self.signer_cert_der,
+                               sign=self._sign, signing_time=signing_time or _now())
+
+
+def _refuse(user: User, seal: Seal, why: str, message: str, request=None,
+            workstation: Workstation | None = None) -> SealUseRefused:
+    record(user if getattr(user, "pk", None) else None, "seal.use_refused", seal,
+           unit=seal.unit, request=request,
+           detail={"why": why, "es_id": seal.es_id,
+                   "workstation": workstation.name if workstation else ""})
+    return SealUseRefused(message, why)
+
+
+def authorize_seal_use(*, user: User, seal: Seal | int, workstation_credential: str,
+                       pin: str, document_id: int | None = None, document_ref: str = "",
+                       request=None) -> DocumentSealer:
+    """Every factor of art. 3 and 5, in order: the keeper role, being this seal's keeper,
+    an active seal, an enrolled active workstation bound to the seal, the key disk PIN
+    (counted and locked by the authority app). Each refusal is audited; a success is
+    entered in the seal's register."""
+    seal = Seal.objects.select_related("unit", "certificate").get(
+        pk=seal.pk if isinstance(seal, Seal) else int(seal))
+    if not can(user, Perm.SEAL):
+        raise _refuse(user, seal, "role", "您不是印章管理员，不能使用电子印章（第三条）。",
+                      request)
+    if seal.keeper_id != user.pk:
+        raise _refuse(user, seal, "keeper", "您不是该电子印章的指定保管人，不能使用该印章。",
+                      request)
+    now = _now()
+    if not seal.is_active:
+        raise _refuse(user, seal, "status",
+                      f"该电子印章{seal.get_status_display()}，不能使用。", request)
+    if not seal.valid_from <= now <= seal.valid_to:
+        raise _refuse(user, seal, "validity", "该电子印章不在有效期内，不能使用。", request)
+    ws = None
+    if workstation_credential:
+        ws = Workstation.objects.filter(
+            credential_sha256=credential_fingerprint(workstation_credential)).first()
+    if ws is None or not ws.active:
+        raise _refuse(user, seal, "workstation",
+                      "本计算机不是已登记的专用计算机，不能使用电子印章（第三条）。", request)
+    if not ws.seals.filter(pk=seal.pk).exists():
+        raise _refuse(user, seal, "workstation_not_bound",
+                      f"专用计算机“{ws.name}”未绑定该电子印章，不能使用。", request, ws)
+    try:
+        key = authority.open_key_disk(user=user, disk=seal.certificate.key_disk, pin=pin,
+                                      request=request)
+    except (PKIError, PermissionDenied) as exc:
+        message = getattr(exc, "message_zh", "") or str(exc)
+        raise _refuse(user, seal, "pin", f"密钥盘口令验证未通过：{message}", request,
+                      ws) from exc
+    with transaction.atomic():
+        SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.USED, user=user, workstation=ws,
+                                 document_id_ref=document_id, document_ref=document_ref[:200])
+        record(user, "seal.used", seal, unit=seal.unit, request=request,
+               detail={"es_id": seal.es_id, "workstation": ws.name,
+                       "document_id": document_id, "document": document_ref})
+    return DocumentSealer(seal.pk, seal.es_id, bytes(seal.der), bytes(seal.certificate.der),
+                          signer_from_key(key))

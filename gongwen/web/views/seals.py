@@ -1,0 +1,286 @@
+"""印章管理: seal register, each seal's history with CSV export, the unified application
+form (电子印章申请表) with its printable PDF, and workstation enrolment (R-SEAL-3..6).
+
+Thin: parse, call one service of gongwen.seals, render. Other units' seals and forms are
+answered 404 (R-SEC-1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from gongwen.accounts.models import Role, User
+from gongwen.pki.errors import PKIError
+from gongwen.policy.permissions import Perm, can, require
+from gongwen.seals import selectors, services
+from gongwen.seals.models import ApplicationKind, ApplicationState, SealStatus
+from gongwen.units.models import Unit
+
+from .common import error_messages, requires
+
+# Installed open CJK fonts, first found wins (.ttc: the first face).
+PDF_FONTS = ("/usr/share/fonts/truetype/arphic/gbsn00lp.ttf",
+             "/usr/share/fonts/truetype/arphic/uming.ttc",
+             "/usr/share/fonts/truetype/arphic/ukai.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+
+
+def _pdf_font() -> str:
+    import os
+
+    return next((f for f in PDF_FONTS if os.path.exists(f)), PDF_FONTS[0])
+
+
+def _seal_or_404(request, seal_id: int):
+    seal = selectors.visible_seals(request.user).filter(pk=seal_id).first()
+    if seal is None:
+        require(request.user, Perm.VIEW_SEALS, Unit(pk=-1), request=request)  # audits, 404
+        raise Http404
+    return seal
+
+
+def _app_or_404(request, app_id: int):
+    app = selectors.visible_applications(request.user).filter(pk=app_id).first()
+    if app is None:
+        raise Http404("未找到该申请表。")
+    return app
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    buf = io.StringIO()
+    buf.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------------------- register
+
+
+@requires(Perm.VIEW_SEALS)
+def register(request):
+    seals = selectors.visible_seals(request.user).order_by("unit__code", "-created_at")
+    status = request.GET.get("status", "")
+    if status in SealStatus.values:
+        seals = seals.filter(status=status)
+    apps = selectors.visible_applications(request.user).exclude(
+        state__in=[ApplicationState.EXECUTED, ApplicationState.REJECTED])[:50]
+    return render(request, "seals/register.html", {
+        "seals": seals, "status": status, "statuses": SealStatus.choices, "open_apps": apps,
+        "can_apply": can(request.user, Perm.APPLY_SEAL),
+        "can_enrol": can(request.user, Perm.MANAGE_WORKSTATIONS)})
+
+
+@requires(Perm.VIEW_SEALS)
+def register_csv(request):
+    rows = [(s.unit.name, s.name, s.es_id, s.authority.name if s.authority else "",
+             s.keeper.display_name, s.get_status_display(), s.valid_from.date().isoformat(),
+             s.valid_to.date().isoformat(), s.cert_serial, s.uses)
+            for s in _with_uses(selectors.visible_seals(request.user).order_by("unit__code"))]
+    return _csv_response("seal-register.csv", ["单位", "印章名称", "印章编码", "制发单位",
+                                               "印章管理员", "状态", "有效期起", "有效期止",
+                                               "证书序列号", "用印次数"], rows)
+
+
+def _with_uses(qs):
+    from django.db.models import Count, Q
+
+    return qs.annotate(uses=Count("events", filter=Q(events__kind="used")))
+
+
+@requires(Perm.VIEW_SEALS)
+def seal_detail(request, seal_id: int):
+    seal = _seal_or_404(request, seal_id)
+    return render(request, "seals/seal.html", {
+        "seal": seal, "history": selectors.seal_history(seal),
+        "workstations": seal.workstations.all(), "can_apply": can(request.user, Perm.APPLY_SEAL),
+        "apps": seal.applications.order_by("-filled_at")})
+
+
+@requires(Perm.VIEW_SEALS)
+def seal_image(request, seal_id: int):
+    seal = _seal_or_404(request, seal_id)
+    response = HttpResponse(bytes(seal.image_png), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@requires(Perm.VIEW_SEALS)
+def seal_history_csv(request, seal_id: int):
+    seal = _seal_or_404(request, seal_id)
+    rows = [(timezone.localtime(r["at"]).strftime("%Y-%m-%d %H:%M:%S"), r["what"], r["user"],
+             r["workstation"], r["document"]) for r in selectors.seal_history(seal)]
+    return _csv_response(f"seal-{seal.es_id}-history.csv",
+                         ["时间", "事项", "人员", "专用计算机", "公文"], rows)
+
+
+# -------------------------------------------------------------------------- applications
+
+
+class ApplicationForm(forms.Form):
+    kind = forms.ChoiceField(label="申请事项", choices=ApplicationKind.choices)
+    seal = forms.ModelChoiceField(label="原电子印章", required=False, queryset=None,
+                                  help_text="变更、注销、换领、补发、交回时选择。")
+    keeper = forms.ModelChoiceField(label="印章管理员", required=False, queryset=None,
+                                    help_text="制作、变更时必填；换领、补发默认原管理员。")
+    reason = forms.CharField(label="申请理由（书面证明）", widget=forms.Textarea(attrs={"rows": 4}),
+                             max_length=2000)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seal"].queryset = selectors.visible_seals(user).filter(unit_id=user.unit_id)
+        self.fields["keeper"].queryset = User.objects.filter(
+            unit_id=user.unit_id, is_active=True, role_grants__role=Role.SEAL_KEEPER)
+
+
+@requires(Perm.APPLY_SEAL)
+def application_new(request):
+    form = ApplicationForm(request.POST or None, user=request.user,
+                           initial={"kind": request.GET.get("kind", ""),
+                                    "seal": request.GET.get("seal")})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            app = services.fill_application(
+                actor=request.user, kind=d["kind"], reason=d["reason"],
+                seal_id=d["seal"].pk if d["seal"] else None,
+                keeper_id=d["keeper"].pk if d["keeper"] else None, request=request)
+        except ValidationError as exc:
+            for m in error_messages(exc):
+                form.add_error(None, m)
+        else:
+            messages.success(request, f"申请表 #{app.pk} 已提交，请本单位负责人签字。")
+            return redirect("web:seal_application", app.pk)
+    return render(request, "seals/application_new.html", {"form": form})
+
+
+@requires(Perm.APPLY_SEAL)
+def applications(request):
+    apps = selectors.visible_applications(request.user)[:200]
+    return render(request, "seals/applications.html", {"apps": apps})
+
+
+def _app_view_perm(user) -> bool:
+    return any(can(user, p) for p in (Perm.APPLY_SEAL, Perm.APPROVE_SEAL_APPLICATION,
+                                      Perm.EXECUTE_SEAL_APPLICATION, Perm.VIEW_SEALS))
+
+
+def application_detail(request, app_id: int):
+    if not request.user.is_authenticated:
+        return redirect(f"/login/?next={request.path}")
+    if not _app_view_perm(request.user):
+        raise PermissionDenied("您没有访问此页面的权限。")
+    app = _app_or_404(request, app_id)
+    u = request.user
+    return render(request, "seals/application.html", {
+        "app": app,
+        "can_sign": app.state == "filled" and can(u, Perm.SIGN_SEAL_APPLICATION),
+        "can_approve": app.state == "head_signed" and can(u, Perm.APPROVE_SEAL_APPLICATION, app),
+        "can_execute": app.state == "approved" and can(u, Perm.EXECUTE_SEAL_APPLICATION, app),
+        "issuing": app.kind in ("make", "change", "replace_damaged", "reissue_lost")})
+
+
+@require_POST
+def application_action(request, app_id: int, action: str):
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    app = _app_or_404(request, app_id)
+    p = request.POST
+    try:
+        if action == "sign":
+            services.sign_application(actor=request.user, application_id=app.pk, request=request)
+            messages.success(request, "已签字，报市政府办公室审批。")
+        elif action == "approve":
+            services.approve_application(actor=request.user, application_id=app.pk,
+                                         request=request)
+            messages.success(request, "已批准，待制章单位办理。")
+        elif action == "reject":
+            services.reject_application(actor=request.user, application_id=app.pk,
+                                        reason=p.get("reason", ""), request=request)
+            messages.success(request, "已退回。")
+        elif action == "execute":
+            services.execute_application(actor=request.user, application_id=app.pk,
+                                         keeper_pin=p.get("keeper_pin", ""),
+                                         maker_pin=p.get("maker_pin", ""), request=request)
+            messages.success(request, "已办理。")
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for m in error_messages(exc):
+            messages.error(request, m)
+    except PKIError as exc:
+        messages.error(request, exc.message_zh)
+    return redirect("web:seal_application", app.pk)
+
+
+def application_pdf(request, app_id: int):
+    if not request.user.is_authenticated or not _app_view_perm(request.user):
+        raise PermissionDenied
+    app = _app_or_404(request, app_id)
+    from gongwen.seals.forms_pdf import application_pdf as render_pdf
+
+    response = HttpResponse(render_pdf(app, font_path=_pdf_font()), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="seal-application-{app.pk}.pdf"'
+    return response
+
+
+# -------------------------------------------------------------------------- workstations
+
+
+class EnrolForm(forms.Form):
+    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.filter(state="active"))
+    name = forms.CharField(label="专用计算机名称", max_length=60)
+
+
+@requires(Perm.MANAGE_WORKSTATIONS)
+def workstations(request):
+    form = EnrolForm(request.POST or None)
+    credential = None
+    if request.method == "POST" and form.is_valid():
+        unit = form.cleaned_data["unit"]
+        seal_ids = [int(x) for x in request.POST.getlist("seals") if x.isdigit()]
+        try:
+            enrolment = services.enrol_workstation(actor=request.user, unit_id=unit.pk,
+                                                   name=form.cleaned_data["name"],
+                                                   seal_ids=seal_ids, request=request)
+        except ValidationError as exc:
+            for m in error_messages(exc):
+                form.add_error(None, m)
+        else:
+            credential = enrolment.credential
+            form = EnrolForm()
+    return render(request, "seals/workstations.html", {
+        "form": form, "credential": credential,
+        "workstations": selectors.workstations_for(request.user),
+        "seals": selectors.visible_seals(request.user).filter(status="active")})
+
+
+@requires(Perm.MANAGE_WORKSTATIONS)
+@require_POST
+def workstation_action(request, ws_id: int, action: str):
+    try:
+        if action == "retire":
+            services.retire_workstation(actor=request.user, workstation_id=ws_id,
+                                        request=request)
+        elif action == "bind":
+            services.bind_seals(actor=request.user, workstation_id=ws_id,
+                                seal_ids=[int(x) for x in request.POST.getlist("seals")
+                                          if x.isdigit()], request=request)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for m in error_messages(exc):
+            messages.error(request, m)
+    return redirect("web:seal_workstations")

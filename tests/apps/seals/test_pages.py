@@ -13,7 +13,6 @@ from gongwen.seals import services
 from gongwen.seals.models import ApplicationState, SealApplication
 
 
-
 def _login(client, user):
     client.force_login(user)
     return client

@@ -151,7 +151,12 @@ class _TongsuoSM3:
         self._h.update(bytes(data))
 
     def digest(self) -> bytes:
-        return self._h.finalize()
+        return self._h.copy().finalize()
+
+    def copy(self) -> _TongsuoSM3:
+        other = _TongsuoSM3.__new__(_TongsuoSM3)
+        other._h = self._h.copy()
+        return other
 
 
 def digest_name_for_oid(oid: str) -> str:
@@ -538,8 +543,13 @@ def parse_cms(der: bytes) -> CMSSignature:
         ) from exc
 
 
+@lru_cache(maxsize=256)
+def _public_key(spki_der: bytes) -> Any:
+    return suites.load_public_key(spki_der)
+
+
 def _signer_public_key(cert: a_x509.Certificate) -> Any:
-    return suites.load_public_key(cert["tbs_certificate"]["subject_public_key_info"].dump())
+    return _public_key(cert["tbs_certificate"]["subject_public_key_info"].dump())
 
 
 def verify_cms_signature(sig: CMSSignature) -> None:

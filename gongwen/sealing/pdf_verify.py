@@ -558,6 +558,31 @@ def dumps_safe(obj: Any) -> bytes:
 # ------------------------------------------------------------------------------- checking
 
 
+class _RangeHasher:
+    """Digests of ``data[0:a] + data[b:e]`` for several signatures, hashing the shared
+    prefix once: each signature's first range starts at byte 0, so the digest state at the
+    end of one signature's first range is the starting point of the next (hash objects are
+    copied at checkpoints)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.view = memoryview(data)
+        self._points: dict[str, list[tuple[int, Any]]] = {}
+
+    def digest(self, alg: str, ranges: list[tuple[int, int]]) -> bytes:
+        (o1, l1), (o2, l2) = ranges
+        if o1 != 0:
+            h = _cms.new_hash(alg)
+            h.update(self.view[o1 : o1 + l1])
+        else:
+            points = self._points.setdefault(alg, [(0, _cms.new_hash(alg))])
+            pos, base = max((p for p in points if p[0] <= l1), key=lambda p: p[0])
+            h = base.copy()
+            h.update(self.view[pos:l1])
+            points.append((l1, h.copy()))
+        h.update(self.view[o2 : o2 + l2])
+        return h.digest()
+
+
 @dataclass
 class _Sig:
     field_ref: Ref | None
@@ -638,6 +663,7 @@ def _check_one(
     pages: list[tuple[Ref, dict[str, Any]]],
     at: datetime,
     signer_check: SignerCheck | None,
+    hasher: _RangeHasher,
 ) -> PDFSignatureResult:
     data = reader.data
     sig = s.sig
@@ -772,11 +798,8 @@ def _check_one(
     # ---- data hash
     if parsed is not None and parsed.digest_algorithm and ranges and parsed.message_digest:
         try:
-            h = _cms.new_hash(parsed.digest_algorithm)
-            mv = memoryview(data)
-            for off, ln in ranges:
-                h.update(mv[off : off + ln])
-            if h.digest() == parsed.message_digest and br_ok:
+            digest = hasher.digest(parsed.digest_algorithm, ranges)
+            if digest == parsed.message_digest and br_ok:
                 checks.append(
                     _passed(
                         "data_hash",
@@ -784,7 +807,7 @@ def _check_one(
                         f"签名范围的 {parsed.digest_algorithm.upper()} 摘要一致",
                     )
                 )
-            elif h.digest() == parsed.message_digest:
+            elif digest == parsed.message_digest:
                 checks.append(
                     _failed(
                         "data_hash",
@@ -947,7 +970,10 @@ def _modifications(
         if res.revision is not None and s.field_ref is not None:
             sealed_by_rev.setdefault(res.revision, set()).add(s.field_ref)
     per_rev: dict[int, list[Change]] = {}
+    first = min((r.revision for r in results if r.revision is not None), default=None)
     for rv in reader.revisions[1:]:
+        if first is None or rv.index <= first:
+            continue  # covered by every signature that has a revision
         try:
             per_rev[rv.index] = _Diff(
                 reader, rv.index, sealed_by_rev.get(rv.index, set())
@@ -964,6 +990,11 @@ def _modifications(
             Change(n, 0, "appended-bytes", f"{len(tail)} bytes after the last %%EOF", (), False)
         )
     return per_rev, findings
+
+
+def _gap_start(s: _Sig) -> int:
+    br = s.sig.get("ByteRange")
+    return br[1] if isinstance(br, list) and len(br) == 4 and isinstance(br[1], int) else 0
 
 
 def _rank(res: PDFSignatureResult) -> int:
@@ -1003,9 +1034,11 @@ def check_pdf(
             )
         )
     results: list[PDFSignatureResult] = []
+    hasher = _RangeHasher(reader.data)
+    sigs.sort(key=_gap_start)
     for i, s in enumerate(sigs):
         try:
-            results.append(_check_one(reader, s, i, pages, at, signer_check))
+            results.append(_check_one(reader, s, i, pages, at, signer_check, hasher))
         except (PKIError, RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
             r = PDFSignatureResult(
                 i, s.name, None, None, None, None, None, None, False, None, None, None,

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gongwen.documents import blobs, rendering, services
+from gongwen.documents import blobs, rendering, selectors, services
 from gongwen.documents.forms import DraftForm, ReviewForm, UploadForm
 from gongwen.documents.models import (
     EDITABLE_STATES,
@@ -48,16 +48,11 @@ def _form_errors(form, exc: ValidationError) -> None:
 # -- 草稿 ---------------------------------------------------------------------------------------
 @requires(Perm.DRAFT)
 def drafts(request):
-    docs = OfficialDocument.objects.filter(
-        unit_id=request.user.unit_id,
-        state__in=[State.DRAFT, State.RETURNED, State.SUBMITTED],
-    ).select_related("created_by").order_by("-updated_at", "-id")
     state = request.GET.get("state", "")
-    if state in (State.DRAFT, State.RETURNED, State.SUBMITTED):
-        docs = docs.filter(state=state)
+    docs = selectors.drafts_for(request.user, state)
     return render(request, "documents/drafts.html", {
         "title": "草稿", "page": paginate(request, docs), "state": state,
-        "states": [(s.value, s.label) for s in (State.DRAFT, State.RETURNED, State.SUBMITTED)],
+        "states": [(s.value, s.label) for s in selectors.DRAFT_LIST_STATES],
     })
 
 
@@ -342,9 +337,7 @@ def attachment_file(request, doc_id: int, attachment_id: int):
 # -- 待核批 -------------------------------------------------------------------------------------
 @requires(Perm.APPROVE)
 def approvals(request):
-    docs = OfficialDocument.objects.filter(unit_id=request.user.unit_id,
-                                           state=State.SUBMITTED) \
-        .select_related("created_by").order_by("submitted_at", "id")
+    docs = selectors.approval_queue_for(request.user)
     return render(request, "documents/approvals.html",
                   {"title": "待核批", "page": paginate(request, docs)})
 

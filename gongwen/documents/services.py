@@ -643,7 +643,8 @@ def add_attachment(*, actor, doc_id: int, file, filename: str, title: str = "",
         raise ValidationError(f"附件不能超过 {MAX_ATTACHMENTS} 个。")
     filename = (filename or "附件").strip()[:200]
     title = (title or "").strip() or filename.rsplit(".", 1)[0]
-    finding = classification.find_mark(title, source="附件名称")
+    finding = (classification.find_mark(title, source="附件名称")
+               or classification.find_mark(filename.rsplit(".", 1)[0], source="文件名"))
     if finding:
         raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,
                                 request=request, filename=filename)
@@ -716,6 +717,10 @@ def set_body_file(*, actor, doc_id: int, file, filename: str, request=None
     """Use an existing PDF/OFD as the body (转发 of a national or provincial document)."""
     doc = _editable_for(actor, doc_id, request)
     filename = (filename or "正文").strip()[:200]
+    finding = classification.find_mark(filename.rsplit(".", 1)[0], source="文件名")
+    if finding:
+        raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,
+                                request=request, filename=filename)
     data = _read_upload(file)
     found = _inspect(data, filename, stage="upload", actor=actor, doc=doc, request=request)
     ref = blobs.put(data)

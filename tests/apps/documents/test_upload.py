@@ -208,6 +208,17 @@ def test_attachment_title_with_a_mark_is_refused(clerk_a, make_draft):
 
 
 @pytestmark_db
+def test_file_name_with_a_mark_is_refused(clerk_a, make_draft):
+    doc = make_draft()
+    with pytest.raises(services.ClassifiedRefused):
+        services.add_attachment(actor=clerk_a, doc_id=doc.pk, file=make_pdf(),
+                                filename="机密★ 名单.pdf", title="名单")
+    with pytest.raises(services.ClassifiedRefused):
+        services.set_body_file(actor=clerk_a, doc_id=doc.pk, file=make_pdf(),
+                               filename="绝密★启用前.pdf")
+
+
+@pytestmark_db
 def test_broken_upload_is_refused_with_a_chinese_message_and_audited(clerk_a, make_draft):
     doc = make_draft()
     with pytest.raises(ValidationError) as exc:

@@ -1041,9 +1041,25 @@ def check_pdf(
             results.append(_check_one(reader, s, i, pages, at, signer_check, hasher))
         except (PKIError, RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
             r = PDFSignatureResult(
-                i, s.name, None, None, None, None, None, None, False, None, None, None,
-                None, None, None, None, None, None,
-            )  # fmt: skip
+                i,
+                s.name,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                False,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
             zh = getattr(exc, "message_zh", "签名无法读取")
             r.checks.append(_failed("format", f"unreadable signature: {exc}", zh))
             results.append(r)
@@ -1120,22 +1136,83 @@ def chain_check(
     trust_anchors: Iterable[Any],
     crls: Iterable[Any] = (),
     intermediates: Iterable[Any] = (),
+    *,
+    cache: bool = True,
 ) -> SignerCheck:
     """A ``signer_check`` that validates the signer certificate with
     :func:`gongwen.pki.crl.validate_chain` at the signing time (digitalSignature and
-    nonRepudiation required, CRLs mandatory)."""
-    from gongwen.pki.crl import validate_chain
+    nonRepudiation required, CRLs mandatory).
 
-    anchors, cl, inter = list(trust_anchors), list(crls), list(intermediates)
+    With ``cache`` the outcome is remembered per certificate and *time interval*: the
+    result of ``validate_chain`` only changes at the certificates' notBefore/notAfter, the
+    CRLs' nextUpdate and the revocation dates, so two documents signed between the same two
+    such instants get the same answer without repeating the signature checks. Build a new
+    checker when the CRLs change.
+    """
+    import bisect
+    import threading
+
+    from gongwen.pki.crl import load_crl, validate_chain
+    from gongwen.pki.x509 import load_certificate
+
+    anchors = [load_certificate(c) for c in trust_anchors]
+    inter = [load_certificate(c) for c in intermediates]
+    cl = [load_crl(c) for c in crls]
+    points: set[datetime] = set()
+    for c in (*anchors, *inter):
+        v = c["tbs_certificate"]["validity"]
+        points.update((v["not_before"].native, v["not_after"].native))
+    for c in cl:
+        tbs = c["tbs_cert_list"]
+        if tbs["next_update"].native is not None:
+            points.add(tbs["next_update"].native)
+        for entry in tbs["revoked_certificates"]:
+            points.add(entry["revocation_date"].native)
+    base_points = sorted(points)
+    memo: dict[tuple[Any, ...], BaseException | None] = {}
+    leaf_points: dict[bytes, list[datetime]] = {}
+    lock = threading.Lock()
 
     def check(cert_der: bytes, when: datetime) -> None:
-        validate_chain(
-            cert_der,
-            anchors,
-            inter,
-            cl,
-            when,
-            key_usage=("digital_signature", "non_repudiation"),
-        )
+        key = None
+        if cache:
+            der = bytes(cert_der)
+            bps = leaf_points.get(der)
+            if bps is None:
+                v = load_certificate(der)["tbs_certificate"]["validity"]
+                bps = sorted({*base_points, v["not_before"].native, v["not_after"].native})
+                with lock:
+                    if len(leaf_points) > 4096:
+                        leaf_points.clear()
+                    leaf_points[der] = bps
+            i, j = bisect.bisect_left(bps, when), bisect.bisect_right(bps, when)
+            key = (der, i, j)
+            with lock:
+                if key in memo:
+                    err = memo[key]
+                    if err is not None:
+                        raise err.with_traceback(None)
+                    return
+        try:
+            validate_chain(
+                cert_der,
+                anchors,
+                inter,
+                cl,
+                when,
+                key_usage=("digital_signature", "non_repudiation"),
+            )
+        except PKIError as exc:
+            if key is not None:
+                with lock:
+                    if len(memo) > 4096:
+                        memo.clear()
+                    memo[key] = exc
+            raise
+        if key is not None:
+            with lock:
+                if len(memo) > 4096:
+                    memo.clear()
+                memo[key] = None
 
     return check

@@ -137,8 +137,15 @@ def test_intl_rsa_key_seal(intl_pki, small_pdf):
         not_before=SIGNED_AT.replace(month=1),
         validity_days=365,
     )
-    out = seal_pdf(small_pdf, signer=key, cert_der=cert, chain=intl_pki.chain, box=BOX,
-                   seal_image_png=seal_png(), signing_time=SIGNED_AT)  # fmt: skip
+    out = seal_pdf(
+        small_pdf,
+        signer=key,
+        cert_der=cert,
+        chain=intl_pki.chain,
+        box=BOX,
+        seal_image_png=seal_png(),
+        signing_time=SIGNED_AT,
+    )
     (res,) = check_pdf(out, at=AT).signatures
     assert res.ok, res.failures
     assert res.signature_algorithm == "1.2.840.113549.1.1.11"
@@ -165,9 +172,15 @@ def test_gm_seal_is_valid_in_our_verifier(gm_pki, small_pdf):
     assert res.reason == "发文" and res.location == "连云港"
     assert res.covers_whole_file
     assert {c.name for c in res.checks if c.status == "passed"} >= {
-        "format", "byte_range", "data_hash", "signature", "signing_certificate",
-        "signer_certificate", "signing_time", "modifications",
-    }  # fmt: skip
+        "format",
+        "byte_range",
+        "data_hash",
+        "signature",
+        "signing_certificate",
+        "signer_certificate",
+        "signing_time",
+        "modifications",
+    }
 
 
 def test_gm_cms_uses_gbt35275_identifiers(gm_pki, small_pdf):
@@ -208,8 +221,23 @@ def test_gm_signature_verifies_in_openssl_pkeyutl(tmp_path, gm_pki, small_pdf):
     pub.write_bytes(a_pem.armor("PUBLIC KEY", cert.public_key.dump()))
     (tmp_path / "attrs.der").write_bytes(attrs)
     (tmp_path / "sig.der").write_bytes(sig)
-    args = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest", "sm3",
-            "-pkeyopt", DISTID, "-in", tmp_path / "attrs.der", "-sigfile", tmp_path / "sig.der"]  # fmt: skip
+    args = [
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        pub,
+        "-rawin",
+        "-digest",
+        "sm3",
+        "-pkeyopt",
+        DISTID,
+        "-in",
+        tmp_path / "attrs.der",
+        "-sigfile",
+        tmp_path / "sig.der",
+    ]
     res = run_tool(args, check=False)
     assert res.returncode == 0 and b"Signature Verified Successfully" in res.stdout
     (tmp_path / "attrs.der").write_bytes(attrs[:-1] + bytes([attrs[-1] ^ 1]))
@@ -256,8 +284,9 @@ def test_second_seal_keeps_the_first_valid(pki, small_pdf):
 def test_second_seal_both_valid_in_pdfsig_and_pyhanko(tmp_path, intl_pki, small_pdf):
     from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
 
-    twice = seal(seal(small_pdf, intl_pki.unit, intl_pki, box=BOX), intl_pki.other, intl_pki,
-                 box=BOX2)  # fmt: skip
+    twice = seal(
+        seal(small_pdf, intl_pki.unit, intl_pki, box=BOX), intl_pki.other, intl_pki, box=BOX2
+    )
     blocks = _pdfsig_blocks(_pdfsig(tmp_path, twice))
     assert len(blocks) == 2
     assert all("Signature is Valid." in b for b in blocks)
@@ -366,8 +395,9 @@ def test_xref_stream_document(pki, tmp_path):
 
 
 def test_sealer_reuse_and_field_names(pki, small_pdf):
-    sealer = Sealer(signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain,
-                    seal_image_png=seal_png())  # fmt: skip
+    sealer = Sealer(
+        signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain, seal_image_png=seal_png()
+    )
     a = sealer.seal(small_pdf, box=SealBox(*BOX), signing_time=SIGNED_AT)
     b = sealer.seal(a, box=BOX2, signing_time=SIGNED_AT, field_name="会签")
     assert [s.field_name for s in check_pdf(b, at=AT).signatures] == ["Seal1", "会签"]
@@ -408,6 +438,13 @@ def test_external_signer(pki, small_pdf):
         def sign_der(self, data: bytes) -> bytes:
             return pki.suite.sign(self._key, data)
 
-    out = seal_pdf(small_pdf, signer=Token(pki.unit.key), cert_der=pki.unit.cert,
-                   chain=pki.chain, box=BOX, seal_image_png=seal_png(), signing_time=SIGNED_AT)  # fmt: skip
+    out = seal_pdf(
+        small_pdf,
+        signer=Token(pki.unit.key),
+        cert_der=pki.unit.cert,
+        chain=pki.chain,
+        box=BOX,
+        seal_image_png=seal_png(),
+        signing_time=SIGNED_AT,
+    )
     assert check_pdf(out, at=AT).verdict == "valid"

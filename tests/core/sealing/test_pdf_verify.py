@@ -119,8 +119,10 @@ def test_annotation_added_after_sealing_is_listed(pki, small_pdf):
     assert not res.covers_whole_file
     kinds = {(c.action, c.type) for c in report.later_changes}
     assert ("added", "Annot/FreeText") in kinds
-    assert any(c.action == "modified" and c.type == "Page" and "Annots" in c.keys
-               and not c.allowed for c in report.later_changes)  # fmt: skip
+    assert any(
+        c.action == "modified" and c.type == "Page" and "Annots" in c.keys and not c.allowed
+        for c in report.later_changes
+    )
     assert report.verdict == "invalid"
     d = report.as_dict()
     json.dumps(d, ensure_ascii=False)
@@ -157,8 +159,9 @@ def test_bytes_appended_after_the_last_eof_are_listed(pki, small_pdf):
 
 
 def test_signature_by_a_different_key_fails(pki, small_pdf):
-    sealer = Sealer(signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain,
-                    seal_image_png=seal_png())  # fmt: skip
+    sealer = Sealer(
+        signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain, seal_image_png=seal_png()
+    )
     sealer.builder.signer = pki.other.key  # signs with another unit's key, claims unit's cert
     out = sealer.seal(small_pdf, box=BOX, signing_time=SIGNED_AT)
     (res,) = check_pdf(out, at=AT).signatures
@@ -230,8 +233,15 @@ def test_stale_crl_fails_the_chain_check(pki, small_pdf):
     from gongwen.sealing.pdf import seal_pdf
 
     late = AT + timedelta(days=30)  # after the CRLs' nextUpdate
-    sealed = seal_pdf(small_pdf, signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain,
-                      box=BOX, seal_image_png=seal_png(), signing_time=late)  # fmt: skip
+    sealed = seal_pdf(
+        small_pdf,
+        signer=pki.unit.key,
+        cert_der=pki.unit.cert,
+        chain=pki.chain,
+        box=BOX,
+        seal_image_png=seal_png(),
+        signing_time=late,
+    )
     check = chain_check([pki.root.cert], pki.crls, pki.chain)
     (res,) = check_pdf(sealed, at=late, signer_check=check).signatures
     c = res.check("signer_certificate")
@@ -295,3 +305,25 @@ def test_cms_of_other_implementations_verifies(pki, small_pdf):
     assert res.ok, [c.as_dict() for c in res.failures]
     parsed = _cms.parse_cms(res_cms(sealed))
     assert parsed.signer_cert_der == pki.unit.cert
+
+
+def test_chain_check_cache_respects_revocation_time(pki):
+    """The cached checker gives the uncached answer on both sides of a revocation date and
+    of a CRL's nextUpdate."""
+    from gongwen.pki.errors import CertificateRevoked, CRLStale
+
+    from .conftest import REVOKED_AT
+
+    cached = chain_check([pki.root.cert], pki.crls, pki.chain)
+    plain = chain_check([pki.root.cert], pki.crls, pki.chain, cache=False)
+    before = REVOKED_AT - timedelta(days=1)
+    for check in (plain, cached, cached):
+        check(pki.revoked.cert, before)
+        check(pki.revoked.cert, before - timedelta(days=1))
+        with pytest.raises(CertificateRevoked):
+            check(pki.revoked.cert, REVOKED_AT)
+        with pytest.raises(CertificateRevoked):
+            check(pki.revoked.cert, AT)
+        check(pki.unit.cert, AT)
+        with pytest.raises(CRLStale):
+            check(pki.unit.cert, AT + timedelta(days=7))

@@ -347,6 +347,7 @@ class _DocInfo:
     pages: list[PageRef]
     sigs_path: str | None
     listed: list[str]  # Signature.xml paths named by the signature list
+    list_ok: bool = True  # the list's root is an OFD Signatures element
 
 
 def _documents(files: dict[str, bytes]) -> list[_DocInfo]:
@@ -367,9 +368,13 @@ def _documents(files: dict[str, bytes]) -> list[_DocInfo]:
                 pages = []
         sigs_path = resolve_loc("", text_of(child(body, "Signatures")))
         listed: list[str] = []
+        list_ok = True
         if sigs_path and sigs_path in files:
             try:
                 sroot = parse_xml(files[sigs_path])
+                list_ok = (
+                    local_name(sroot) == "Signatures" and etree.QName(sroot).namespace == OFD_NS
+                )
                 base = posixpath.dirname(sigs_path)
                 listed = [
                     p
@@ -380,7 +385,7 @@ def _documents(files: dict[str, bytes]) -> list[_DocInfo]:
                 ]
             except etree.XMLSyntaxError:
                 pass
-        out.append(_DocInfo(pages, sigs_path, listed))
+        out.append(_DocInfo(pages, sigs_path, listed, list_ok))
     return out
 
 
@@ -545,8 +550,11 @@ def check_ofd(
     page_of: dict[str, list[PageRef]] = {}
     listed: set[str] = set()
     lists: set[str] = set()
+    bad_list: set[str] = set()  # signatures listed in a list that is not ofd:Signatures
     for d in docs:
         listed.update(d.listed)
+        if not d.list_ok:
+            bad_list.update(d.listed)
         if d.sigs_path:
             lists.add(d.sigs_path)
         for p in d.listed:
@@ -597,7 +605,16 @@ def check_ofd(
             p for p in covered_by[i] if p != s.signature_path and _is_signature_xml(files.get(p))
         )
         dropped = [p for p in protected_sigs if p not in listed]
-        if dropped:
+        if s.signature_path in bad_list:
+            checks.append(
+                CheckResult.failure(
+                    "signature_list",
+                    "ofd.signature_list",
+                    f"the signature list is not an ofd:Signatures document (namespace {OFD_NS})",
+                    "签名列表文件的根元素或命名空间不正确",
+                )
+            )
+        elif dropped:
             checks.append(
                 CheckResult.failure(
                     "signature_list",

@@ -236,3 +236,10 @@ def rezip(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def pem_cert(path: Path) -> bytes:
+    from asn1crypto import pem
+
+    _, _, der = pem.unarmor(path.read_bytes())
+    return der

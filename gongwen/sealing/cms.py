@@ -435,7 +435,7 @@ def parse_cms(der: bytes) -> CMSSignature:
             raise MalformedInput(f"CMS content type {ctype} is not signedData")
         sd = info["content"]
         if not isinstance(sd, a_cms.SignedData):  # GB/T 35275 content type: same syntax
-            sd = sd.parse(a_cms.SignedData)
+            sd = a_cms.SignedData.load(sd.contents)  # inside the EXPLICIT [0]
         signer_infos = sd["signer_infos"]
         if len(signer_infos) != 1:
             raise MalformedInput(f"expected one SignerInfo, found {len(signer_infos)}")

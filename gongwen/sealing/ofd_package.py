@@ -18,9 +18,12 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from lxml import etree
 
+from gongwen.pki.errors import PKIError
+from gongwen.seals.ses.errors import MalformedSES
 from gongwen.seals.ses.ofd_signatures import MAX_PACKAGE_BYTES, OFD_NS, read_package
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "child",
     "children",
     "document_pages",
+    "load_package",
     "local_name",
     "parse_xml",
     "read_entries",
@@ -52,10 +56,26 @@ class Entry:
     info: zipfile.ZipInfo | None = None
 
 
+def load_package(
+    ofd: bytes | str | Path, *, max_bytes: int = MAX_PACKAGE_BYTES
+) -> dict[str, bytes]:
+    """:func:`gongwen.seals.ses.ofd_signatures.read_package` (names, sizes, duplicates),
+    also turning the errors it lets through for a damaged zip — ``zlib.error`` from a corrupt
+    deflate stream, ``EOFError``, ``ValueError`` — into :class:`MalformedSES`."""
+    try:
+        return read_package(ofd, max_bytes=max_bytes)
+    except PKIError:
+        raise
+    except (zlib.error, EOFError, ValueError, struct.error, zipfile.LargeZipFile) as exc:
+        raise MalformedSES(
+            f"damaged zip package: {exc}", message_zh="OFD 文件的 ZIP 数据已损坏"
+        ) from exc
+
+
 def read_entries(ofd: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES) -> list[Entry]:
-    """The package's files in zip order. Raises :class:`MalformedSES` (from the seal core's
-    reader) for anything that is not a sound OFD zip."""
-    files = read_package(ofd, max_bytes=max_bytes)  # validates names, sizes, duplicates
+    """The package's files in zip order. Raises :class:`MalformedSES` for anything that is
+    not a sound OFD zip."""
+    files = load_package(ofd, max_bytes=max_bytes)
     out: list[Entry] = []
     with zipfile.ZipFile(io.BytesIO(ofd)) as zf:
         infos = [zi for zi in zf.infolist() if not zi.is_dir()]

@@ -50,7 +50,6 @@ from gongwen.seals.ses.ofd_signatures import (
 )
 from gongwen.seals.ses.ofd_signatures import (
     ReferenceResult,
-    read_package,
     verify_ofd_signatures,
 )
 from gongwen.seals.ses.seal import MakerCheck
@@ -62,6 +61,7 @@ from .ofd_package import (
     child,
     children,
     document_pages,
+    load_package,
     local_name,
     parse_xml,
     resolve_loc,
@@ -530,7 +530,7 @@ def check_ofd(
     at = (at or datetime.now(UTC)).astimezone(UTC)
     report = OFDReport([], at=at)
     try:
-        files = ofd if isinstance(ofd, dict) else read_package(ofd)
+        files = ofd if isinstance(ofd, dict) else load_package(ofd)
     except PKIError as exc:
         report.errors.append(
             CheckResult.failure(

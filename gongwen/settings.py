@@ -183,6 +183,19 @@ GONGWEN = {
     "BLOB_DIR": str(Path(env_str("GONGWEN_BLOB_DIR", str(VAR_DIR / "blobs")))),
     # Passphrase that encrypts the CA private keys at rest (set it in production).
     "CA_PASSPHRASE": env_str("GONGWEN_CA_PASSPHRASE", "dev-only-ca-passphrase-change-me"),
+    # Largest uploaded PDF/OFD body or attachment (R-DOC-4).
+    "UPLOAD_MAX_BYTES": env_int("GONGWEN_UPLOAD_MAX_MB", 50) * 1024 * 1024,
+    # CRL validity; `gongwen pki crl --if-due` (or the worker) renews CRLs before they lapse.
+    "CRL_VALIDITY_DAYS": env_int("GONGWEN_CRL_VALIDITY_DAYS", 7),
+    # Official fonts (R-DOC-2), role -> file path, e.g. GONGWEN_FONT_FANGSONG=/opt/fonts/fs_GB2312.ttf.
+    # Unset roles use the open Debian substitutes (see docs/documents.md).
+    "FONTS": {role: path for role, path in (
+        ("仿宋", env_str("GONGWEN_FONT_FANGSONG")),
+        ("小标宋", env_str("GONGWEN_FONT_XIAOBIAOSONG")),
+        ("黑体", env_str("GONGWEN_FONT_HEITI")),
+        ("楷体", env_str("GONGWEN_FONT_KAITI")),
+        ("宋体", env_str("GONGWEN_FONT_SONGTI")),
+    ) if path},
 }
 
 LOGGING = {

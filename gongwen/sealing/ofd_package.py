@@ -113,8 +113,7 @@ def write_entries(entries: list[Entry]) -> bytes:
             central.append(_central_record(e.info, offset))
             continue
         name = e.name.encode("utf-8")
-        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = comp.compress(e.data) + comp.flush()
+        method, body = _compress(e.data)
         crc = zlib.crc32(e.data)
         flags = 0x800 if not e.name.isascii() else 0
         dostime, dosdate = _dos(_ZIP_DATE)
@@ -123,7 +122,7 @@ def write_entries(entries: list[Entry]) -> bytes:
             b"PK\x03\x04",
             20,
             flags,
-            8,
+            method,
             dostime,
             dosdate,
             crc,
@@ -140,7 +139,7 @@ def write_entries(entries: list[Entry]) -> bytes:
                 20,
                 20,
                 flags,
-                8,
+                method,
                 dostime,
                 dosdate,
                 crc,
@@ -167,6 +166,18 @@ def write_entries(entries: list[Entry]) -> bytes:
     if len(central) > 0xFFFF or cd_start > 0xFFFFFFFF:
         raise ValueError("package too large for a non-ZIP64 archive")
     return buf.getvalue()
+
+
+def _compress(data: bytes) -> tuple[int, bytes]:
+    """(method, bytes): deflate, except data that does not compress (the PNG inside Seal.esl
+    and SignedValue.dat), which is stored — deflating it costs time and saves nothing."""
+    if len(data) > 16384:
+        mid = len(data) // 2
+        probe = data[mid : mid + 8192]
+        if len(zlib.compress(probe, 1)) > 0.9 * len(probe):
+            return 0, data
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return 8, comp.compress(data) + comp.flush()
 
 
 def _dos(dt: tuple[int, int, int, int, int, int]) -> tuple[int, int]:

@@ -48,6 +48,14 @@ def test_our_packages_survive_a_rewrite_with_new_members(sealed, tmp_path):
         assert proc.returncode == 0, proc.stdout
 
 
+def test_incompressible_members_are_stored(sealed):
+    with zipfile.ZipFile(io.BytesIO(sealed)) as z:
+        kinds = {i.filename: i.compress_type for i in z.infolist()}
+    assert kinds["Doc_0/Signs/Sign_0/Seal.esl"] == zipfile.ZIP_STORED  # a PNG inside
+    assert kinds["Doc_0/Signs/Sign_0/SignedValue.dat"] == zipfile.ZIP_STORED
+    assert kinds["Doc_0/Signs/Sign_0/Signature.xml"] == zipfile.ZIP_DEFLATED
+
+
 def test_damaged_zips_are_malformed(sealed):
     with pytest.raises(MalformedSES):
         load_package(b"PK\x03\x04 not really")

@@ -227,6 +227,43 @@ def _signature_size(key: Any) -> int:
     return 72  # DER SEQUENCE{r, s} of a 256-bit curve: at most 72 bytes
 
 
+@dataclass(frozen=True)
+class _Material:
+    cert: a_x509.Certificate
+    cert_der: bytes
+    spki_der: bytes
+    issuer: bytes  # DER Name
+    serial: bytes  # DER INTEGER
+    certificates: tuple[bytes, ...]  # signer first, then the chain
+
+
+def _as_der(cert: Any) -> bytes:
+    if isinstance(cert, a_x509.Certificate):
+        return cert.dump()
+    return cert.encode("ascii") if isinstance(cert, str) else bytes(cert)
+
+
+@lru_cache(maxsize=64)
+def _certificate_material(cert_der: bytes, chain: tuple[bytes, ...]) -> _Material:
+    """Parsed once per certificate and chain (a sealing service seals with few of them)."""
+    from gongwen.pki.x509 import load_certificate
+
+    cert = load_certificate(cert_der)
+    der = cert.dump()
+    extra = [load_certificate(c).dump() for c in chain]
+    tbs = cert["tbs_certificate"]
+    return _Material(
+        cert=cert,
+        cert_der=der,
+        spki_der=suites.public_key_der(
+            suites.load_public_key(tbs["subject_public_key_info"].dump())
+        ),
+        issuer=tbs["issuer"].dump(),
+        serial=tbs["serial_number"].dump(),
+        certificates=(der, *[c for c in extra if c != der]),
+    )
+
+
 class CMSBuilder:
     """Builds detached CMS SignedData for one signer certificate, suite and options.
 
@@ -244,21 +281,19 @@ class CMSBuilder:
         suite: Any = None,
         signing_time_attribute: bool | None = None,
     ) -> None:
-        from gongwen.pki.x509 import load_certificate
-
-        cert = load_certificate(cert_der)
-        self.cert = cert
-        self.cert_der = cert.dump()
+        mat = _certificate_material(_as_der(cert_der), tuple(_as_der(c) for c in chain))
+        self.cert = mat.cert
+        self.cert_der = mat.cert_der
         self.signer = signer
+        alg = suites.key_algorithm(signer)
         key_suite = suites.suite_for_key(signer)
         self.suite = suites.get_suite(suite) if suite is not None else key_suite
         if self.suite.name != key_suite.name:
             raise UnsupportedAlgorithm(
-                f"a {suites.key_algorithm(signer)} key cannot sign for the {self.suite.name} suite",
+                f"a {alg} key cannot sign for the {self.suite.name} suite",
                 message_zh="签章密钥与算法套件不符",
             )
-        spki = cert["tbs_certificate"]["subject_public_key_info"].dump()
-        if suites.public_key_der(signer) != suites.public_key_der(suites.load_public_key(spki)):
+        if suites.public_key_der(signer) != mat.spki_der:
             raise MalformedInput(
                 "the signing key does not match the certificate",
                 message_zh="签章私钥与证书不匹配",
@@ -267,7 +302,6 @@ class CMSBuilder:
         self.signing_time_attribute = (
             self.is_gm if signing_time_attribute is None else signing_time_attribute
         )
-        alg = suites.key_algorithm(signer)
         if self.is_gm:
             self.digest_name = "sm3"
             self.signature_algorithm_oid = OID.SM2_SIGN
@@ -284,18 +318,14 @@ class CMSBuilder:
         digest_alg = _alg_id(self.digest_algorithm_oid)
         self._digest_alg = digest_alg
         self._sig_alg = sig_alg
-        extra = [load_certificate(c).dump() for c in chain]
-        certs = [self.cert_der] + [c for c in extra if c != self.cert_der]
-        self.certificates = certs
-        self._certs_block = _tlv(0xA0, b"".join(certs))
-        issuer = cert["tbs_certificate"]["issuer"].dump()
-        serial = cert["tbs_certificate"]["serial_number"].dump()
-        self._sid = _seq(issuer, serial)
+        self.certificates = list(mat.certificates)
+        self._certs_block = _tlv(0xA0, b"".join(mat.certificates))
+        self._sid = _seq(mat.issuer, mat.serial)
         # signingCertificateV2 (RFC 5035): ESSCertIDv2 with the suite's hash; SHA-256 is the
         # DEFAULT and must then be omitted in DER.
         cert_hash = new_hash(self.digest_name)
         cert_hash.update(self.cert_der)
-        issuer_serial = _seq(_seq(_tlv(0xA4, issuer)), serial)
+        issuer_serial = _seq(_seq(_tlv(0xA4, mat.issuer)), mat.serial)
         ess_id = _seq(
             b"" if self.digest_name == "sha256" else digest_alg,
             _tlv(0x04, cert_hash.digest()),

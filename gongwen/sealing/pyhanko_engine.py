@@ -27,7 +27,7 @@ from .errors import SealingError
 if TYPE_CHECKING:
     from .pdf import SealBox, Sealer, SealResult
 
-__all__ = ["SuiteSigner", "seal_with_pyhanko"]
+__all__ = ["SM2SignatureValidator", "SuiteSigner", "seal_with_pyhanko"]
 
 
 def _signer_class() -> type:
@@ -81,6 +81,56 @@ def SuiteSigner(**kw: Any) -> Any:
     if _SIGNER_CLASS is None:
         _SIGNER_CLASS = _signer_class()
     return _SIGNER_CLASS(**kw)
+
+
+_SM2_OIDS = (suites.OID.SM2_SIGN, suites.OID.SM3_WITH_SM2)
+
+
+def _validator_class() -> type:
+    from cryptography.exceptions import InvalidSignature as _PycaInvalidSignature
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+    from gongwen.pki.errors import PKIError
+
+    class SM2SignatureValidator(DefaultSignatureValidator):  # type: ignore[misc]
+        """pyHanko/pyhanko-certvalidator signature validator that also knows SM2 (with SM3
+        and signer ID 1234567812345678), for CMS signatures and SM3withSM2 certificates
+        and CRLs; other algorithms go to pyHanko's default validator."""
+
+        def validate_signature(
+            self,
+            signature: bytes,
+            signed_data: bytes,
+            public_key_info: Any,
+            signature_algorithm: Any,
+            *args: Any,
+            **kw: Any,
+        ) -> None:
+            if signature_algorithm["algorithm"].dotted not in _SM2_OIDS:
+                super().validate_signature(
+                    signature, signed_data, public_key_info, signature_algorithm, *args, **kw
+                )
+                return
+            try:
+                key = suites.load_public_key(public_key_info.dump())
+                suites.verify_signature(key, signed_data, signature, suites.OID.SM3_WITH_SM2)
+            except PKIError as exc:
+                raise _PycaInvalidSignature() from exc
+
+    return SM2SignatureValidator
+
+
+_VALIDATOR_CLASS: type | None = None
+
+
+def SM2SignatureValidator() -> Any:
+    """A signature validator to pass as ``ValidationContext(signature_validator=...)`` so
+    that pyHanko's validator checks GM seals (and SM2 certificate chains) too."""
+    global _VALIDATOR_CLASS
+    register_sm_oids()
+    if _VALIDATOR_CLASS is None:
+        _VALIDATOR_CLASS = _validator_class()
+    return _VALIDATOR_CLASS()
 
 
 def seal_with_pyhanko(

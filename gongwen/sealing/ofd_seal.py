@@ -308,7 +308,8 @@ def seal_ofd(
         raise OFDSealError(
             f"signature ID {entry_id} is taken", message_zh=f"签名标识 {entry_id} 已被使用"
         )
-    stamp_ids = [f"s{next_id + 1 + k:03d}" for k in range(len(annots))]
+    first_stamp = max(next_id, _id_number(entry_id)) + 1  # after a given sign_id, too
+    stamp_ids = [f"s{first_stamp + k:03d}" for k in range(len(annots))]
     max_id = stamp_ids[-1]
 
     n = 0

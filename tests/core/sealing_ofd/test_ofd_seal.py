@@ -243,6 +243,13 @@ def test_refusals(pki, notice_ofd, notice_layout):
         seal_as(pki.a, sealed, box, sign_id="s001")
 
 
+def test_a_given_sign_id(pki, notice_ofd, notice_layout):
+    out = seal_as(pki.a, notice_ofd, notice_layout.seals[0], sign_id="s002")
+    (sig,) = check_ofd(out, at=VERIFY_AT).signatures
+    assert sig.id == "s002" and [a.id for a in sig.stamp_annots] == ["s003"]
+    assert sig.ok
+
+
 @needs_vectors
 def test_refuses_to_break_a_signature_that_protects_the_list(pki):
     """ofdrw's allprotected.ofd protects Signatures.xml: another seal would invalidate it

@@ -502,6 +502,8 @@ class _Diff:
         if isinstance(nd, dict) and nd.get("Type") == "Metadata":
             return True, "XMP metadata"
         if role == "catalog" or (isinstance(new, dict) and new.get("Type") == "Catalog"):
+            if not isinstance(new, dict) or not isinstance(old, dict):
+                return False, "catalog replaced"
             allowed_keys = {"AcroForm", "DSS", "Extensions"} if sealed else {"DSS", "Extensions"}
             bad = [k for k in keys if k not in allowed_keys]
             if not bad and "AcroForm" in keys:
@@ -515,7 +517,7 @@ class _Diff:
             ok = sealed and self._acroform_dict_ok(old, new, keys)
             return ok, "" if ok else "AcroForm changed beyond adding seal fields"
         if isinstance(new, dict) and new.get("Type") == "Page":
-            if sealed and keys == ("Annots",):
+            if sealed and keys == ("Annots",) and isinstance(old, dict):
                 ok = self._list_grows_by_seals(old.get("Annots"), new.get("Annots"))
                 return ok, "" if ok else "annotations other than seals added or removed"
             return False, "page changed"
@@ -978,7 +980,8 @@ def _modifications(
             per_rev[rv.index] = _Diff(
                 reader, rv.index, sealed_by_rev.get(rv.index, set())
             ).changes()
-        except MalformedPDF as exc:
+        except (PKIError, RecursionError, ValueError, TypeError, IndexError, KeyError,
+                AttributeError) as exc:  # fmt: skip
             per_rev[rv.index] = [Change(rv.index, 0, "modified", "unreadable", (), False, str(exc))]
     findings: list[Finding] = []
     data = reader.data
@@ -1020,7 +1023,7 @@ def check_pdf(
             _failed("document", str(exc), exc.message_zh, getattr(exc, "code", "pdf.document"))
         )
         return report
-    except (RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
+    except (RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         report.errors.append(
             _failed("document", f"unreadable PDF: {exc}", "PDF 文件无法读取", "pdf.document")
         )
@@ -1039,7 +1042,9 @@ def check_pdf(
     for i, s in enumerate(sigs):
         try:
             results.append(_check_one(reader, s, i, pages, at, signer_check, hasher))
-        except (PKIError, RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
+        except (
+            PKIError, RecursionError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+        ) as exc:  # fmt: skip
             r = PDFSignatureResult(
                 i,
                 s.name,

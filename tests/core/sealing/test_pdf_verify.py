@@ -327,3 +327,25 @@ def test_chain_check_cache_respects_revocation_time(pki):
         check(pki.unit.cert, AT)
         with pytest.raises(CRLStale):
             check(pki.unit.cert, AT + timedelta(days=7))
+
+
+def test_mutated_files_never_raise_and_never_pass(pki, small_pdf):
+    """Truncations, deletions, insertions (which break every offset) and random bytes:
+    check_pdf reports, never raises, and never calls the result valid."""
+    sealed = seal(seal(small_pdf, pki.unit, pki, box=BOX), pki.other, pki, box=BOX2)
+    rng = random.Random(38540)
+    for _ in range(300):
+        b = bytearray(sealed)
+        kind, p = rng.randrange(4), rng.randrange(len(b))
+        if kind == 0:
+            del b[p:]
+        elif kind == 1:
+            del b[p : p + rng.randrange(1, 200)]
+        elif kind == 2:
+            b[p:p] = rng.randbytes(rng.randrange(1, 50))
+        else:
+            for _ in range(rng.randrange(1, 20)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+        if bytes(b) == sealed:
+            continue
+        assert not check_pdf(bytes(b), at=AT).valid

@@ -491,6 +491,40 @@ def revoke_certificate(*, actor=None, cert_id: int, reason: str, note: str = "",
     """Revoke with an RFC 5280 reason and publish the issuer's next CRL in the same
     transaction. ``destroy_key`` (always for key_compromise) empties the key disk:
     attachment art. 9, a damaged or compromised seal's key is destroyed."""
+    return _revoke(actor=actor, cert_id=cert_id, reason=reason, note=note,
+                   destroy_key=destroy_key, request=request)
+
+
+#: Business processes that may revoke a certificate without the actor holding MANAGE_PKI,
+#: each gated by its own service's permission check (see :func:`revoke_for_process`).
+REVOKING_PROCESSES: dict[str, str] = {
+    "seal.lost": "电子印章挂失（第八条）",
+    "seal.revoke": "电子印章注销申请",
+    "seal.change": "电子印章变更申请",
+    "seal.replace_damaged": "电子印章损坏换领（第八条）",
+    "seal.return": "电子印章交回（第九条）",
+}
+
+
+def revoke_for_process(*, process: str, actor: User, cert_id: int, reason: str,
+                       note: str = "", destroy_key: bool = False,
+                       request=None) -> Certificate:
+    """Internal entry point: revoke on behalf of a business process that has already
+    authorised ``actor`` by its own rules (e.g. a unit's clerk reporting a lost seal, who
+    holds no CA rights). Does **not** ask for ``Perm.MANAGE_PKI``: never call it from a
+    view or the CLI directly. The real ``actor`` is recorded as ``revoked_by`` and in the
+    audit rows, with ``process`` in the detail. Joins the caller's transaction."""
+    if process not in REVOKING_PROCESSES:
+        raise ValueError(f"unknown revoking process {process!r}")
+    if not getattr(actor, "pk", None):
+        raise ValueError("revoke_for_process needs the real actor")
+    with transaction.atomic():
+        return _revoke(actor=actor, cert_id=cert_id, reason=reason, note=note,
+                       destroy_key=destroy_key, request=request, process=process)
+
+
+def _revoke(*, actor, cert_id: int, reason: str, note: str, destroy_key: bool, request,
+            process: str = "") -> Certificate:
     given = reason
     # Accept RFC spellings too: keyCompromise, key-compromise, key_compromise.
     squashed = (reason or "").strip().lower().replace("-", "").replace("_", "").replace(" ", "")
@@ -508,8 +542,10 @@ def revoke_certificate(*, actor=None, cert_id: int, reason: str, note: str = "",
     cert.revoked_by = actor if getattr(actor, "pk", None) else None
     cert.save(update_fields=["status", "revoked_at", "revocation_reason", "revocation_note",
                              "revoked_by"])
-    _audit(actor, "pki.cert.revoked", cert, unit=cert.unit, request=request,
-           detail={"serial": cert.serial, "reason": reason, "note": cert.revocation_note})
+    detail = {"serial": cert.serial, "reason": reason, "note": cert.revocation_note}
+    if process:
+        detail["process"] = process
+    _audit(actor, "pki.cert.revoked", cert, unit=cert.unit, request=request, detail=detail)
     disk = KeyDisk.objects.select_for_update().filter(certificate=cert).first()
     if disk is not None and (destroy_key or reason == "key_compromise") and not disk.is_destroyed:
         disk.encrypted_pem = ""

@@ -61,3 +61,11 @@ def seal_history(seal: Seal) -> list[dict]:
 def workstations_for(user):
     qs = Workstation.objects.select_related("unit").prefetch_related("seals")
     return qs if _platform(user) else qs.filter(unit_id=user.unit_id)
+
+
+def self_system_approvals():
+    """The city office's approvals of units' own seal systems (art. 4 para. 2)."""
+    from .models import SelfSealSystemApproval
+
+    return SelfSealSystemApproval.objects.select_related("unit", "approved_by").order_by(
+        "-approved_at", "-id")

@@ -164,7 +164,7 @@ def fill_application(*, actor: User, kind: str, reason: str, seal_id: int | None
         if kind == ApplicationKind.REISSUE_LOST and seal.is_active:
             # Art. 8: a lost seal must not stay usable while the form travels.
             _end_seal(seal, SealStatus.LOST, actor=actor, app=app, request=request,
-                      reason="key_compromise", via_cli=True)
+                      reason="key_compromise")
     return app
 
 
@@ -293,17 +293,24 @@ _END_EVENT = {SealStatus.REVOKED: SealEvent.Kind.REVOKED, SealStatus.LOST: SealE
               SealStatus.RETURNED: SealEvent.Kind.RETURNED}
 
 
-def _end_seal(seal: Seal, status: str, *, actor: User | None, app: SealApplication | None,
-              reason: str, destroy_key: bool = False, via_cli: bool = False,
-              request=None) -> None:
+_PROCESS_FOR_STATUS = {SealStatus.LOST: "seal.lost", SealStatus.DESTROYED: "seal.replace_damaged",
+                       SealStatus.RETURNED: "seal.return"}
+
+
+def _end_seal(seal: Seal, status: str, *, actor: User, app: SealApplication | None,
+              reason: str, destroy_key: bool = False, request=None) -> None:
     """Revoke the seal's certificate (the issuer's CRL is republished in the same
     transaction) and set the register status."""
     cert = Certificate.objects.get(pk=seal.certificate_id)
     if cert.status != CertStatus.REVOKED:
-        # A loss is reported by the unit's clerk or keeper, who hold no CA rights: the
-        # revocation runs with the system's authority and is attributed in our audit row.
-        authority.revoke_certificate(
-            actor=None if via_cli else actor, cert_id=cert.pk, reason=reason,
+        # The seal verbs have authorised ``actor`` by their own rules (a loss is reported by
+        # the unit's clerk or keeper, who hold no CA rights): the authority revokes on behalf
+        # of this process and records the real actor.
+        process = _PROCESS_FOR_STATUS.get(status) or (
+            "seal.change" if app is not None and app.kind == ApplicationKind.CHANGE
+            else "seal.revoke")
+        authority.revoke_for_process(
+            process=process, actor=actor, cert_id=cert.pk, reason=reason,
             note=f"电子印章{seal.es_id}：{SealStatus(status).label}"
                  + (f"（申请表#{app.pk}）" if app else ""),
             destroy_key=destroy_key, request=request)

@@ -95,3 +95,8 @@ urlpatterns += [
     path("seals/workstations/<int:ws_id>/<str:action>/", seals.workstation_action,
          name="seal_workstation_action"),
 ]
+
+# 自建电子印章系统批准 (issue 6, attachment art. 4 para. 2).
+urlpatterns += [
+    path("seals/self-systems/", seals.self_systems, name="seal_self_systems"),
+]

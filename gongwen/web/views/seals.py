@@ -284,3 +284,34 @@ def workstation_action(request, ws_id: int, action: str):
         for m in error_messages(exc):
             messages.error(request, m)
     return redirect("web:seal_workstations")
+
+
+# ----------------------------------------------------------- own seal systems (art. 4)
+
+
+class SelfSystemForm(forms.Form):
+    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.filter(state="active"))
+    reference = forms.CharField(label="批准文号", max_length=100, required=False)
+    note = forms.CharField(label="说明", max_length=300, required=False)
+
+
+@requires(Perm.APPROVE_SEAL_APPLICATION)
+def self_systems(request):
+    """第四条第二款: units that run their own seal system with the city office's approval.
+    Only 市政府办公室 lists and approves them; other units' heads get 404 (audited)."""
+    require(request.user, Perm.APPROVE_SEAL_APPLICATION, request.user.unit, request=request)
+    form = SelfSystemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            approval = services.approve_self_seal_system(
+                actor=request.user, unit_id=d["unit"].pk, reference=d["reference"],
+                note=d["note"], request=request)
+        except ValidationError as exc:
+            for m in error_messages(exc):
+                form.add_error(None, m)
+        else:
+            messages.success(request, f"已批准“{approval.unit.name}”自建电子印章系统。")
+            return redirect("web:seal_self_systems")
+    return render(request, "seals/self_systems.html", {
+        "form": form, "approvals": selectors.self_system_approvals()})

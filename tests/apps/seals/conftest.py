@@ -85,13 +85,15 @@ def clerk_bureau(make_user, bureau):
     return make_user(bureau, Role.CLERK, username="rsj_clerk")
 
 
-def run_make(*, filler, head, approver, executor, keeper, kind="make", seal=None):
-    """Fill → sign → approve → execute; returns the executed application."""
+def run_make(*, filler, head, approver, executor, keeper, kind="make", seal=None, app=None):
+    """Fill (unless ``app`` is already filled) → sign → approve → execute; returns the
+    executed application."""
     from gongwen.seals import services
 
-    app = services.fill_application(actor=filler, kind=kind, reason="新设电子印章",
-                                    keeper_id=keeper.pk if keeper else None,
-                                    seal_id=seal.pk if seal else None)
+    if app is None:
+        app = services.fill_application(actor=filler, kind=kind, reason="新设电子印章",
+                                        keeper_id=keeper.pk if keeper else None,
+                                        seal_id=seal.pk if seal else None)
     services.sign_application(actor=head, application_id=app.pk)
     services.approve_application(actor=approver, application_id=app.pk)
     return services.execute_application(actor=executor, application_id=app.pk,

@@ -658,6 +658,17 @@ def _find_gap_in_object(reader: PDFReader, sig_ref: Ref | None, gap: tuple[int, 
     return m is not None and start < a and data.find(b"endobj", start, a) < 0
 
 
+def _object_outside_revision(reader: PDFReader, rev: int) -> int | None:
+    """An object whose cross-reference entry, in revision ``rev`` or before, points at or
+    after the end of the revision that lists it (its bytes would not be signed, so they
+    could be replaced later without a new revision): its number, else ``None``."""
+    for rv in reader.revisions[: rev + 1]:
+        for num, e in rv.entries.items():
+            if e[0] == "n" and e[1] >= rv.end:
+                return num
+    return None
+
+
 def _check_one(
     reader: PDFReader,
     s: _Sig,
@@ -783,6 +794,14 @@ def _check_one(
                     "byte_range",
                     f"the signed range ends at {end}, not at the end of a revision",
                     "签名范围未覆盖到某一修订版本的结尾",
+                )
+            )
+        elif (outside := _object_outside_revision(reader, rev)) is not None:
+            checks.append(
+                _failed(
+                    "byte_range",
+                    f"object {outside} of a signed revision lies outside the signed bytes",
+                    f"已签名修订中的对象 {outside} 位于签名范围之外",
                 )
             )
         else:

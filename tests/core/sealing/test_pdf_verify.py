@@ -349,3 +349,23 @@ def test_mutated_files_never_raise_and_never_pass(pki, small_pdf):
         if bytes(b) == sealed:
             continue
         assert not check_pdf(bytes(b), at=AT).valid
+
+
+def test_xref_entry_pointing_past_the_signed_bytes_fails(pki, small_pdf):
+    """A signed revision whose cross-reference table sends an object to bytes appended
+    later (outside every signed range) is refused, although the digest still matches."""
+    from gongwen.sealing.cos import PDFReader
+
+    reader = PDFReader(small_pdf)
+    num, (_k, off, _g) = next(
+        (n, e) for n, e in sorted(reader.xref.items()) if e[0] == "n" and n > 1
+    )
+    forged_entry = b"%010d 00000 n" % (len(small_pdf) + 400000)
+    original_entry = b"%010d 00000 n" % off
+    assert small_pdf.count(original_entry) == 1
+    shadowed = small_pdf.replace(original_entry, forged_entry)
+    sealed = seal(shadowed, pki.unit, pki, box=None, seal_image_png=None)
+    (res,) = check_pdf(sealed, at=AT).signatures
+    assert "digest matches" in res.check("data_hash").reason and res.check("signature").ok
+    c = res.check("byte_range")
+    assert c.failed and f"object {num}" in c.reason

@@ -22,8 +22,6 @@ from pathlib import Path
 
 from lxml import etree
 
-from gongwen.pki.errors import PKIError
-from gongwen.seals.ses.errors import MalformedSES
 from gongwen.seals.ses.ofd_signatures import MAX_PACKAGE_BYTES, OFD_NS, read_package
 
 __all__ = [
@@ -59,17 +57,9 @@ class Entry:
 def load_package(
     ofd: bytes | str | Path, *, max_bytes: int = MAX_PACKAGE_BYTES
 ) -> dict[str, bytes]:
-    """:func:`gongwen.seals.ses.ofd_signatures.read_package` (names, sizes, duplicates),
-    also turning the errors it lets through for a damaged zip — ``zlib.error`` from a corrupt
-    deflate stream, ``EOFError``, ``ValueError`` — into :class:`MalformedSES`."""
-    try:
-        return read_package(ofd, max_bytes=max_bytes)
-    except PKIError:
-        raise
-    except (zlib.error, EOFError, ValueError, struct.error, zipfile.LargeZipFile) as exc:
-        raise MalformedSES(
-            f"damaged zip package: {exc}", message_zh="OFD 文件的 ZIP 数据已损坏"
-        ) from exc
+    """:func:`gongwen.seals.ses.ofd_signatures.read_package`: names, sizes, duplicates and
+    damaged zip data all end in :class:`MalformedSES`."""
+    return read_package(ofd, max_bytes=max_bytes)
 
 
 def read_entries(ofd: bytes, *, max_bytes: int = MAX_PACKAGE_BYTES) -> list[Entry]:

@@ -25,7 +25,9 @@ import binascii
 import hashlib
 import io
 import posixpath
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,7 +198,7 @@ def read_package(
     data = Path(ofd).read_bytes() if isinstance(ofd, (str, Path)) else bytes(ofd)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, OSError) as exc:
         raise MalformedSES(
             f"not a zip package: {exc}", message_zh="OFD 文件不是有效的 ZIP 包"
         ) from exc
@@ -220,7 +222,9 @@ def read_package(
                 raise MalformedSES("package too large", message_zh="OFD 包解压后过大")
             try:
                 files[name] = zf.read(zi)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            # A corrupt deflate stream raises zlib.error, a truncated one EOFError.
+            except (zipfile.BadZipFile, OSError, NotImplementedError, zlib.error, EOFError,
+                    ValueError, struct.error) as exc:
                 raise MalformedSES(
                     f"cannot read {name}: {exc}", message_zh=f"无法读取 OFD 包内文件 {name}"
                 ) from exc

@@ -1,0 +1,466 @@
+"""The one verification report of a sealed PDF or OFD (R-FLOW-2, R-DOC-3; issue 8 item 3).
+
+Used by the receiving inbox (through ``gongwen.exchange.hooks.verify_for_receipt``), the
+document page, the public page later and ``gongwen verify``. The cryptography comes from the
+pure cores (:func:`gongwen.sealing.ofd_verify.check_ofd`, :func:`gongwen.sealing.pdf_verify.check_pdf`);
+this module adds what needs the database: the certificate chain and CRLs the authority app
+stores, the seal register, and who the sender claims to be.
+
+:class:`VerificationReport` has one field per check (STYLE.md §2: the clerk sees each); each
+is a :class:`Check` with ``ok`` (True passed, False failed, None not applicable) and a reason
+in English and Chinese. ``valid`` is True only when no check failed and the file carries at
+least one seal.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from gongwen.pki.errors import PKIError
+
+CHECK_LABELS_ZH = {
+    "readable": "文件格式",
+    "signature": "签章密码校验",
+    "seal": "电子印章",
+    "certificate": "证书链与吊销状态",
+    "register": "印章登记状态",
+    "signer_unit": "签章单位与发文单位一致",
+    "integrity": "文件完整性",
+    "added_after": "签章后追加内容",
+    "elements": "公文格式要素",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool | None
+    reason: str
+    reason_zh: str
+
+    @classmethod
+    def passed(cls, en: str, zh: str) -> Check:
+        return cls(True, en, zh)
+
+    @classmethod
+    def failed(cls, en: str, zh: str) -> Check:
+        return cls(False, en, zh)
+
+    @classmethod
+    def skipped(cls, en: str, zh: str) -> Check:
+        return cls(None, en, zh)
+
+
+def _na() -> Check:
+    return Check.skipped("not checked", "未校验")
+
+
+@dataclass
+class VerificationReport:
+    file_format: str  # "pdf" | "ofd" | ""
+    readable: Check = field(default_factory=_na)
+    signature: Check = field(default_factory=_na)
+    seal: Check = field(default_factory=_na)
+    certificate: Check = field(default_factory=_na)
+    register: Check = field(default_factory=_na)
+    signer_unit: Check = field(default_factory=_na)
+    integrity: Check = field(default_factory=_na)
+    added_after: Check = field(default_factory=_na)
+    elements: Check = field(default_factory=_na)
+    signatures: list[dict[str, Any]] = field(default_factory=list)  # one summary per seal
+    verified_at: datetime | None = None
+
+    CHECKS = tuple(CHECK_LABELS_ZH)
+
+    def checks(self) -> list[tuple[str, Check]]:
+        return [(name, getattr(self, name)) for name in self.CHECKS]
+
+    @property
+    def unreadable(self) -> bool:
+        return self.readable.ok is False
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.signatures) and all(c.ok is not False for _, c in self.checks())
+
+    def failures(self) -> list[tuple[str, Check]]:
+        return [(n, c) for n, c in self.checks() if c.ok is False]
+
+    def reason_zh(self) -> str:
+        return "；".join(f"{CHECK_LABELS_ZH[n]}：{c.reason_zh}" for n, c in self.failures())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.file_format,
+            "valid": self.valid,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "checks": {n: {"label_zh": CHECK_LABELS_ZH[n], **asdict(c)}
+                       for n, c in self.checks()},
+            "signatures": self.signatures,
+        }
+
+    def text_zh(self) -> str:
+        mark = {True: "✔", False: "✘", None: "－"}
+        lines = [f"验证结论：{'有效' if self.valid else '无效'}（{self.file_format.upper() or '未知格式'}）"]
+        for s in self.signatures:
+            lines.append(f"  签章 {s.get('index', 0) + 1}：{s.get('seal_name') or ''} "
+                         f"{s.get('unit') or ''} 签章时间 {s.get('signing_time') or '未知'}")
+        for n, c in self.checks():
+            lines.append(f"{mark[c.ok]} {CHECK_LABELS_ZH[n]}：{c.reason_zh}")
+        return "\n".join(lines)
+
+
+assert {f.name for f in fields(VerificationReport)} >= set(CHECK_LABELS_ZH)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def file_format_of(data: bytes) -> str:
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if "OFD.xml" in z.namelist():
+                    return "ofd"
+        except zipfile.BadZipFile:
+            return ""
+    return ""
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def document_text(data: bytes, file_format: str) -> str:
+    """The text of the pages (for the GB/T 9704 element check)."""
+    if file_format == "ofd":
+        from lxml import etree
+
+        out = []
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for name in sorted(z.namelist()):
+                if "/Pages/" in name and name.endswith("Content.xml"):
+                    root = etree.fromstring(z.read(name))
+                    out.extend(el.text or "" for el in root.iter()
+                               if isinstance(el.tag, str) and el.tag.endswith("TextCode"))
+        return "".join(out)
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return "".join((p.extract_text() or "") for p in reader.pages)
+
+
+@dataclass
+class _Sig:
+    index: int
+    ok_crypto: list[tuple[str, str]]  # failed crypto checks (en, zh)
+    integrity: list[tuple[str, str]]
+    seal_fail: list[tuple[str, str]]
+    signing_time: datetime | None
+    signer_cert: bytes | None
+    es_id: str | None
+    seal_name: str | None
+
+
+def _collect_ofd(report) -> list[_Sig]:
+    out = []
+    crypto = {"format", "signature", "signer_in_seal", "signing_time", "stamp_annot"}
+    integ = {"references", "data_hash", "signature_list"}
+    sealc = {"seal_signature", "seal_validity", "seal_file", "maker_certificate"}
+    for i, s in enumerate(report.signatures):
+        def fails(names, s=s):
+            return [(c.reason, c.reason_zh) for c in s.checks if c.failed and c.name in names]
+        others = {c.name for c in s.checks} - crypto - integ - sealc - {"signer_certificate",
+                                                                       "timestamp"}
+        out.append(_Sig(i, fails(crypto | others), fails(integ), fails(sealc), s.signing_time,
+                        s.signer_cert, (s.seal or {}).get("es_id") or (s.seal or {}).get("esID"),
+                        (s.seal or {}).get("name")))
+    return out
+
+
+def _collect_pdf(report) -> list[_Sig]:
+    out = []
+    crypto = {"format", "signature", "signing_certificate", "timestamp", "signing_time"}
+    integ = {"byte_range", "data_hash"}
+    for i, s in enumerate(report.signatures):
+        def fails(names, s=s):
+            return [(c.reason, c.reason_zh) for c in s.checks if c.failed and c.name in names]
+        out.append(_Sig(i, fails(crypto), fails(integ), [], s.signing_time, s.signer_cert,
+                        None, s.name))
+    return out
+
+
+def _join(items: list[tuple[str, str]], n: int | None = None) -> tuple[str, str]:
+    pre_en = f"seal {n + 1}: " if n is not None else ""
+    pre_zh = f"第{n + 1}个签章：" if n is not None else ""
+    return (pre_en + "; ".join(e for e, _ in items), pre_zh + "；".join(z for _, z in items))
+
+
+# ------------------------------------------------------------------------------ the report
+
+
+def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Iterable | None = None,
+                document=None) -> VerificationReport:
+    """Verify ``data`` (PDF or OFD). ``claimed_units``: the units the sender claims issued it
+    (the dispatching unit, or the document's issuers); without them the units named as
+    发文机关署名 in the text are the claim. ``document``: the OfficialDocument it should be, for
+    the GB/T 9704 elements (发文字号, 标题, 成文日期, 署名)."""
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    fmt = file_format_of(data)
+    rep = VerificationReport(fmt, verified_at=at)
+    if not fmt:
+        rep.readable = Check.failed("not a PDF or OFD file", "不是可识别的 PDF 或 OFD 版式文件")
+        return rep
+    try:
+        if fmt == "ofd":
+            from gongwen.sealing.ofd_verify import check_ofd
+
+            core = check_ofd(data, at=at)
+            if core.errors:
+                e = core.errors[0]
+                rep.readable = Check.failed(e.reason, e.reason_zh)
+                return rep
+            sigs = _collect_ofd(core)
+            after = [f for s in core.signatures[-1:] for f in s.findings
+                     if f.code == "ofd.added_after_signing"]
+            after += [f for f in core.findings if f.code in ("ofd.unprotected",
+                                                             "ofd.unlisted_signature")]
+            added = [(f.message, f.message_zh) for f in after]
+        else:
+            from gongwen.sealing.pdf_verify import check_pdf
+
+            core = check_pdf(data, at=at)
+            if core.errors:
+                e = core.errors[0]
+                rep.readable = Check.failed(e.reason, e.reason_zh)
+                return rep
+            sigs = _collect_pdf(core)
+            added = []
+            for s in core.signatures:
+                c = s.check("modifications")
+                if c is not None and c.failed:
+                    added.append((c.reason, c.reason_zh))
+            if core.later_changes and not added:
+                added.append(("changes after the last seal: " + "; ".join(
+                    c.describe() for c in core.later_changes[:5]),
+                    "最后一个签章之后有修改：" + "；".join(
+                        c.describe_zh() for c in core.later_changes[:5])))
+    except (PKIError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        rep.readable = Check.failed(f"unreadable: {exc}", "文件无法读取")
+        return rep
+    rep.readable = Check.passed(f"{fmt.upper()} file", f"{fmt.upper()} 版式文件，可以读取")
+    if not sigs:
+        rep.signature = Check.failed("the file carries no seal", "文件未加盖电子印章")
+        rep.elements = _elements(data, fmt, document, [])
+        return rep
+
+    # -- cryptography, integrity, SES seal --------------------------------------------------
+    bad = [(s.index, s.ok_crypto) for s in sigs if s.ok_crypto]
+    rep.signature = (Check.failed(*_join(bad[0][1], bad[0][0])) if bad else Check.passed(
+        f"{len(sigs)} seal signature(s) verify", f"{len(sigs)} 个签章的签名值验证通过"))
+    bad = [(s.index, s.integrity) for s in sigs if s.integrity]
+    what = ("every referenced file matches its digest" if fmt == "ofd"
+            else "the signed byte ranges match their digests")
+    what_zh = "签章保护的全部文件摘要一致" if fmt == "ofd" else "签名覆盖的字节范围摘要一致"
+    rep.integrity = Check.failed(*_join(bad[0][1], bad[0][0])) if bad else Check.passed(what,
+                                                                                        what_zh)
+    rep.added_after = (Check.failed(*_join(added)) if added else Check.passed(
+        "nothing was added after the last seal", "最后一个签章之后没有追加或修改内容"))
+
+    # -- database: seal register, certificates, sender ---------------------------------------
+    seals = [_seal_for(s) for s in sigs]
+    bad_seal = [(s.index, s.seal_fail) for s in sigs if s.seal_fail]
+    missing = [s.index for s, seal in zip(sigs, seals, strict=True) if seal is None]
+    if bad_seal:
+        rep.seal = Check.failed(*_join(bad_seal[0][1], bad_seal[0][0]))
+    elif missing:
+        n = missing[0]
+        rep.seal = Check.failed(f"seal {n + 1}: not an electronic seal of this platform's register",
+                                f"第{n + 1}个签章所用印章不在本平台电子印章登记簿中")
+    else:
+        rep.seal = Check.passed("the seals were issued by their authority and are in the register",
+                                "电子印章由制章机构签发，且在印章登记簿中")
+        for s, seal in zip(sigs, seals, strict=True):
+            if s.signing_time and not seal.valid_from <= s.signing_time <= seal.valid_to:
+                rep.seal = Check.failed(
+                    f"seal {s.index + 1}: signed outside the seal's validity",
+                    f"第{s.index + 1}个签章的签章时间不在印章有效期内")
+    rep.certificate = _certificates(sigs, at)
+    rep.register = _register(sigs, seals)
+    rep.signer_unit = _sender(sigs, seals, claimed_units, data, fmt)
+    rep.elements = _elements(data, fmt, document, [s for s in seals if s is not None])
+    for s, seal in zip(sigs, seals, strict=True):
+        rep.signatures.append({
+            "index": s.index, "es_id": seal.es_id if seal else s.es_id,
+            "seal_name": seal.name if seal else s.seal_name,
+            "unit": seal.unit.name if seal else None,
+            "signing_time": s.signing_time.isoformat() if s.signing_time else None,
+        })
+    return rep
+
+
+def _seal_for(s: _Sig):
+    from gongwen.seals.models import Seal
+
+    qs = Seal.objects.select_related("unit", "certificate")
+    if s.es_id:
+        seal = qs.filter(es_id=s.es_id).first()
+        if seal is not None and (not s.signer_cert
+                                 or bytes(seal.certificate.der) == bytes(s.signer_cert)):
+            return seal
+    if s.signer_cert:
+        from gongwen.pki.x509 import certificate_info
+
+        try:
+            serial = certificate_info(s.signer_cert).serial_hex
+        except PKIError:
+            return None
+        for seal in qs.filter(cert_serial__iexact=serial):
+            if bytes(seal.certificate.der) == bytes(s.signer_cert):
+                return seal
+    return None
+
+
+def _crl_freshness(at: datetime) -> tuple[str, str] | None:
+    """R-PKI-4: a CRL past its nextUpdate now is a hard failure (revocations unknown)."""
+    from gongwen.authority.models import CertificateAuthority
+    from gongwen.pki.crl import load_crl
+
+    for ca in CertificateAuthority.objects.exclude(crl_der=None).order_by("id"):
+        if not ca.crl_der:
+            continue
+        nxt = load_crl(bytes(ca.crl_der))["tbs_cert_list"]["next_update"].native
+        if nxt is not None and nxt < at:
+            return (f"the CRL of {ca.name} is stale (nextUpdate {nxt.isoformat()})",
+                    f"{ca.name}的证书吊销列表已过期（下次更新时间 {nxt:%Y-%m-%d %H:%M}），"
+                    "无法确认证书未被吊销")
+    return None
+
+
+def _certificates(sigs: list[_Sig], at: datetime) -> Check:
+    from gongwen.authority.services import validate_certificate
+
+    for s in sigs:
+        if not s.signer_cert:
+            return Check.failed(f"seal {s.index + 1}: no signer certificate",
+                                f"第{s.index + 1}个签章没有签章者证书")
+        try:
+            validate_certificate(s.signer_cert, s.signing_time or at,
+                                 key_usage=("digital_signature",))
+        except PKIError as exc:
+            return Check.failed(f"seal {s.index + 1}: {exc}",
+                                f"第{s.index + 1}个签章的证书无效：{exc.message_zh}")
+    stale = _crl_freshness(at)
+    if stale:
+        return Check.failed(*stale)
+    return Check.passed("certificate chain valid and not revoked at signing time; CRLs current",
+                        "签章证书链有效，签章时未被吊销，证书吊销列表在有效期内")
+
+
+def _register(sigs: list[_Sig], seals: list) -> Check:
+    for s, seal in zip(sigs, seals, strict=True):
+        if seal is None:
+            return Check.failed(f"seal {s.index + 1}: not in the seal register",
+                                f"第{s.index + 1}个签章的印章未在印章登记簿中登记")
+        if not seal.is_active:
+            changed = seal.status_changed_at
+            if changed is None or s.signing_time is None or changed <= s.signing_time:
+                return Check.failed(
+                    f"seal {s.index + 1}: seal {seal.es_id} was {seal.status} at signing time",
+                    f"第{s.index + 1}个签章：印章“{seal.name}”（{seal.es_id}）签章时"
+                    f"{seal.get_status_display()}")
+    return Check.passed("every seal was active in the register at signing time",
+                        "签章时印章在登记簿中均为有效状态（未注销、未挂失）")
+
+
+def _sender(sigs: list[_Sig], seals: list, claimed, data: bytes, fmt: str) -> Check:
+    if any(seal is None for seal in seals):
+        return Check.failed("a seal cannot be attributed to a registered unit",
+                            "有签章无法对应到已登记单位，不能确认签章单位")
+    if claimed is not None:
+        claimed = list(claimed)
+        ids = {u.pk for u in claimed}
+        for s, seal in zip(sigs, seals, strict=True):
+            if seal.unit_id not in ids:
+                names = "、".join(u.name for u in claimed)
+                return Check.failed(
+                    f"seal {s.index + 1} is of {seal.unit.name}, not of the sender",
+                    f"签章单位不是发文单位：第{s.index + 1}个签章为“{seal.unit.name}”的印章，"
+                    f"而发文单位为“{names}”")
+        sealed = {seal.unit_id for seal in seals}
+        missing = [u for u in claimed if u.pk not in sealed]
+        if missing:
+            return Check.failed(f"no seal of {missing[0].name}",
+                                f"缺少发文单位“{missing[0].name}”的印章")
+        return Check.passed("the seals are those of the sending unit(s)",
+                            "签章单位与发文单位一致")
+    try:
+        text = _squash(document_text(data, fmt))
+    except Exception:
+        text = ""
+    for s, seal in zip(sigs, seals, strict=True):
+        if _squash(seal.unit.name) not in text:
+            return Check.failed(
+                f"seal {s.index + 1} is of {seal.unit.name}, who is not named as issuer",
+                f"签章单位不是发文单位：“{seal.unit.name}”未署名为发文机关")
+    return Check.passed("each sealing unit is named as issuer in the document",
+                        "签章单位均为文中署名的发文机关")
+
+
+_NUMBER_RE = re.compile(r"〔\d{4}〕\d+号")
+_DATE_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+
+
+def _elements(data: bytes, fmt: str, document, seals: list) -> Check:
+    try:
+        text = _squash(document_text(data, fmt))
+    except Exception:
+        return Check.failed("the page text cannot be read", "无法读取版面文字，不能核对公文格式要素")
+    missing: list[tuple[str, str]] = []
+    if document is not None:
+        if document.doc_number and _squash(document.doc_number) not in text:
+            missing.append(("document number", "发文字号"))
+        if _squash(document.title) not in text:
+            missing.append(("title", "标题"))
+        if document.date and f"{document.date.year}年{document.date.month}月" \
+                f"{document.date.day}日" not in text:
+            missing.append(("date", "成文日期"))
+        names = [_squash(n) for n in (document.issuer_names() or [document.unit.name])]
+        if document.signature_text and len(names) == 1:
+            names = [_squash(document.signature_text)]
+        if not all(n in text for n in names):
+            missing.append(("issuer signature", "发文机关署名"))
+    else:
+        if not _NUMBER_RE.search(text):
+            missing.append(("document number", "发文字号"))
+        if not _DATE_RE.search(text):
+            missing.append(("date", "成文日期"))
+        if not re.search(r"关于|通知|决定|意见|报告|请示|批复|函|纪要|通报|公告|通告", text):
+            missing.append(("title", "标题"))
+        if seals and not any(_squash(s.unit.name) in text for s in seals):
+            missing.append(("issuer signature", "发文机关署名"))
+    if missing:
+        return Check.failed("missing: " + ", ".join(e for e, _ in missing),
+                            "缺少公文格式要素：" + "、".join(z for _, z in missing))
+    return Check.passed("发文字号, title, date and issuer signature present",
+                        "发文字号、标题、成文日期、发文机关署名齐全")
+
+
+def verify_document(doc, *, at: datetime | None = None, file_format: str = "pdf",
+                    claimed_units: Iterable | None = None) -> VerificationReport | None:
+    """The report of the stored sealed file of ``doc`` (None if it has none)."""
+    from .sealing import sealed_bytes, sealing_issuers
+
+    data = sealed_bytes(doc, file_format)
+    if data is None:
+        return None
+    return verify_file(data, at=at, document=doc,
+                       claimed_units=claimed_units if claimed_units is not None
+                       else sealing_issuers(doc))

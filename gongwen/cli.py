@@ -52,6 +52,19 @@ def cmd_demo(args) -> int:
     print("demo PKI: created CAs={cas} certificates={certificates}, renewed CRLs={crls}"
           .format(**pki)
           if any(pki.values()) else "demo PKI already present: nothing to do")
+    from gongwen.seals.demo import load_seal_demo
+
+    seals = load_seal_demo()
+    counts = seals.counts()
+    print("demo seals: issued={seals} workstations={workstations} applications={applications}"
+          .format(**counts)
+          if any(counts.values()) else "demo seals already present: nothing to do")
+    for name in seals.skipped:
+        print(f"  demo seal skipped (no unit head or no authority operator): {name}")
+    for cred in seals.credentials:
+        # Shown once: the platform keeps only its SHA-256 (attachment art. 3).
+        print(f"  专用计算机 {cred.workstation} ({cred.unit}, seal {cred.es_id}): "
+              f"credential {cred.credential} -> {cred.path} (0600)")
     return 0
 
 
@@ -65,6 +78,10 @@ def cmd_logins(args) -> int:
     from gongwen.authority.demo import DEMO_PIN
 
     print(f"密钥盘演示口令（PIN，印章管理员与收发员的密钥盘）：{DEMO_PIN}")
+    from gongwen.seals.demo import demo_extra_logins
+
+    for username, full_name, unit, roles in demo_extra_logins():
+        print(f"  {username:<12} {full_name:<4}  {unit}  [{roles}]（电子印章演示）")
     return 0
 
 
@@ -198,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gongwen.authority.cli import register as register_pki
 
     register_pki(sub, _with_django)
+
+    from gongwen.seals.cli import register as register_seal
+
+    register_seal(sub, _with_django)
 
     p = sub.add_parser("bench", help="benchmarks")
     p.add_argument("what", choices=["crypto"])

@@ -568,3 +568,76 @@ def authorize_seal_use(*, user: User, seal: Seal | int, workstation_credential: 
                        "document_id": document_id, "document": document_ref})
     return DocumentSealer(seal.pk, seal.es_id, bytes(seal.der), bytes(seal.certificate.der),
                           signer_from_key(key))
+
+
+# ------------------------------------------------------------------ seal verification
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """Outcome of :func:`check_seal`: ``status`` is ``valid``, ``invalid`` or ``unreadable``
+    (the CLI's exit codes 0, 1, 2). ``info`` is the parsed seal when it could be read."""
+
+    status: str
+    message_zh: str
+    message_en: str
+    info: Any = None
+    registered: Seal | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "message_zh": self.message_zh,
+                               "message_en": self.message_en, "warnings": list(self.warnings)}
+        if self.registered is not None:
+            s = self.registered
+            out["register"] = {"es_id": s.es_id, "unit": s.unit.name, "status": s.status,
+                               "status_zh": s.get_status_display(),
+                               "keeper": s.keeper.username,
+                               "authority": s.authority.name if s.authority else ""}
+        return out
+
+
+def check_seal(der: bytes, at: datetime | None = None) -> SealCheck:
+    """Verify an SES_Seal as a relying party of this platform, without raising: structure,
+    the maker's SM3withSM2 signature, the validity period, the maker certificate's chain to
+    our root with the current CRLs, every holder certificate (chain and CRL), and — for a
+    seal in our register — the bytes and the register status at ``at``."""
+    from gongwen.seals.ses.seal import chain_check, parse_seal, verify_seal
+
+    at = at or _now()
+    try:
+        info = parse_seal(bytes(der))
+    except PKIError as exc:
+        return SealCheck("unreadable", getattr(exc, "message_zh", "") or "电子印章数据无法解析",
+                         str(exc))
+    registered = (Seal.objects.filter(es_id=info.es_id)
+                  .select_related("unit", "keeper", "authority").first())
+    warnings = list(info.warnings)
+    try:
+        anchors, intermediates, crls = authority.trust_material()
+        verify_seal(info, at, maker_check=chain_check(anchors, intermediates, crls))
+        for cert in info.certs:
+            authority.validate_certificate(cert, at)
+    except PKIError as exc:
+        return SealCheck("invalid", exc.message_zh, str(exc), info, registered, tuple(warnings))
+    if registered is None:
+        warnings.append("该印章不在本平台的印章登记中")
+    else:
+        if bytes(registered.der) != bytes(info.der):
+            return SealCheck("invalid", "印章数据与平台登记的同编码印章不一致",
+                             "seal bytes differ from the registered seal with this esID",
+                             info, registered, tuple(warnings))
+        ended = (not registered.is_active and registered.status_changed_at is not None
+                 and registered.status_changed_at <= at)
+        if ended:
+            return SealCheck("invalid", f"该电子印章已于{timezone.localtime(registered.status_changed_at):%Y-%m-%d %H:%M}"
+                                        f"{registered.get_status_display()}",
+                             f"seal is {registered.status} in the register", info, registered,
+                             tuple(warnings))
+    return SealCheck("valid", "电子印章有效：制章者签名、有效期、证书链和吊销状态均已核验",
+                     "seal is valid (maker signature, validity, chain and CRL checked)",
+                     info, registered, tuple(warnings))

@@ -37,13 +37,15 @@ from gongwen.pki import suites
 from . import cms as _cms
 from .appearance import seal_image
 from .cos import Name, PDFReader, PDFString, Ref, dumps, text_string
-from .errors import MalformedPDF, SealingError, UnsupportedPDF
+from .errors import MalformedPDF, SealingError
 
 __all__ = [
     "MM",
+    "PageGeometry",
     "SealBox",
     "SealResult",
     "Sealer",
+    "page_geometry",
     "seal_pdf",
 ]
 
@@ -86,6 +88,87 @@ class SealResult:
     field_name: str
     byte_range: tuple[int, int, int, int]
     cms: bytes
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """A page as displayed: its visible box (CropBox within MediaBox) in default user space
+    and its ``/Rotate``. Converts between displayed positions (points from the displayed
+    top-left corner, y downwards, as GB/T 9704 measures) and user space."""
+
+    llx: float
+    lly: float
+    urx: float
+    ury: float
+    rotate: int  # 0, 90, 180 or 270 (clockwise, ISO 32000-1 Table 30)
+
+    def to_user(self, xd: float, yd: float) -> tuple[float, float]:
+        r = self.rotate
+        if r == 90:
+            return self.llx + yd, self.lly + xd
+        if r == 180:
+            return self.urx - xd, self.lly + yd
+        if r == 270:
+            return self.urx - yd, self.ury - xd
+        return self.llx + xd, self.ury - yd
+
+    def from_user(self, ux: float, uy: float) -> tuple[float, float]:
+        r = self.rotate
+        if r == 90:
+            return uy - self.lly, ux - self.llx
+        if r == 180:
+            return self.urx - ux, uy - self.lly
+        if r == 270:
+            return self.ury - uy, self.urx - ux
+        return ux - self.llx, self.ury - uy
+
+    def rect_for(self, box: SealBox) -> list[float]:
+        """The widget ``/Rect`` (user space) of a box given in displayed mm."""
+        x, y, w, h = box.x * MM, box.y * MM, box.w * MM, box.h * MM
+        pts = [self.to_user(px, py) for px in (x, x + w) for py in (y, y + h)]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return [min(xs), min(ys), max(xs), max(ys)]
+
+    def box_for(self, rect: Sequence[float]) -> tuple[float, float, float, float]:
+        """Displayed (x, y, w, h) in mm of a user-space rectangle."""
+        x1, y1, x2, y2 = rect
+        pts = [self.from_user(px, py) for px in (x1, x2) for py in (y1, y2)]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        return (min(xs) / MM, min(ys) / MM, (max(xs) - min(xs)) / MM, (max(ys) - min(ys)) / MM)
+
+    @property
+    def matrix(self) -> tuple[int, int, int, int]:
+        """Appearance ``/Matrix`` (a b c d) turning the content counter-clockwise by the
+        page rotation, so that it is upright once the page is displayed."""
+        return {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[
+            self.rotate
+        ]
+
+
+def page_geometry(reader: PDFReader, page: dict[str, Any]) -> PageGeometry:
+    def box_of(key: str) -> list[float] | None:
+        v = reader.inherited(page, key)
+        if not (isinstance(v, list) and len(v) == 4):
+            return None
+        try:
+            a, b, c, d = (float(reader.resolve(x)) for x in v)
+        except (TypeError, ValueError):
+            return None
+        return [min(a, c), min(b, d), max(a, c), max(b, d)]
+
+    mb = box_of("MediaBox")
+    if mb is None:
+        raise MalformedPDF("page has no MediaBox", message_zh="页面缺少 MediaBox")
+    cb = box_of("CropBox")
+    if cb is not None:  # the visible region: CropBox clipped to the MediaBox
+        cb = [max(mb[0], cb[0]), max(mb[1], cb[1]), min(mb[2], cb[2]), min(mb[3], cb[3])]
+        if cb[0] < cb[2] and cb[1] < cb[3]:
+            mb = cb
+    rot = reader.inherited(page, "Rotate")
+    rot = rot % 360 if isinstance(rot, int) and not isinstance(rot, bool) else 0
+    if rot % 90:
+        raise MalformedPDF(f"bad /Rotate {rot}", message_zh="页面旋转角度无效")
+    return PageGeometry(mb[0], mb[1], mb[2], mb[3], rot)
 
 
 def _pdf_date(dt: datetime) -> PDFString:
@@ -255,19 +338,9 @@ class Sealer:
                     message_zh=f"第 {box.page + 1} 页不存在",
                 )
             page_ref, page = pages[box.page]
-            rotate = reader.inherited(page, "Rotate") or 0
-            if rotate % 360:
-                raise UnsupportedPDF(
-                    "rotated pages are not supported", message_zh="不支持旋转的页面"
-                )
-            mb = reader.inherited(page, "MediaBox")
-            if not (isinstance(mb, list) and len(mb) == 4):
-                raise MalformedPDF("page has no MediaBox")
-            llx, lly, urx, ury = (float(reader.resolve(v)) for v in mb)
-            x1 = min(llx, urx) + box.x * MM
-            y2 = max(lly, ury) - box.y * MM
+            geo = page_geometry(reader, page)
             w, h = box.w * MM, box.h * MM
-            rect = [x1, y2 - h, x1 + w, y2]
+            rect = geo.rect_for(box)
             widget[Name("Rect")] = rect
             widget[Name("P")] = page_ref
             if self.seal_image_png:
@@ -285,12 +358,14 @@ class Sealer:
                         (smask_num, img.smask_dict() + b"\nstream\n" + img.alpha + b"\nendstream")
                     )
                 content = b"q %s 0 0 %s 0 0 cm /Im0 Do Q" % (_fmt(w), _fmt(h))
+                # On a rotated page the appearance turns with it, so the seal reads upright.
+                matrix = b"/Matrix[%d %d %d %d 0 0]" % geo.matrix if geo.rotate else b""
                 objs.append(
                     (
                         ap_num,
-                        b"<</Type/XObject/Subtype/Form/BBox[0 0 %s %s]/Resources<</XObject"
+                        b"<</Type/XObject/Subtype/Form/BBox[0 0 %s %s]%s/Resources<</XObject"
                         b"<</Im0 %d 0 R>>/ProcSet[/PDF/ImageC]>>/Length %d>>\nstream\n%s\nendstream"
-                        % (_fmt(w), _fmt(h), img_num, len(content), content),
+                        % (_fmt(w), _fmt(h), matrix, img_num, len(content), content),
                     )
                 )
                 widget[Name("AP")] = {Name("N"): Ref(ap_num)}

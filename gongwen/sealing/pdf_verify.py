@@ -53,7 +53,7 @@ from .cos import (
     dumps,
 )
 from .errors import MalformedPDF
-from .pdf import MM
+from .pdf import page_geometry
 
 __all__ = [
     "CLOCK_SKEW",
@@ -622,21 +622,14 @@ def _seal_position(
     if not (isinstance(rect, list) and len(rect) == 4):
         return index, None
     try:
-        x1, y1, x2, y2 = (float(reader.resolve(v)) for v in rect)
-        mb = reader.inherited(pages[index][1], "MediaBox")
-        top = max(float(reader.resolve(mb[1])), float(reader.resolve(mb[3])))
-        left = min(float(reader.resolve(mb[0])), float(reader.resolve(mb[2])))
-    except (TypeError, ValueError, IndexError):
+        coords = [float(reader.resolve(v)) for v in rect]
+        geo = page_geometry(reader, pages[index][1])
+    except (TypeError, ValueError, IndexError, MalformedPDF):
         return index, None
-    w, h = abs(x2 - x1), abs(y2 - y1)
-    if w == 0 or h == 0:
+    if coords[0] == coords[2] or coords[1] == coords[3]:
         return index, None
-    return index, (
-        round((min(x1, x2) - left) / MM, 2),
-        round((top - max(y1, y2)) / MM, 2),
-        round(w / MM, 2),
-        round(h / MM, 2),
-    )
+    x, y, w, h = geo.box_for(coords)
+    return index, (round(x, 2), round(y, 2), round(w, 2), round(h, 2))
 
 
 def _find_gap_in_object(reader: PDFReader, sig_ref: Ref | None, gap: tuple[int, int]) -> bool:

@@ -22,7 +22,7 @@ from gongwen.pki import suites
 
 from .cms import register_sm_oids
 from .cos import PDFReader
-from .errors import SealingError
+from .errors import SealingError, UnsupportedPDF
 
 if TYPE_CHECKING:
     from .pdf import SealBox, Sealer, SealResult
@@ -150,7 +150,7 @@ def seal_with_pyhanko(
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import StaticStampStyle
 
-    from .pdf import MM, SealResult
+    from .pdf import SealResult, page_geometry
 
     signer = SuiteSigner(
         key=sealer.signer, cert_der=sealer.cert_der, chain=sealer.chain, suite=sealer.suite
@@ -170,11 +170,13 @@ def seal_with_pyhanko(
             raise SealingError(
                 f"page {box.page} does not exist", message_zh=f"第 {box.page + 1} 页不存在"
             )
-        mb = reader.inherited(pages[box.page][1], "MediaBox")
-        llx, lly, urx, ury = (float(reader.resolve(v)) for v in mb)
-        x1 = min(llx, urx) + box.x * MM
-        y2 = max(lly, ury) - box.y * MM
-        rect = (x1, y2 - box.h * MM, x1 + box.w * MM, y2)
+        geo = page_geometry(reader, pages[box.page][1])
+        if geo.rotate:
+            raise UnsupportedPDF(
+                "the pyHanko engine does not turn seals on rotated pages; use the direct engine",
+                message_zh="pyHanko 引擎不支持旋转页面上的印章",
+            )
+        rect = tuple(geo.rect_for(box))
         spec = fields.SigFieldSpec(field_name, on_page=box.page, box=rect)
         if sealer.seal_image_png:
             from pyhanko.pdf_utils.layout import (

@@ -448,3 +448,72 @@ def test_external_signer(pki, small_pdf):
         signing_time=SIGNED_AT,
     )
     assert check_pdf(out, at=AT).verdict == "valid"
+
+
+def _rotated_pdf() -> bytes:
+    """Four A4 pages with /Rotate 0, 90, 180, 270 (reportlab: MediaBox turned with it)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+    for rot in (0, 90, 180, 270):
+        c.setPageRotation(rot)
+        c.drawString(72, 500, f"rotation {rot}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@needs_tool("pdftoppm")
+def test_rotated_pages_keep_the_seal_upright_at_the_box(tmp_path, pki):
+    """The box is measured on the page as displayed; the seal is drawn upright there on
+    every rotation (its red pixels match the unrotated page's, not a turned copy)."""
+    from PIL import Image
+
+    out = _rotated_pdf()
+    box = (30.0, 40.0, 42.0, 42.0)
+    for i in range(4):
+        out = seal(out, pki.unit if i % 2 == 0 else pki.other, pki, box=(i, *box))
+    report = check_pdf(out, at=AT)
+    assert report.verdict == "valid"
+    for i, res in enumerate(report.signatures):
+        assert res.page == i and res.rect_mm == pytest.approx(box, abs=0.01)
+    p = tmp_path / "rot.pdf"
+    p.write_bytes(out)
+    dpi = 60
+    run_tool(["pdftoppm", "-r", str(dpi), "-png", p, tmp_path / "rot"])
+    px = dpi / 25.4
+    x, y, w, h = (v * px for v in box)
+
+    def red(img: Image.Image) -> set[tuple[int, int]]:
+        return {
+            (a, b)
+            for a in range(img.width)
+            for b in range(img.height)
+            if (lambda q: q[0] > 150 and q[1] < 100 and q[2] < 100)(img.getpixel((a, b)))
+        }
+
+    pages = sorted(tmp_path.glob("rot-*.png"))
+    crops = [
+        Image.open(f).convert("RGB").crop((int(x), int(y), int(x + w) + 1, int(y + h) + 1))
+        for f in pages
+    ]
+    upright = red(crops[0])
+    assert len(upright) > 500
+
+    def iou(a: set, b: set) -> float:
+        return len(a & b) / len(a | b)
+
+    for crop in crops[1:]:
+        assert iou(upright, red(crop)) > 0.9
+    assert iou(upright, red(crops[0].rotate(90))) < 0.7  # the test can tell a turned seal
+    if pki.suite.name == "INTL":
+        assert _pdfsig(tmp_path, out).count("Signature is Valid.") == 4
+
+
+def test_pyhanko_engine_refuses_rotated_pages(pki):
+    from gongwen.sealing.errors import UnsupportedPDF
+
+    with pytest.raises(UnsupportedPDF):
+        seal(_rotated_pdf(), pki.unit, pki, box=(1, 30, 40, 42, 42), engine="pyhanko")

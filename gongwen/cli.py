@@ -111,8 +111,76 @@ def cmd_worker(args) -> int:
     _django()
     from django.core.management import call_command
 
+    from gongwen.exchange import scheduler
+
+    # The scheduler thread enqueues the overdue reminders and renews due CRLs every N
+    # minutes (GONGWEN["SCHEDULER_MINUTES"]); both are idempotent, so restarts are harmless.
+    if not getattr(args, "no_scheduler", False):
+        scheduler.start(minutes=getattr(args, "every", None))
     call_command("db_worker")
     return 0
+
+
+def _trust_from(paths: list[str]) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """(anchors, intermediates, CRLs) from exported PEM/DER files or directories
+    (``gongwen pki export DIR``): self-signed certificates are the trust anchors."""
+    from gongwen.pki import crl as pki_crl
+    from gongwen.pki import x509
+
+    anchors: list[bytes] = []
+    intermediates: list[bytes] = []
+    crls: list[bytes] = []
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        files += sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+    for f in files:
+        if f.suffix not in (".pem", ".crt", ".cer", ".der", ".crl"):
+            continue
+        data = f.read_bytes()
+        if b"X509 CRL" in data or f.suffix == ".crl" or f.name.endswith(".crl.pem"):
+            crls.append(pki_crl.load_crl(data).dump())
+            continue
+        for cert in x509.load_certificates(data):
+            der = cert.dump()
+            info = x509.certificate_info(der)
+            (anchors if info.subject == info.issuer else intermediates).append(der)
+    return anchors, intermediates, crls
+
+
+def cmd_verify_receipt(args) -> int:
+    """Offline check of a 签收回执: signature, unit-receipt certificate, chain and revocation
+    at signing time from the embedded certificates and CRLs plus the exported CA
+    certificates (``--trust``). Without ``--trust`` the platform database's CAs are used."""
+    from gongwen.exchange import receipts
+    from gongwen.pki.errors import PKIError
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"无法读取文件 / cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.trust:
+            anchors, intermediates, crls = _trust_from(args.trust)
+        else:
+            _django()
+            from gongwen.authority.services import trust_material
+
+            anchors, intermediates, crls = trust_material()
+    except (OSError, PKIError) as exc:
+        print(f"信任锚无法读取 / cannot read trust material: {exc}", file=sys.stderr)
+        return 2
+    result = receipts.verify(data, anchors, intermediates, crls)
+    out = sys.stdout if result.ok else sys.stderr
+    print(("[有效] " if result.ok else "[无效] ") + result.message_zh, file=out)
+    for key in ("recipient_unit", "registration_number", "doc_number", "document_title",
+                "document_fingerprint", "signed_at", "signed_by", "sender_unit"):
+        if key in result.payload:
+            print(f"  {key}: {result.payload[key]}", file=out)
+    if result.signer:
+        print(f"  signer: {result.signer}", file=out)
+    return result.exit_code
 
 
 def cmd_check(args) -> int:
@@ -209,7 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--with-worker", action="store_true", help="also run the task worker")
     p.set_defaults(func=cmd_serve)
-    sub.add_parser("worker", help="run the background task worker").set_defaults(func=cmd_worker)
+    p = sub.add_parser("worker", help="run the background task worker and its scheduler")
+    p.add_argument("--every", type=float, default=None,
+                   help="scheduler period in minutes (default GONGWEN_SCHEDULER_MINUTES)")
+    p.add_argument("--no-scheduler", action="store_true", help="run the task worker only")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("verify-receipt", help="verify a 签收回执 file offline (exit 0/1/2)")
+    p.add_argument("file")
+    p.add_argument("--trust", action="append", default=[],
+                   help="exported CA certificates/CRLs (file or directory; repeatable)")
+    p.set_defaults(func=cmd_verify_receipt)
     sub.add_parser("check", help="check database, storage and fonts").set_defaults(func=cmd_check)
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",

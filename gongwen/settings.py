@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "gongwen.authority",
     "gongwen.seals",
     "gongwen.documents",
+    "gongwen.exchange",
     "gongwen.web",
 ]
 
@@ -196,6 +197,10 @@ GONGWEN = {
         ("楷体", env_str("GONGWEN_FONT_KAITI")),
         ("宋体", env_str("GONGWEN_FONT_SONGTI")),
     ) if path},
+    # Hours after dispatch after which an unsigned recipient is overdue (notice §3(7)).
+    "RECEIPT_HOURS": env_int("GONGWEN_RECEIPT_HOURS", 24),
+    # Period of the worker's scheduler thread (overdue reminders, CRL renewal).
+    "SCHEDULER_MINUTES": env_int("GONGWEN_SCHEDULER_MINUTES", 5),
 }
 
 LOGGING = {

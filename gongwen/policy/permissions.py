@@ -43,6 +43,10 @@ class Perm(StrEnum):
     APPROVE_SEAL_APPLICATION = "approve_seal_application"  # 市政府办公室审批
     EXECUTE_SEAL_APPLICATION = "execute_seal_application"  # 制章单位办理（制发、注销）
     MANAGE_WORKSTATIONS = "manage_workstations"            # 专用计算机登记
+    # Document exchange (R-FLOW-1..3): objects are Dispatch/Delivery rows of the exchange app.
+    DISPATCH = "dispatch"              # 分发 a sealed document of one's unit; 撤回
+    RECEIVE = "receive"                # 签收 / 退回 a delivery to one's unit
+    VIEW_DELIVERY = "view_delivery"    # a delivery: its sender or recipient unit only
 
 
 _ALL_ROLES = frozenset(Role.values)
@@ -72,6 +76,9 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     # Operators of a seal authority (市政府办公室, 省政府办公厅) execute.
     Perm.EXECUTE_SEAL_APPLICATION: frozenset({Role.OPERATOR}),
     Perm.MANAGE_WORKSTATIONS: frozenset({Role.OPERATOR}),
+    Perm.DISPATCH: frozenset({Role.CLERK}),
+    Perm.RECEIVE: frozenset({Role.CLERK}),
+    Perm.VIEW_DELIVERY: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
 }
 
 # Seal permissions whose objects the city office sees across units (art. 4, 7).
@@ -114,6 +121,8 @@ def _sees_object(user, perm: Perm, obj) -> bool:
         return True
     if perm == Perm.VIEW_DOCUMENT:
         return visible_documents(user).filter(pk=obj.pk).exists()
+    if perm in _EXCHANGE_PERMS:
+        return _sees_exchange_object(user, perm, obj)
     if perm in _PLATFORM_WIDE_SEAL_PERMS and is_platform_user(user):
         return True
     if perm == Perm.APPROVE_SEAL_APPLICATION:
@@ -123,6 +132,42 @@ def _sees_object(user, perm: Perm, obj) -> bool:
         return bool(unit and unit.is_seal_authority)
     unit_id = _object_unit_id(obj)
     return unit_id is not None and unit_id == user.unit_id
+
+
+_EXCHANGE_PERMS = frozenset({Perm.DISPATCH, Perm.RECEIVE, Perm.VIEW_DELIVERY, Perm.TRACK})
+
+
+def _sees_exchange_object(user, perm: Perm, obj) -> bool:
+    """R-SEC-1 for the exchange: a delivery is seen by its sender and its recipient unit;
+    only the recipient receives it (签收/退回), only the sender dispatches, withdraws and
+    follows up (催办)."""
+    from gongwen.exchange.models import Delivery, Dispatch
+
+    unit_id = user.unit_id
+    if unit_id is None:
+        return False
+    if isinstance(obj, Delivery):
+        sender = obj.dispatch.sender_unit_id
+        if perm == Perm.RECEIVE:
+            return obj.recipient_unit_id == unit_id
+        if perm == Perm.VIEW_DELIVERY:
+            return unit_id in (sender, obj.recipient_unit_id)
+        return sender == unit_id  # DISPATCH, TRACK
+    if isinstance(obj, Dispatch):
+        return obj.sender_unit_id == unit_id
+    return _object_unit_id(obj) == unit_id
+
+
+def visible_deliveries(user):
+    """Deliveries the user's unit sent or received (R-SEC-1)."""
+    from django.db.models import Q
+
+    from gongwen.exchange.models import Delivery
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.unit_id:
+        return Delivery.objects.none()
+    return Delivery.objects.filter(Q(recipient_unit_id=user.unit_id)
+                                   | Q(dispatch__sender_unit_id=user.unit_id))
 
 
 def can(user, perm: Perm, obj=None) -> bool:

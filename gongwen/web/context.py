@@ -44,4 +44,14 @@ def nav_for(user) -> list[dict]:
 def navigation(request):
     user = getattr(request, "user", None)
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
-    return {"nav_items": nav_for(user), "nav_current": current}
+    return {"nav_items": nav_for(user), "nav_current": current,
+            "unread_notifications": unread_notifications(user)}
+
+
+def unread_notifications(user) -> int:
+    """Badge in the header (R-FLOW-7)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    from gongwen.exchange.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -9,8 +9,6 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("home/", shell.home, name="home"),
-    path("inbox/", shell.inbox, name="inbox"),
-    path("outbox/", shell.outbox, name="outbox"),
     path("drafts/", documents.drafts, name="drafts"),
     path("drafts/new/", documents.draft_create, name="draft_create"),
     path("drafts/preview/", documents.draft_preview, name="draft_preview"),
@@ -34,7 +32,6 @@ urlpatterns = [
     path("documents/<int:doc_id>/review/<str:decision>/", documents.document_review,
          name="document_review"),
     path("sealing/", shell.sealing, name="sealing"),
-    path("tracking/", shell.tracking, name="tracking"),
     path("seals/", seals.register, name="seals"),
     path("stats/", shell.stats, name="stats"),
     path("directory/", shell.directory_view, name="directory"),
@@ -99,4 +96,25 @@ urlpatterns += [
 # 自建电子印章系统批准 (issue 6, attachment art. 4 para. 2).
 urlpatterns += [
     path("seals/self-systems/", seals.self_systems, name="seal_self_systems"),
+]
+
+# 收文 / 发文 / 跟踪 / 通知 (issue 9, document exchange).
+from .views import exchange  # noqa: E402
+
+urlpatterns += [
+    path("inbox/", exchange.inbox, name="inbox"),
+    path("inbox/<int:delivery_id>/", exchange.delivery_detail, name="delivery"),
+    path("inbox/<int:delivery_id>/sign/", exchange.delivery_sign, name="delivery_sign"),
+    path("inbox/<int:delivery_id>/return/", exchange.delivery_return, name="delivery_return"),
+    path("inbox/<int:delivery_id>/file/", exchange.delivery_file, name="delivery_file"),
+    path("inbox/<int:delivery_id>/receipt.json", exchange.receipt_download, name="receipt"),
+    path("inbox/<int:delivery_id>/follow-up/", exchange.follow_up, name="follow_up"),
+    path("outbox/", exchange.outbox, name="outbox"),
+    path("outbox/dispatch/<int:doc_id>/", exchange.dispatch_document, name="dispatch_document"),
+    path("outbox/<int:dispatch_id>/", exchange.dispatch_detail, name="dispatch"),
+    path("outbox/<int:dispatch_id>/withdraw/", exchange.dispatch_withdraw,
+         name="dispatch_withdraw"),
+    path("tracking/", exchange.tracking, name="tracking"),
+    path("notifications/", exchange.notifications, name="notifications"),
+    path("notifications/read/", exchange.notifications_read, name="notifications_read"),
 ]

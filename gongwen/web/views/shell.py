@@ -27,11 +27,7 @@ def _feature(perm: Perm, title: str, empty: str, later: str):
     return view
 
 
-inbox = _feature(Perm.VIEW_INBOX, "收文", "暂无待签收的公文。",
-                 "公文接收、验章与签收功能建设中。")
-outbox = _feature(Perm.VIEW_OUTBOX, "发文", "暂无已发公文。", "发文与分发功能建设中。")
 sealing = _feature(Perm.SEAL, "用印", "暂无待用印的公文。", "电子印章用印功能建设中。")
-tracking = _feature(Perm.TRACK, "跟踪", "暂无需要跟踪的公文。", "签收跟踪与催办功能建设中。")
 stats = _feature(Perm.VIEW_STATS, "统计", "暂无统计数据。", "收发文统计与图表功能建设中。")
 
 

@@ -1,0 +1,13 @@
+"""Chinese labels of the exchange app's audited actions (merged into the auditor page)."""
+
+LABELS = {
+    "exchange.dispatched": "分发公文",
+    "exchange.opened": "打开来文",
+    "exchange.verified": "来文核验",
+    "exchange.signed": "签收公文（生成签收回执）",
+    "exchange.returned": "退回来文",
+    "exchange.auto_returned": "来文核验未通过，自动退回",
+    "exchange.withdrawn": "撤回已发公文",
+    "exchange.follow_up": "登记催办",
+    "exchange.reminded": "发送超时未签收提醒",
+}

@@ -1,0 +1,126 @@
+"""The two narrow points where the exchange depends on the sealing step (issue 8).
+
+* ``sealed_file(document) -> bytes | None``: the sealed PDF/OFD that is dispatched.
+* ``verify_for_receipt(document, delivery) -> Report``: the checks the receiving clerk sees
+  before 签收 (R-FLOW-2, notice §3(7)); ``Report.ok`` False means the delivery is returned
+  to the sender automatically with the failed checks as the reason.
+
+Until the sealing service lands, both run on what exists: the newest stored rendition of the
+document (PDF preferred) and checks of format, integrity against the dispatched fingerprint,
+sender and the GB/T 9704 elements. The sealing engineer replaces the bodies marked
+``SEALING:`` and keeps the signatures and the ``Report`` shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import asdict, dataclass, field
+
+from gongwen.documents import blobs
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str        # machine name: format, integrity, seal, chain, revocation, sender, layout
+    label: str       # 中文 label shown to the clerk
+    ok: bool
+    reason: str      # 中文 reason, shown beside the green/red mark
+
+
+@dataclass(frozen=True)
+class Report:
+    ok: bool
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, checks: list[Check]) -> Report:
+        return cls(ok=bool(checks) and all(c.ok for c in checks), checks=tuple(checks))
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def reason_zh(self) -> str:
+        return "；".join(f"{c.label}：{c.reason}" for c in self.failures())
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Report | None:
+        if not data:
+            return None
+        return cls(ok=bool(data.get("ok")),
+                   checks=tuple(Check(**c) for c in data.get("checks", [])))
+
+
+def file_format_of(data: bytes) -> str:
+    """"pdf", "ofd" or "" for bytes that are neither."""
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if "OFD.xml" in z.namelist():
+                    return "ofd"
+        except zipfile.BadZipFile:
+            return ""
+    return ""
+
+
+def digest_of(data: bytes, like: str | None = None) -> str:
+    """The blob-store name of ``data`` ("sm3:<hex>"); with ``like``, in that algorithm."""
+    name = like.split(":", 1)[0] if like else blobs.algorithm()
+    return f"{name}:{hashlib.new(name, data).hexdigest()}"
+
+
+def sealed_file(document) -> bytes | None:
+    """The file to dispatch for a sealed ``document``, or None if there is none.
+
+    SEALING: return the sealed PDF (or OFD) the sealing service stored for this document.
+    Fallback now: the newest stored rendition, PDF first.
+    """
+    from gongwen.documents.models import Rendition
+
+    for fmt in ("pdf", "ofd"):
+        rendition = (Rendition.objects.filter(document=document, file_format=fmt)
+                     .order_by("-created_at", "-id").first())
+        if rendition is not None and blobs.exists(rendition.blob):
+            return blobs.read(rendition.blob)
+    return None
+
+
+def verify_for_receipt(document, delivery) -> Report:
+    """The verification report for ``delivery`` of ``document`` (R-FLOW-2).
+
+    SEALING: add the checks of the sealing verification (seal signature, certificate chain,
+    revocation, seal register status, signer is the sending unit) from the sealed file's
+    report; keep format/integrity/sender below or fold them into yours.
+    """
+    dispatch = delivery.dispatch
+    checks: list[Check] = []
+    try:
+        data = blobs.read(dispatch.fingerprint)
+    except (blobs.BlobError, OSError):
+        data = None
+    if data is None:
+        checks.append(Check("integrity", "文件完整性", False, "未找到所发送的版式文件"))
+        return Report.of(checks)
+    fmt = file_format_of(data)
+    checks.append(Check("format", "文件格式", bool(fmt),
+                        f"{fmt.upper()} 版式文件" if fmt else "不是可识别的 PDF/OFD 版式文件"))
+    same = digest_of(data, dispatch.fingerprint) == dispatch.fingerprint
+    checks.append(Check("integrity", "文件完整性", same,
+                        "文件指纹与发送时一致（SM3）" if same else "文件指纹与发送时不一致，文件可能被篡改"))
+    sender_ok = document.unit_id == dispatch.sender_unit_id
+    checks.append(Check("sender", "发文单位", sender_ok,
+                        f"发文单位为{dispatch.sender_unit.name}" if sender_ok
+                        else "文件的发文单位与分发单位不符"))
+    sealed = document.state in ("sealed", "dispatched")
+    checks.append(Check("seal", "电子印章", sealed,
+                        "公文已经用印（印章签名核验待用印模块接入）" if sealed else "公文未经用印"))
+    layout_ok = bool(document.doc_number and document.title)
+    checks.append(Check("layout", "公文格式", layout_ok,
+                        f"发文字号 {document.doc_number}" if layout_ok else "缺少发文字号或标题"))
+    return Report.of(checks)

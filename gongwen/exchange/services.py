@@ -1,0 +1,606 @@
+"""Verbs of the document exchange (R-FLOW-1..3, R-FLOW-7, R-OPS-3).
+
+Each verb runs in one durable transaction (``_verb``): the permission layer is asked first,
+the rows are locked (SELECT … FOR UPDATE), the state moves along a transition dict, the audit
+row is written in the same transaction, and background work is enqueued ``on_commit``. Every
+verb that creates something takes an idempotency key backed by a unique constraint: a retry
+(double click, resubmitted form) returns the first result instead of creating a second.
+
+A refused permission check is audited after the verb's own work has rolled back (as the
+documents app does), so the denial is kept even though nothing else is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from gongwen.accounts.models import Role, User
+from gongwen.audit.services import record
+from gongwen.documents import blobs
+from gongwen.documents.models import Action, OfficialDocument, Recipient
+from gongwen.documents.services import ClassifiedRefused, guard_dispatch
+from gongwen.policy.permissions import Perm, can, require
+from gongwen.units.models import Unit, UnitState
+
+from . import hooks, receipts
+from .models import (
+    Delivery,
+    DeliveryAction,
+    DeliveryState,
+    Dispatch,
+    FollowUp,
+    Notification,
+    Receipt,
+    RegistrationCounter,
+    overdue_cutoff,
+)
+
+__all__ = ["check_delivery", "dispatch", "mark_read", "open_delivery", "record_follow_up",
+           "return_delivery", "send_overdue_reminders", "sign_receipt", "withdraw"]
+
+
+class _Denied(Exception):
+    def __init__(self, actor, perm: Perm, obj, request) -> None:
+        self.actor, self.perm, self.obj, self.request = actor, perm, obj, request
+
+
+def _verb(fn):
+    """One durable transaction; refusals that must leave a trace are audited after the
+    verb's work has been rolled back."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        failure: BaseException | None = None
+        with transaction.atomic(durable=True):
+            try:
+                with transaction.atomic():
+                    return fn(*args, **kwargs)
+            except ClassifiedRefused as exc:
+                failure = exc
+                record(exc.actor, "document.classified_refused",
+                       exc.target if getattr(exc.target, "pk", None) else None,
+                       detail={"stage": exc.stage, **exc.finding.as_detail()},
+                       request=exc.request)
+            except _Denied as denied:
+                try:
+                    require(denied.actor, denied.perm, denied.obj, request=denied.request)
+                except (PermissionDenied, Http404) as exc:
+                    failure = exc
+                else:  # pragma: no cover - can() and require() agree
+                    failure = PermissionDenied("您没有执行此操作的权限。")
+        raise failure
+
+    return wrapper
+
+
+def _require(actor, perm: Perm, obj=None, *, request=None) -> None:
+    if not can(actor, perm, obj):
+        raise _Denied(actor, perm, obj, request)
+
+
+def _key(value) -> uuid.UUID:
+    if value in (None, ""):
+        raise ValidationError("缺少幂等键，请刷新页面后重试。")
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("幂等键格式不正确。") from None
+
+
+def _checkpoint(step: str) -> None:
+    """A point between the steps of a verb. Tests inject faults here (R-OPS-3)."""
+
+
+def _lock_delivery(delivery_id) -> Delivery:
+    try:
+        return (Delivery.objects.select_for_update(of=("self",))
+                .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
+                                "recipient_unit").get(pk=delivery_id))
+    except (Delivery.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该来文。") from None
+
+
+def _enqueue(task, *args) -> None:
+    transaction.on_commit(lambda: task.enqueue(*args))
+
+
+# -- recipients ------------------------------------------------------------------------------
+def expand_recipients(doc: OfficialDocument) -> list[tuple[Unit, str, int | None]]:
+    """(unit, role, via group id) for every 主送/抄送 unit, groups expanded, each unit once:
+    主送 wins over 抄送, a unit listed directly wins over one reached through a group. The
+    sender itself and units no longer active are left out; names typed in for units outside
+    the platform are text only (no delivery)."""
+    chosen: dict[int, tuple[Unit, str, int | None]] = {}
+    rank: dict[int, tuple[int, int]] = {}
+    rows = doc.recipients.select_related("unit", "group").order_by("role", "position")
+    for row in rows:
+        role_rank = 0 if row.role == Recipient.Role.MAIN else 1
+        if row.unit_id:
+            candidates = [(row.unit, None, 0)]
+        elif row.group_id:
+            candidates = [(u, row.group_id, 1) for u in row.group.members.order_by("id")]
+        else:
+            continue
+        for unit, group_id, direct in candidates:
+            if unit.pk == doc.unit_id or unit.state != UnitState.ACTIVE:
+                continue
+            r = (role_rank, direct)
+            if unit.pk not in rank or r < rank[unit.pk]:
+                rank[unit.pk] = r
+                chosen[unit.pk] = (unit, row.role, group_id)
+    return list(chosen.values())
+
+
+# -- dispatch --------------------------------------------------------------------------------
+@_verb
+def dispatch(*, actor, doc_id: int, key, request=None) -> Dispatch:
+    """分发: a sealed document to one delivery per recipient unit (R-FLOW-1, R-OPS-3).
+
+    All or nothing: the dispatch row, every delivery and the document's move to
+    "dispatched" commit together. A retry with the same key, or a second click with a new
+    one, returns the first dispatch."""
+    key = _key(key)
+    prior = Dispatch.objects.filter(idempotency_key=key).select_related("document").first()
+    if prior is not None:
+        if prior.document_id != int(doc_id) or prior.sender_unit_id != actor.unit_id:
+            raise ValidationError("幂等键已被使用。")
+        return prior
+    try:
+        doc = (OfficialDocument.objects.select_for_update(of=("self",)).select_related("unit")
+               .get(pk=doc_id))
+    except (OfficialDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该公文。") from None
+    _require(actor, Perm.DISPATCH, doc, request=request)
+    existing = Dispatch.objects.filter(document=doc).first()
+    if existing is not None:
+        return existing  # dispatched once: a second click never sends twice
+    doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
+    guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (notice §3(8))
+    data = hooks.sealed_file(doc)
+    if not data:
+        raise ValidationError("未找到用印后的版式文件，不能分发。")
+    fmt = hooks.file_format_of(data)
+    if not fmt:
+        raise ValidationError("用印后的文件不是 PDF/OFD 版式文件，不能分发。")
+    recipients = expand_recipients(doc)
+    if not recipients:
+        raise ValidationError("该公文没有平台内的主送或抄送单位，不能分发。")
+    ref = blobs.put(data)  # already stored by the sealing step: the same digest, no copy
+    now = timezone.now()
+    sent = Dispatch.objects.create(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
+                                   idempotency_key=key, fingerprint=ref.digest,
+                                   file_format=fmt, size=ref.size)
+    _checkpoint("dispatch_created")
+    Delivery.objects.bulk_create([
+        Delivery(dispatch=sent, recipient_unit=unit, role=role, via_group_id=group_id,
+                 paper=not unit.networked, dispatched_at=now)
+        for unit, role, group_id in recipients])
+    _checkpoint("deliveries_created")
+    doc.save(update_fields=["state", "updated_at"])
+    record(actor, "exchange.dispatched", doc, request=request,
+           detail={"dispatch": sent.pk, "fingerprint": ref.digest, "format": fmt,
+                   "recipients": len(recipients),
+                   "paper": sum(1 for u, _, _ in recipients if not u.networked)})
+    _checkpoint("audited")
+    from . import tasks
+
+    _enqueue(tasks.notify_dispatch, sent.pk)
+    _enqueue(tasks.verify_dispatch, sent.pk)
+    return sent
+
+
+# -- receiving -------------------------------------------------------------------------------
+def _report(delivery: Delivery) -> hooks.Report:
+    return hooks.verify_for_receipt(delivery.dispatch.document, delivery)
+
+
+def _store_report(delivery: Delivery, report: hooks.Report, *, actor=None, request=None
+                  ) -> bool:
+    """Keep the report; a failed one returns the delivery to the sender (notice §3(7)).
+    True if the delivery was returned now."""
+    delivery.verification = report.as_dict()
+    delivery.verified_at = timezone.now()
+    fields = ["verification", "verified_at"]
+    returned = False
+    if not report.ok and delivery.can_apply(DeliveryAction.REJECT):
+        delivery.apply(DeliveryAction.REJECT)
+        delivery.returned_at = delivery.verified_at
+        delivery.return_reason = f"来文核验未通过：{report.reason_zh()}"[:500]
+        fields += ["state", "returned_at", "return_reason"]
+        returned = True
+    delivery.save(update_fields=fields)
+    if returned:
+        record(actor, "exchange.auto_returned", delivery, unit=delivery.recipient_unit,
+               request=request, detail={"reason": delivery.return_reason})
+        _notify_sender(delivery, Notification.Kind.RETURNED,
+                       f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
+                       f"自动退回：{delivery.return_reason}")
+    return returned
+
+
+@_verb
+def open_delivery(*, actor, delivery_id: int, request=None) -> Delivery:
+    """The recipient's clerk opens the item: the time is recorded once and the verification
+    report computed; a failing document goes back to the sender (R-FLOW-2, notice §3(7))."""
+    delivery = _lock_delivery(delivery_id)
+    _require(actor, Perm.RECEIVE, delivery, request=request)
+    if delivery.can_apply(DeliveryAction.OPEN):
+        delivery.apply(DeliveryAction.OPEN)
+        delivery.opened_at = timezone.now()
+        delivery.handled_by = actor
+        delivery.save(update_fields=["state", "opened_at", "handled_by"])
+        record(actor, "exchange.opened", delivery, request=request)
+    if delivery.is_pending:
+        _store_report(delivery, _report(delivery), actor=actor, request=request)
+    return delivery
+
+
+@_verb
+def check_delivery(*, delivery_id: int) -> Delivery:
+    """Verification by the worker right after dispatch (no user)."""
+    delivery = _lock_delivery(delivery_id)
+    if delivery.is_pending and not delivery.paper:
+        report = _report(delivery)
+        if _store_report(delivery, report):
+            pass
+        else:
+            record(None, "exchange.verified", delivery, unit=delivery.recipient_unit,
+                   detail={"ok": report.ok}, actor_name="worker")
+    return delivery
+
+
+def receipt_key_disk(user):
+    """The user's usable unit-receipt key disk (签收证书), newest first, or None."""
+    from gongwen.authority.models import CertStatus, KeyDisk
+
+    return (KeyDisk.objects.filter(holder=user, unit_id=user.unit_id,
+                                   certificate__profile="unit-receipt",
+                                   certificate__status=CertStatus.VALID,
+                                   destroyed_at__isnull=True)
+            .select_related("certificate", "certificate__issuer").order_by("-id").first())
+
+
+def sign_receipt(*, actor, delivery_id: int, pin: str, key, request=None) -> Receipt:
+    """签收: the clerk signs a receipt (document fingerprint, recipient unit, time, 收文登记号)
+    with the unit-receipt key on their key disk (R-FLOW-2). Only a delivery whose
+    verification passes can be signed; a failing one is returned automatically.
+
+    The key disk is opened first, in its own transaction, so that a wrong PIN is counted
+    even though nothing else happens (authority.services.open_key_disk)."""
+    key = _key(key)
+    if (prior := Receipt.objects.filter(idempotency_key=key).first()) is not None:
+        if prior.delivery_id != int(delivery_id):
+            raise ValidationError("幂等键已被使用。")
+        return prior
+    delivery = Delivery.objects.select_related("dispatch").filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404("未找到该来文。")
+    require(actor, Perm.RECEIVE, delivery, request=request)
+    if delivery.state == DeliveryState.SIGNED:
+        return delivery.receipt
+    if not delivery.is_pending:
+        raise ValidationError(f"该来文当前状态为“{delivery.get_state_display()}”，不能签收。")
+    if delivery.paper:
+        raise ValidationError("该单位未联网，按纸质公文办理签收。")
+    disk = receipt_key_disk(actor)
+    if disk is None:
+        raise ValidationError("您没有可用的单位签收证书密钥盘，请联系平台管理员办理。")
+    if not _verify_now(delivery_id, actor=actor, request=request):
+        raise ValidationError("来文核验未通过，已自动退回发文单位，不能签收。")
+    from gongwen.authority.services import open_key_disk
+
+    private_key = open_key_disk(user=actor, disk=disk, pin=pin, request=request)
+    return _sign(actor=actor, delivery_id=delivery_id, key=key, disk=disk,
+                 private_key=private_key, request=request)
+
+
+@_verb
+def _verify_now(delivery_id: int, *, actor, request) -> bool:
+    delivery = _lock_delivery(delivery_id)
+    if not delivery.is_pending:
+        return delivery.state == DeliveryState.SIGNED
+    return not _store_report(delivery, _report(delivery), actor=actor, request=request)
+
+
+def _assign_registration(delivery: Delivery, year: int) -> None:
+    """Next 收文登记号 of the recipient unit and year: a locked counter row inside the
+    signing transaction, so numbers are consecutive (a rollback gives the number back)."""
+    RegistrationCounter.objects.bulk_create(
+        [RegistrationCounter(unit_id=delivery.recipient_unit_id, year=year, last=0)],
+        ignore_conflicts=True)
+    counter = RegistrationCounter.objects.select_for_update().get(
+        unit_id=delivery.recipient_unit_id, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    delivery.registration_year = year
+    delivery.registration_serial = counter.last
+
+
+@_verb
+def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request) -> Receipt:
+    from gongwen.authority.models import CARole, CertificateAuthority
+
+    delivery = _lock_delivery(delivery_id)
+    if (prior := Receipt.objects.filter(idempotency_key=key).first()) is not None:
+        return prior
+    if delivery.state == DeliveryState.SIGNED:
+        return delivery.receipt  # signed by a parallel click: one receipt only
+    delivery.apply(DeliveryAction.SIGN)
+    now = timezone.now()
+    _assign_registration(delivery, timezone.localdate(now).year)
+    doc = delivery.dispatch.document
+    cert = disk.certificate
+    payload = {
+        "document_fingerprint": delivery.dispatch.fingerprint,
+        "document_title": doc.title,
+        "doc_number": doc.doc_number,
+        "sender_unit": delivery.dispatch.sender_unit.name,
+        "recipient_unit": delivery.recipient_unit.name,
+        "recipient_unit_code": delivery.recipient_unit.code,
+        "role": delivery.role,
+        "registration_number": delivery.registration_number,
+        "signed_at": now.isoformat(),
+        "signed_by": actor.display_name,
+        "dispatch_id": delivery.dispatch_id,
+        "delivery_id": delivery.pk,
+        "certificate_serial": cert.serial,
+    }
+    cas = list(CertificateAuthority.objects.order_by("id"))
+    chain = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
+    crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]
+    content = receipts.build(payload, private_key, bytes(cert.der), chain, crls)
+    delivery.signed_at = now
+    delivery.handled_by = actor
+    delivery.save(update_fields=["state", "signed_at", "handled_by", "registration_year",
+                                 "registration_serial"])
+    try:
+        with transaction.atomic():
+            receipt = Receipt.objects.create(
+                delivery=delivery, idempotency_key=key, certificate=cert, signed_by=actor,
+                signed_at=now, content=content, digest=hooks.digest_of(content))
+    except IntegrityError:
+        raise ValidationError("该来文已签收，请刷新页面。") from None
+    record(actor, "exchange.signed", delivery, request=request,
+           detail={"registration_number": delivery.registration_number,
+                   "fingerprint": delivery.dispatch.fingerprint,
+                   "certificate": cert.serial, "receipt_digest": receipt.digest})
+    _notify_sender(delivery, Notification.Kind.SIGNED,
+                   f"{delivery.recipient_unit.name}已签收《{doc.title}》"
+                   f"（收文登记号 {delivery.registration_number}）")
+    return receipt
+
+
+@_verb
+def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) -> Delivery:
+    """退回 with a reason, which the sender sees (R-FLOW-2)."""
+    key = _key(key)
+    prior = Delivery.objects.filter(return_key=key).first()
+    if prior is not None:
+        if prior.pk != int(delivery_id):
+            raise ValidationError("幂等键已被使用。")
+        return prior
+    delivery = _lock_delivery(delivery_id)
+    _require(actor, Perm.RECEIVE, delivery, request=request)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("退回时请填写原因。")
+    delivery.apply(DeliveryAction.RETURN)
+    delivery.returned_at = timezone.now()
+    delivery.return_reason = reason[:500]
+    delivery.return_key = key
+    delivery.handled_by = actor
+    delivery.save(update_fields=["state", "returned_at", "return_reason", "return_key",
+                                 "handled_by"])
+    record(actor, "exchange.returned", delivery, request=request, detail={"reason": reason})
+    _notify_sender(delivery, Notification.Kind.RETURNED,
+                   f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
+                   f"退回：{reason}")
+    return delivery
+
+
+# -- sender ----------------------------------------------------------------------------------
+@_verb
+def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Dispatch:
+    """撤回: the sender takes back every delivery not yet signed for, with a reason; the
+    recipients see it withdrawn (R-FLOW-1)."""
+    key = _key(key)
+    prior = Dispatch.objects.filter(withdraw_key=key).first()
+    if prior is not None:
+        if prior.pk != int(dispatch_id):
+            raise ValidationError("幂等键已被使用。")
+        return prior
+    try:
+        sent = (Dispatch.objects.select_for_update(of=("self",))
+                .select_related("document").get(pk=dispatch_id))
+    except (Dispatch.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该发文。") from None
+    _require(actor, Perm.DISPATCH, sent, request=request)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("撤回时请填写原因。")
+    if sent.withdrawn_at is not None:
+        raise ValidationError("该公文已撤回。")
+    deliveries = list(sent.deliveries.select_for_update().select_related("recipient_unit"))
+    pending = [d for d in deliveries if d.can_apply(DeliveryAction.WITHDRAW)]
+    if not pending:
+        raise ValidationError("所有收文单位均已签收或退回，不能撤回。")
+    now = timezone.now()
+    for d in pending:
+        d.apply(DeliveryAction.WITHDRAW)
+        d.withdrawn_at = now
+    Delivery.objects.bulk_update(pending, ["state", "withdrawn_at"])
+    sent.withdrawn_at, sent.withdrawn_by = now, actor
+    sent.withdraw_reason, sent.withdraw_key = reason[:300], key
+    sent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason",
+                             "withdraw_key"])
+    record(actor, "exchange.withdrawn", sent.document, request=request,
+           detail={"dispatch": sent.pk, "reason": reason, "withdrawn": len(pending),
+                   "already_signed": sum(1 for d in deliveries
+                                         if d.state == DeliveryState.SIGNED)})
+    for d in pending:
+        _notify_unit(d.recipient_unit_id, Notification.Kind.WITHDRAWN,
+                     f"{sent.sender_unit.name}已撤回《{sent.document.title}》：{reason}",
+                     _delivery_link(d), f"withdrawn:{d.pk}")
+    return sent
+
+
+@_verb
+def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at=None,
+                     note: str = "", key, request=None) -> FollowUp:
+    """催办 record of the sender for one recipient (R-FLOW-3)."""
+    key = _key(key)
+    if (prior := FollowUp.objects.filter(idempotency_key=key).first()) is not None:
+        return prior
+    delivery = _lock_delivery(delivery_id)
+    _require(actor, Perm.TRACK, delivery, request=request)
+    if how not in FollowUp.How.values:
+        raise ValidationError("请选择催办方式。")
+    at = at or timezone.now()
+    if at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError("催办时间不能晚于现在。")
+    item = FollowUp.objects.create(delivery=delivery, how=how, contact=(contact or "")[:60],
+                                   at=at, note=(note or "")[:500], by=actor,
+                                   idempotency_key=key)
+    record(actor, "exchange.follow_up", delivery, request=request,
+           detail={"how": how, "contact": item.contact})
+    return item
+
+
+# -- reminders -------------------------------------------------------------------------------
+def overdue_deliveries(now: dt.datetime | None = None):
+    return Delivery.objects.filter(state__in=[DeliveryState.DELIVERED, DeliveryState.OPENED],
+                                   paper=False, dispatched_at__lte=overdue_cutoff(now))
+
+
+def send_overdue_reminders(now: dt.datetime | None = None) -> int:
+    """Remind the recipient's clerks of every overdue delivery, once per delivery (restart
+    safe: ``reminded_at`` is set under a row lock, notifications have dedup keys)."""
+    count = 0
+    ids = list(overdue_deliveries(now).filter(reminded_at__isnull=True)
+               .values_list("pk", flat=True))
+    for delivery_id in ids:
+        count += _remind(delivery_id=delivery_id)
+    return count
+
+
+@_verb
+def _remind(*, delivery_id: int) -> int:
+    delivery = _lock_delivery(delivery_id)
+    if delivery.reminded_at is not None or not delivery.overdue:
+        return 0
+    delivery.reminded_at = timezone.now()
+    delivery.save(update_fields=["reminded_at"])
+    doc = delivery.dispatch.document
+    hours = int(getattr(settings, "GONGWEN", {}).get("RECEIPT_HOURS", 24))
+    _notify_unit(delivery.recipient_unit_id, Notification.Kind.OVERDUE,
+                 f"催办提醒：《{doc.title}》已送达超过{hours}小时仍未签收，请及时处理。",
+                 _delivery_link(delivery), f"overdue:{delivery.pk}")
+    _notify_sender(delivery, Notification.Kind.OVERDUE,
+                   f"{delivery.recipient_unit.name}超过{hours}小时未签收《{doc.title}》，请跟踪催办。",
+                   dedup=f"overdue-sender:{delivery.pk}")
+    record(None, "exchange.reminded", delivery, unit=delivery.recipient_unit,
+           actor_name="scheduler")
+    return 1
+
+
+# -- notifications (R-FLOW-7) ----------------------------------------------------------------
+def _delivery_link(delivery: Delivery) -> str:
+    return reverse("web:delivery", args=[delivery.pk])
+
+
+def _clerks(unit_id: int):
+    return User.objects.filter(unit_id=unit_id, is_active=True,
+                               role_grants__role=Role.CLERK).distinct()
+
+
+def _notify(users, kind: str, text: str, link: str, dedup: str, unit_id=None) -> list[int]:
+    made = []
+    for user in users:
+        note, created = Notification.objects.get_or_create(
+            dedup_key=f"{dedup}:u{user.pk}"[:120],
+            defaults={"user": user, "unit_id": unit_id or user.unit_id, "kind": kind,
+                      "text": text[:300], "link": link})
+        if created:
+            made.append(note.pk)
+    if made:
+        from . import tasks
+
+        _enqueue(tasks.email_notifications, made)
+    return made
+
+
+def _notify_unit(unit_id: int, kind: str, text: str, link: str, dedup: str) -> list[int]:
+    return _notify(_clerks(unit_id), kind, text, link, dedup, unit_id)
+
+
+def _notify_sender(delivery: Delivery, kind: str, text: str, dedup: str = "") -> list[int]:
+    """The dispatching clerk and the sender unit's clerks."""
+    sent = delivery.dispatch
+    users = {u.pk: u for u in _clerks(sent.sender_unit_id)}
+    if sent.by.is_active:
+        users.setdefault(sent.by_id, sent.by)
+    link = reverse("web:dispatch", args=[sent.pk])
+    return _notify(users.values(), kind, text, link,
+                   dedup or f"{kind}:{delivery.pk}:{delivery.state}", sent.sender_unit_id)
+
+
+def notify_dispatch(dispatch_id: int) -> int:
+    """新来文 notices to the clerks of every networked recipient (idempotent)."""
+    sent = Dispatch.objects.select_related("document", "sender_unit").get(pk=dispatch_id)
+    made = 0
+    for d in sent.deliveries.filter(paper=False, state__in=[DeliveryState.DELIVERED,
+                                                            DeliveryState.OPENED]):
+        with transaction.atomic():
+            made += len(_notify_unit(
+                d.recipient_unit_id, Notification.Kind.INCOMING,
+                f"新来文：{sent.sender_unit.name}《{sent.document.title}》"
+                f"（{d.get_role_display()}），请及时签收。",
+                _delivery_link(d), f"incoming:{d.pk}"))
+    return made
+
+
+def email_enabled() -> bool:
+    """E-mail goes out when SMTP is configured, or with a non-SMTP backend other than the
+    development console (tests use the in-memory backend)."""
+    backend = settings.EMAIL_BACKEND
+    if backend.endswith(("console.EmailBackend", "dummy.EmailBackend")):
+        return False
+    if backend.endswith("smtp.EmailBackend"):
+        return bool(settings.EMAIL_HOST)
+    return True
+
+
+def email_notifications(ids: list[int]) -> int:
+    if not email_enabled():
+        return 0
+    sent = 0
+    base = str(getattr(settings, "GONGWEN", {}).get("PUBLIC_URL", "")).rstrip("/")
+    for note in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True) \
+            .select_related("user"):
+        if not note.user.email:
+            continue
+        # Mark first: a crash after sending repeats nothing; a failed send is logged.
+        if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True) \
+                .update(emailed_at=timezone.now()):
+            continue
+        send_mail(f"【电子公文】{note.get_kind_display()}", f"{note.text}\n\n{base}{note.link}",
+                  None, [note.user.email], fail_silently=True)
+        sent += 1
+    return sent
+
+
+def mark_read(*, user, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,268 @@
+"""收文, 发文, 跟踪 and notifications (R-FLOW-1..3, R-FLOW-7): parse, call one service,
+render. Objects outside the user's unit answer 404 through the permission layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gongwen.documents import blobs
+from gongwen.exchange import hooks, selectors, services
+from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
+from gongwen.pki.errors import PKIError
+from gongwen.policy.permissions import Perm, can, require
+
+from .common import error_messages, paginate, requires
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _search(request) -> dict:
+    return {"q": request.GET.get("q", "").strip()[:100],
+            "date_from": _date(request.GET.get("from", "")),
+            "date_to": _date(request.GET.get("to", ""))}
+
+
+def _errors(request, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        for m in error_messages(exc):
+            messages.error(request, m)
+    else:
+        messages.error(request, getattr(exc, "message_zh", "") or str(exc))
+
+
+def _delivery(request, delivery_id: int) -> Delivery:
+    delivery = (Delivery.objects.select_related("dispatch", "dispatch__document",
+                                                "dispatch__sender_unit", "recipient_unit")
+                .filter(pk=delivery_id).first())
+    if delivery is None:
+        raise Http404("未找到该来文。")
+    require(request.user, Perm.VIEW_DELIVERY, delivery, request=request)
+    return delivery
+
+
+# -- 收文 --------------------------------------------------------------------------------------
+@requires(Perm.VIEW_INBOX)
+def inbox(request):
+    tab = request.GET.get("tab", "pending")
+    if tab not in selectors.INBOX_TABS:
+        tab = "pending"
+    search = _search(request)
+    page = paginate(request, selectors.inbox_for(request.user, tab, **search))
+    counts = selectors.inbox_counts(request.user)
+    tabs = [(k, label, counts.get(k, 0)) for k, (label, _) in selectors.INBOX_TABS.items()]
+    template = "exchange/_inbox_rows.html" if request.htmx else "exchange/inbox.html"
+    return render(request, template, {"page": page, "tab": tab, "tabs": tabs,
+                                      "search": search, "title": "收文"})
+
+
+@requires(Perm.VIEW_DELIVERY)
+def delivery_detail(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    is_recipient = delivery.recipient_unit_id == request.user.unit_id
+    if is_recipient and can(request.user, Perm.RECEIVE, delivery) and delivery.is_pending:
+        delivery = services.open_delivery(actor=request.user, delivery_id=delivery.pk,
+                                          request=request)
+        delivery = _delivery(request, delivery.pk)
+    report = hooks.Report.from_dict(delivery.verification)
+    may_receive = (is_recipient and delivery.is_pending and not delivery.paper
+                   and can(request.user, Perm.RECEIVE, delivery))
+    return render(request, "exchange/delivery.html", {
+        "title": delivery.dispatch.document.title, "d": delivery, "doc": delivery.dispatch.document,
+        "report": report, "is_recipient": is_recipient,
+        "may_sign": may_receive and report is not None and report.ok,
+        "may_return": may_receive,
+        "has_disk": services.receipt_key_disk(request.user) is not None,
+        "receipt": getattr(delivery, "receipt", None) if delivery.state == "signed" else None,
+        "key": uuid.uuid4(),
+        "follow_ups": delivery.follow_ups.select_related("by")
+        if not is_recipient else [],
+    })
+
+
+@require_POST
+@requires(Perm.RECEIVE)
+def delivery_sign(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    try:
+        services.sign_receipt(actor=request.user, delivery_id=delivery.pk,
+                              pin=request.POST.get("pin", ""), key=request.POST.get("key"),
+                              request=request)
+        messages.success(request, "已签收，签收回执已生成并发送给发文单位。")
+    except (ValidationError, PKIError) as exc:
+        _errors(request, exc)
+    return redirect("web:delivery", delivery_id=delivery.pk)
+
+
+@require_POST
+@requires(Perm.RECEIVE)
+def delivery_return(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    try:
+        services.return_delivery(actor=request.user, delivery_id=delivery.pk,
+                                 reason=request.POST.get("reason", ""),
+                                 key=request.POST.get("key"), request=request)
+        messages.success(request, "已退回发文单位。")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("web:delivery", delivery_id=delivery.pk)
+
+
+@requires(Perm.VIEW_DELIVERY)
+def delivery_file(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    sent = delivery.dispatch
+    if delivery.state == "withdrawn" and delivery.recipient_unit_id == request.user.unit_id:
+        raise Http404("该公文已撤回。")
+    try:
+        data = blobs.read(sent.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise Http404("文件不存在。") from None
+    name = f"{sent.document.doc_number or sent.document.title}.{sent.file_format}"
+    ctype = "application/pdf" if sent.file_format == "pdf" else "application/ofd"
+    resp = HttpResponse(data, content_type=ctype)
+    resp["Content-Disposition"] = content_disposition_header(True, name)
+    return resp
+
+
+@requires(Perm.VIEW_DELIVERY)
+def receipt_download(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    receipt = getattr(delivery, "receipt", None) if delivery.state == "signed" else None
+    if receipt is None:
+        raise Http404("尚无签收回执。")
+    resp = HttpResponse(bytes(receipt.content), content_type="application/json")
+    resp["Content-Disposition"] = content_disposition_header(
+        True, f"receipt-{delivery.pk}-{delivery.registration_serial}.json")
+    return resp
+
+
+# -- 发文 --------------------------------------------------------------------------------------
+@requires(Perm.VIEW_OUTBOX)
+def outbox(request):
+    search = _search(request)
+    page = paginate(request, selectors.outbox_for(request.user, **search))
+    ready = list(selectors.sealed_to_dispatch(request.user)[:50]) \
+        if can(request.user, Perm.DISPATCH) else []
+    template = "exchange/_outbox_rows.html" if request.htmx else "exchange/outbox.html"
+    return render(request, template, {"page": page, "search": search, "ready": ready,
+                                      "key": uuid.uuid4(), "title": "发文"})
+
+
+@require_POST
+@requires(Perm.DISPATCH)
+def dispatch_document(request, doc_id: int):
+    try:
+        sent = services.dispatch(actor=request.user, doc_id=doc_id, key=request.POST.get("key"),
+                                 request=request)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("web:outbox")
+    messages.success(request, f"已分发至 {sent.deliveries.count()} 个收文单位。")
+    return redirect("web:dispatch", dispatch_id=sent.pk)
+
+
+def _dispatch(request, dispatch_id: int) -> Dispatch:
+    sent = Dispatch.objects.select_related("document", "sender_unit", "by").filter(
+        pk=dispatch_id).first()
+    if sent is None:
+        raise Http404("未找到该发文。")
+    require(request.user, Perm.TRACK, sent, request=request)
+    return sent
+
+
+@requires(Perm.VIEW_OUTBOX)
+def dispatch_detail(request, dispatch_id: int):
+    sent = _dispatch(request, dispatch_id)
+    deliveries = sent.deliveries.select_related("recipient_unit", "via_group", "handled_by") \
+        .prefetch_related("follow_ups").order_by("role", "id")
+    return render(request, "exchange/dispatch.html", {
+        "title": sent.document.title, "sent": sent, "doc": sent.document,
+        "deliveries": deliveries, "key": uuid.uuid4(),
+        "may_withdraw": sent.withdrawn_at is None and can(request.user, Perm.DISPATCH, sent)
+        and any(d.is_pending for d in deliveries)})
+
+
+@require_POST
+@requires(Perm.DISPATCH)
+def dispatch_withdraw(request, dispatch_id: int):
+    sent = _dispatch(request, dispatch_id)
+    try:
+        services.withdraw(actor=request.user, dispatch_id=sent.pk,
+                          reason=request.POST.get("reason", ""), key=request.POST.get("key"),
+                          request=request)
+        messages.success(request, "已撤回，收文单位将看到撤回原因。")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("web:dispatch", dispatch_id=sent.pk)
+
+
+# -- 跟踪 --------------------------------------------------------------------------------------
+@requires(Perm.TRACK)
+def tracking(request):
+    only = request.GET.get("only", "open")
+    search = _search(request)
+    page = paginate(request, selectors.tracking_for(request.user, only, **search))
+    template = "exchange/_tracking_rows.html" if request.htmx else "exchange/tracking.html"
+    return render(request, template, {"page": page, "only": only, "search": search,
+                                      "hows": FollowUp.How.choices, "title": "跟踪",
+                                      "now": timezone.localtime()})
+
+
+@require_POST
+@requires(Perm.TRACK)
+def follow_up(request, delivery_id: int):
+    delivery = _delivery(request, delivery_id)
+    at = None
+    if raw := request.POST.get("at", ""):
+        try:
+            at = timezone.make_aware(dt.datetime.fromisoformat(raw))
+        except ValueError:
+            at = None
+    try:
+        services.record_follow_up(actor=request.user, delivery_id=delivery.pk,
+                                  how=request.POST.get("how", ""),
+                                  contact=request.POST.get("contact", ""), at=at,
+                                  note=request.POST.get("note", ""),
+                                  key=request.POST.get("key") or uuid.uuid4(), request=request)
+    except ValidationError as exc:
+        if request.htmx:
+            return HttpResponse("；".join(error_messages(exc)), status=400)
+        _errors(request, exc)
+    if request.htmx:
+        return render(request, "exchange/_follow_ups.html",
+                      {"d": delivery, "follow_ups": delivery.follow_ups.select_related("by")})
+    messages.success(request, "催办情况已登记。")
+    return redirect(request.POST.get("next") or "web:tracking")
+
+
+# -- 通知 --------------------------------------------------------------------------------------
+@login_required
+def notifications(request):
+    qs = Notification.objects.filter(user=request.user)
+    page = paginate(request, qs)
+    return render(request, "exchange/notifications.html", {"page": page, "title": "通知"})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    nid = request.POST.get("id")
+    services.mark_read(user=request.user, notification_id=int(nid) if nid else None)
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect("web:notifications")

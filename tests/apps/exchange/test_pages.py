@@ -1,0 +1,117 @@
+"""Pages and the permission matrix rows of the exchange (R-SEC-1, R-UI-1)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gongwen.exchange.models import DeliveryState
+from tests.conftest import PASSWORD
+
+from .conftest import PIN
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, username):
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def test_inbox_delivery_sign_and_receipt_pages(cast, dispatched, client):
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    login(client, "dhx_clerk")
+    inbox = client.get("/inbox/").content.decode()
+    assert sent.document.title in inbox and "未签收（1）" in inbox
+    assert sent.document.title in client.get("/inbox/", {"q": sent.document.doc_number}) \
+        .content.decode()
+    assert sent.document.title not in client.get("/inbox/", {"q": "不存在的标题"}) \
+        .content.decode()
+    page = client.get(f"/inbox/{d.pk}/").content.decode()
+    assert "核验通过" in page and "check-ok" in page and 'id="sign-form"' in page
+    d.refresh_from_db()
+    assert d.state == DeliveryState.OPENED
+    assert client.get(f"/inbox/{d.pk}/file/").status_code == 200
+    resp = client.post(f"/inbox/{d.pk}/sign/", {"pin": PIN, "key": str(uuid.uuid4())})
+    assert resp.status_code == 302
+    d.refresh_from_db()
+    assert d.state == DeliveryState.SIGNED
+    assert client.get(f"/inbox/{d.pk}/receipt.json").status_code == 200
+    assert sent.document.title in client.get("/inbox/", {"tab": "signed"}).content.decode()
+    client.logout()
+    login(client, "sfb_clerk")
+    outbox = client.get("/outbox/").content.decode()
+    assert sent.document.title in outbox
+    detail = client.get(f"/outbox/{sent.pk}/").content.decode()
+    assert "已签收" in detail and d.registration_number in detail
+    assert client.get(f"/inbox/{d.pk}/receipt.json").status_code == 200
+    tracking = client.get("/tracking/").content.decode()
+    assert "赣榆县人民政府" in tracking
+    assert client.get("/notifications/").status_code == 200
+    assert 'id="notify-count"' in client.get("/home/").content.decode()
+
+
+def test_dispatch_button_on_outbox(cast, sealed_doc, client):
+    doc = sealed_doc()
+    login(client, "sfb_clerk")
+    assert doc.title in client.get("/outbox/").content.decode()
+    key = str(uuid.uuid4())
+    r1 = client.post(f"/outbox/dispatch/{doc.pk}/", {"key": key})
+    r2 = client.post(f"/outbox/dispatch/{doc.pk}/", {"key": key})
+    assert r1.status_code == r2.status_code == 302 and r1.url == r2.url
+    assert doc.__class__.objects.get(pk=doc.pk).state == "dispatched"
+
+
+@pytest.mark.parametrize("who,status", [("dhx_clerk", 200), ("dhx_head", 200),
+                                        ("sfb_clerk", 200), ("sfb_head", 200),
+                                        ("gyx_clerk", 404), ("fgw_clerk", 404)])
+def test_delivery_seen_by_sender_and_recipient_only(cast, dispatched, client, who, status):
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    login(client, who)
+    assert client.get(f"/inbox/{d.pk}/").status_code == status
+    assert client.get(f"/inbox/{d.pk}/file/").status_code == status
+
+
+def test_other_units_cannot_act(cast, dispatched, client):
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    login(client, "gyx_clerk")
+    assert client.post(f"/inbox/{d.pk}/sign/", {"pin": PIN, "key": str(uuid.uuid4())}) \
+        .status_code == 404
+    assert client.post(f"/inbox/{d.pk}/return/", {"reason": "x", "key": str(uuid.uuid4())}) \
+        .status_code == 404
+    assert client.get(f"/outbox/{sent.pk}/").status_code == 404
+    assert client.post(f"/outbox/{sent.pk}/withdraw/", {"reason": "x"}).status_code == 404
+    assert sent.document.title not in client.get("/tracking/").content.decode()
+    client.logout()
+    # The recipient may not withdraw or follow up; the sender may not sign.
+    login(client, "dhx_clerk")
+    assert client.post(f"/outbox/{sent.pk}/withdraw/", {"reason": "x"}).status_code == 404
+    assert client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone"}).status_code == 404
+    client.logout()
+    login(client, "sfb_clerk")
+    assert client.post(f"/inbox/{d.pk}/sign/", {"pin": PIN, "key": str(uuid.uuid4())}) \
+        .status_code == 404
+    d.refresh_from_db()
+    assert d.state == DeliveryState.DELIVERED
+
+
+def test_head_sees_inbox_but_cannot_sign(cast, dispatched, client):
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    login(client, "dhx_head")
+    assert client.get("/inbox/").status_code == 200
+    assert client.post(f"/inbox/{d.pk}/sign/", {"pin": PIN}).status_code == 403
+
+
+def test_follow_up_form_with_htmx(cast, dispatched, client):
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["gyx"])
+    login(client, "sfb_clerk")
+    resp = client.post(f"/inbox/{d.pk}/follow-up/",
+                       {"how": "phone", "contact": "王科长", "note": "已电话催办"},
+                       HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200 and "王科长" in resp.content.decode()

@@ -1,7 +1,7 @@
 """The seal lifecycle in a real browser (issue 6): a city bureau's clerk fills the make
 application naming its seal keeper, the bureau head signs, the operator of 市政府办公室
-approves and executes with the city seal-maker key disk, and the register shows the new
-seal with its red image. Screenshots land in test-artifacts/e2e/."""
+approves and executes with the city seal-maker key disk, the register shows the new
+seal with its red image, and the keeper's loss report revokes it at once. Screenshots land in test-artifacts/e2e/."""
 
 from __future__ import annotations
 
@@ -114,3 +114,17 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     assert page.get_by_text(seal.es_id).first.is_visible()
     assert page.get_by_text("制发").first.is_visible()
     shot("seal")
+
+    # 6. The keeper reports the key disk lost: the seal is revoked at once (art. 8).
+    page.goto(f"/seals/applications/new/?kind=reissue_lost&seal={seal.pk}")
+    page.get_by_label("申请理由（书面证明）").fill("密钥盘遗失，申请挂失补发。")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url("**/seals/applications/*/")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="印章管理").click()
+    row = page.locator("table.grid tr", has_text=seal.es_id)
+    assert row.get_by_text("已挂失注销").is_visible()
+    shot("lost")
+    seal.refresh_from_db()
+    seal.certificate.refresh_from_db()
+    assert seal.status == SealStatus.LOST and seal.certificate.status == "revoked"
+    assert seal.certificate.revoked_by == keeper

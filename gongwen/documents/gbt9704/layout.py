@@ -47,6 +47,7 @@ __all__ = [
     "Rule",
     "SealBox",
     "layout_document",
+    "mark_geometry",
 ]
 
 RGB = tuple[int, int, int]
@@ -75,6 +76,8 @@ ASCENT = 0.88  # baseline below the em-box top, in em (ideographic em box)
 # -- 7.2 版头 -------------------------------------------------------------------------------
 MARK_OFFSET = 35.0  # 7.2.4: 标志 top edge 35 mm below the 版心 top
 MARK_MAX_SIZE = 18.0  # largest 标志 character (mm) when the caller sets none
+MARK_MIN_SIZE = 15.0  # a long 标志 keeps this height and is compressed horizontally
+MARK_MIN_HSCALE = 0.6  # at most compressed to 60 % width; beyond that it gets smaller
 MARK_MAX_WIDTH = 150.0  # the 标志 stays inside the 版心 with a little air
 RED_RULE_GAP = 4.0  # 7.2.5: red separator 4 mm below 发文字号
 RED_RULE_WIDTH = 0.75  # thickness not fixed by the standard
@@ -112,6 +115,7 @@ class GlyphRun:
     end: float
     color: RGB = BLACK
     stroke: float = 0.0
+    hscale: float = 1.0  # horizontal scale of the glyph shapes (a compressed 发文机关标志)
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ class _G:
     color: RGB
     stroke: float
     adv: float  # the advance the layout gave this glyph (grid cell or natural width)
+    hscale: float = 1.0
 
 
 @dataclass
@@ -250,6 +255,7 @@ class _Style:
     size: float = SIZE_3
     color: RGB = BLACK
     grid: bool = True  # advance on the 28-character grid (3号 body text)
+    hscale: float = 1.0  # horizontal compression (natural-width styles only)
 
 
 _BODY = _Style(FontRole.FANGSONG)
@@ -327,7 +333,7 @@ class _Engine:
         text = "".join(chars)
         faces = [self.fonts.face_for(s.role, c) for c, s in zip(chars, styles, strict=True)]
         adv = [
-            f.advance(c) * (CHAR_PITCH if s.grid else s.size)
+            f.advance(c) * (CHAR_PITCH if s.grid else s.size * s.hscale)
             for c, f, s in zip(chars, faces, styles, strict=True)
         ]
         spans = break_lines(
@@ -359,6 +365,7 @@ class _Engine:
                         st.color,
                         self.stroke(st.role, st.size, faces[i]),
                         adv[i],
+                        st.hscale,
                     )
                 )
             size = max((st.size for st in styles[sp.start : sp.end]), default=SIZE_3)
@@ -372,7 +379,7 @@ class _Engine:
     def width(self, text: str, style: _Style) -> float:
         return sum(
             self.fonts.face_for(style.role, c).advance(c)
-            * (CHAR_PITCH if style.grid else style.size)
+            * (CHAR_PITCH if style.grid else style.size * style.hscale)
             for c in text
         )
 
@@ -460,6 +467,7 @@ class _Engine:
                 and glyphs[j].size == g.size
                 and glyphs[j].color == g.color
                 and glyphs[j].stroke == g.stroke
+                and glyphs[j].hscale == g.hscale
             ):
                 j += 1
             chunk = glyphs[i:j]
@@ -476,6 +484,7 @@ class _Engine:
                     end=last.x + last.adv,
                     color=g.color,
                     stroke=g.stroke,
+                    hscale=g.hscale,
                 )
             )
             i = j
@@ -487,7 +496,7 @@ class _Engine:
         out = []
         for ch in text:
             face = self.fonts.face_for(style.role, ch)
-            adv = face.advance(ch) * (CHAR_PITCH if style.grid else style.size)
+            adv = face.advance(ch) * (CHAR_PITCH if style.grid else style.size * style.hscale)
             if not ch.isspace():
                 out.append(
                     _G(
@@ -498,6 +507,7 @@ class _Engine:
                         style.color,
                         self.stroke(style.role, style.size, face),
                         adv,
+                        style.hscale,
                     )
                 )
             x += spacing if spacing is not None else adv
@@ -562,8 +572,8 @@ class _Engine:
                     self.add_run(page, line.kind, line.glyphs, self.baseline(page, idx, line.size))
 
     # -- 版头 ---------------------------------------------------------------------------------
-    def mark_style(self, size: float) -> _Style:
-        return _Style(FontRole.XIAOBIAOSONG, size, RED, grid=False)
+    def mark_style(self, size: float, hscale: float = 1.0) -> _Style:
+        return _Style(FontRole.XIAOBIAOSONG, size, RED, grid=False, hscale=hscale)
 
     def mark(self, page: int, top: float, suffix: str) -> float:
         """Draw the red 发文机关标志 with its top edge at ``top``; return its bottom edge."""
@@ -573,10 +583,8 @@ class _Engine:
         suffix_em = self.width(suffix, unit) if suffix else 0.0
         joint = len(names) > 1
         gap_em = 0.5 if joint and suffix else 0.0
-        size = self.doc.mark_size_mm or min(
-            MARK_MAX_SIZE, MARK_MAX_WIDTH / (name_em + suffix_em + gap_em)
-        )
-        style = self.mark_style(size)
+        size, hscale = mark_geometry(name_em + suffix_em + gap_em, self.doc.mark_size_mm)
+        style = self.mark_style(size, hscale)
         if not joint:
             text = names[0] + suffix
             w = self.width(text, style)
@@ -586,9 +594,9 @@ class _Engine:
         # 联合行文 (7.2.4): names stacked, the lead unit first, justified to one width;
         # 文件 on their right, centred vertically on the names.
         pitch = size * 1.25
-        block_w = name_em * size + (gap_em + suffix_em) * size
+        block_w = (name_em + gap_em + suffix_em) * size * hscale
         x0 = (TEXT_LEFT + TEXT_RIGHT) / 2 - block_w / 2
-        name_w = name_em * size
+        name_w = name_em * size * hscale
         for k, name in enumerate(names):
             base = top + k * pitch + ASCENT * size
             if len(name) > 1:
@@ -608,7 +616,7 @@ class _Engine:
             self.add_run(
                 page,
                 "mark",
-                self.glyphs_at(suffix, style, x0 + name_w + gap_em * size),
+                self.glyphs_at(suffix, style, x0 + name_w + gap_em * size * hscale),
                 mid - size / 2 + ASCENT * size,
             )
         return bottom
@@ -990,6 +998,27 @@ class _Engine:
             x = TEXT_RIGHT - SIZE_4 - w if odd else TEXT_LEFT + SIZE_4
             page.number = text
             self.add_run(page.index, "page_number", self.glyphs_at(text, style, x), baseline)
+
+
+def mark_geometry(width_em: float, size: float = 0.0) -> tuple[float, float]:
+    """(character height in mm, horizontal scale) of a 发文机关标志 ``width_em`` ems wide.
+
+    GB/T 9704 7.2.4 leaves the size to the unit (酌定) but keeps the 标志 inside the 版心.
+    Short names are set at :data:`MARK_MAX_SIZE` or as large as fits. A long name keeps
+    :data:`MARK_MIN_SIZE` of height and is compressed horizontally (变形, as 红头 are set in
+    practice) down to :data:`MARK_MIN_HSCALE`; only a still longer one gets smaller. A size
+    the caller fixes is kept and compressed as far as needed to fit :data:`MARK_MAX_WIDTH`.
+    """
+    if width_em <= 0:
+        return size or MARK_MAX_SIZE, 1.0
+    if size:
+        return size, min(1.0, MARK_MAX_WIDTH / (width_em * size))
+    fit = MARK_MAX_WIDTH / width_em
+    if fit >= MARK_MIN_SIZE:
+        return min(MARK_MAX_SIZE, fit), 1.0
+    if fit >= MARK_MIN_SIZE * MARK_MIN_HSCALE:
+        return MARK_MIN_SIZE, fit / MARK_MIN_SIZE
+    return fit / MARK_MIN_HSCALE, MARK_MIN_HSCALE
 
 
 def layout_document(

@@ -11,7 +11,9 @@ relative to Document.xml as ofdrw writes them)::
 
 Text: one ``TextObject`` per glyph run, ``TextCode`` X/Y at the first glyph's baseline origin
 and an explicit ``DeltaX`` per glyph (``g N v`` for repeats), so positions equal the layout's.
-Fonts are embedded as TrueType subsets (``FontFile``), synthetic bold as ``Stroke``. Rules
+Fonts are embedded as TrueType subsets (``FontFile``), synthetic bold as ``Stroke``; a
+horizontally compressed run (the 发文机关标志) carries ``CTM="s 0 0 1 0 0"``, positions inside
+it divided by s. Rules
 are ``PathObject``s. All units are mm, origin top-left. The zip is deterministic: same layout,
 same bytes (fixed timestamps and order; DocID derived from the content).
 """
@@ -98,9 +100,17 @@ def _text_object(oid: int, run: GlyphRun, font_id: int) -> str:
     if run.stroke > 0:
         attrs += f' Stroke="true" LineWidth="{_n(run.stroke)}"'
         children += f'<ofd:StrokeColor Value="{_rgb(run.color)}"/>'
-    x = _n(run.xs[0] - bx)
+    xs = run.xs
+    if run.hscale != 1.0:
+        # Horizontal compression: the CTM scales the object space (glyph shapes and the
+        # TextCode positions) into the Boundary, so positions are written divided by it.
+        # (8 decimals: over a 150 mm 标志 a 4-decimal scale would be 0.006 mm off.)
+        scale = f"{run.hscale:.8f}".rstrip("0").rstrip(".")
+        attrs += f' CTM="{scale} 0 0 1 0 0"'
+        xs = tuple(bx + (x - bx) / run.hscale for x in xs)
+    x = _n(xs[0] - bx)
     y = _n(run.baseline - by)
-    delta = _delta_x(run.xs)
+    delta = _delta_x(xs)
     dx = f' DeltaX="{delta}"' if delta else ""
     return (
         f"<ofd:TextObject {attrs}>{children}"

@@ -4,19 +4,26 @@ Enough for the classification guard (text of uploaded OFD files) and for tests t
 an OFD with its PDF twin. It follows OFD.xml → DocRoot → Document.xml → Pages, resolves
 ST_Loc paths (absolute "/…" or relative to the referencing file's folder), expands ``DeltaX``
 / ``DeltaY`` (including ``g N v``) and applies the TextObject's ``Boundary`` offset. ``CTM``
-on text objects is ignored (our writer emits none).
+on text objects maps the glyph origins into the Boundary (our writer emits
+``CTM="s 0 0 1 0 0"`` for a horizontally compressed 发文机关标志).
+
+A resource file that Document.xml references but the package lacks (ofdrw writes
+``<PublicRes>PublicRes.xml</PublicRes>`` and no file when a document has no fonts) is not an
+error: the reader records it in ``warnings`` (and issues an :class:`OFDWarning`) and goes on;
+the text is still read, only font names are unknown.
 """
 
 from __future__ import annotations
 
 import io
 import posixpath
+import warnings
 import zipfile
 from dataclasses import dataclass
 
 from lxml import etree
 
-__all__ = ["OFDError", "OFDGlyph", "OFDReader", "expand_delta"]
+__all__ = ["OFDError", "OFDGlyph", "OFDReader", "OFDWarning", "expand_delta"]
 
 OFD_NS = "http://www.ofdspec.org/2016"
 _NS = {"ofd": OFD_NS}
@@ -29,6 +36,10 @@ class OFDError(ValueError):
     def __init__(self, message: str, message_zh: str) -> None:
         super().__init__(message)
         self.message_zh = message_zh
+
+
+class OFDWarning(UserWarning):
+    """A tolerated defect of a package (e.g. a referenced resource file that is missing)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,20 @@ def expand_delta(value: str | None) -> list[float]:
             out.append(float(toks[i]))
             i += 1
     return out
+
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _ctm(value: str | None) -> tuple[float, ...]:
+    """ST_Array "a b c d e f" (object space → Boundary space); identity if absent or bad."""
+    if not value:
+        return _IDENTITY
+    try:
+        vals = tuple(float(v) for v in value.split())
+    except ValueError:
+        return _IDENTITY
+    return vals if len(vals) == 6 else _IDENTITY
 
 
 def _cluster(items, y_of):
@@ -104,8 +129,14 @@ class OFDReader:
             self.page_paths.append(_resolve(page.get("BaseLoc", ""), doc_dir))
             self.page_ids.append(page.get("ID", ""))
         self.fonts: dict[str, dict[str, str]] = {}
+        self.warnings: list[str] = []
         for res in self.document.iterfind("ofd:CommonData/ofd:PublicRes", _NS):
             res_path = _resolve(res.text or "", doc_dir)
+            if res_path not in self._names:
+                self._warn(
+                    f"{self.doc_path} references {res_path}, which the package lacks",
+                )
+                continue
             res_xml = self.xml(res_path)
             base = _resolve(res_xml.get("BaseLoc", ""), posixpath.dirname(res_path))
             for font in res_xml.iterfind("ofd:Fonts/ofd:Font", _NS):
@@ -114,6 +145,10 @@ class OFDReader:
                     "name": font.get("FontName", ""),
                     "file": _resolve(file_loc, base) if file_loc else "",
                 }
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        warnings.warn(message, OFDWarning, stacklevel=3)
 
     # -- files ------------------------------------------------------------------------------
     def files(self) -> list[str]:
@@ -145,6 +180,7 @@ class OFDReader:
         out: list[OFDGlyph] = []
         for obj in content.iter(f"{{{OFD_NS}}}TextObject"):
             bx, by = (float(v) for v in obj.get("Boundary", "0 0 0 0").split()[:2])
+            ctm = _ctm(obj.get("CTM"))
             font = obj.get("Font", "")
             size = float(obj.get("Size", "0"))
             x = y = 0.0
@@ -157,7 +193,8 @@ class OFDReader:
                 dx = expand_delta(code.get("DeltaX"))
                 dy = expand_delta(code.get("DeltaY"))
                 for i, ch in enumerate(text):
-                    out.append(OFDGlyph(ch, bx + x, by + y, font, size))
+                    px, py = ctm[0] * x + ctm[2] * y + ctm[4], ctm[1] * x + ctm[3] * y + ctm[5]
+                    out.append(OFDGlyph(ch, bx + px, by + py, font, size))
                     if i < len(text) - 1:
                         x += dx[i] if i < len(dx) else (dx[-1] if dx else 0.0)
                         y += dy[i] if i < len(dy) else 0.0

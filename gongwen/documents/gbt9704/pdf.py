@@ -3,7 +3,8 @@
 Every glyph lands exactly where the layout put it: each run is one ``TJ`` whose kerning
 numbers turn the font's natural advances into the layout's x positions. Fonts are embedded as
 TrueType subsets with ToUnicode maps, so ``pdftotext`` gives the text back and ``pdffonts``
-lists every font as embedded. The output is deterministic (reportlab ``invariant`` mode).
+lists every font as embedded. A horizontally compressed run (``GlyphRun.hscale``) is set with
+``Tz`` (horizontal scaling). The output is deterministic (reportlab ``invariant`` mode).
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ def _draw_run(c: canvas.Canvas, run: GlyphRun, face: FontFace, page_h: float) ->
     ops = ["q", "BT", f"{col} rg"]
     if run.stroke > 0:
         ops += ["2 Tr", f"{_num(run.stroke * _MM)} w", f"{col} RG"]
+    if run.hscale != 1.0:
+        # Horizontal scaling (Th): glyph shapes and advances compressed; the TJ numbers
+        # below are in unscaled text space, hence the division by hscale.
+        ops.append(f"{_num(run.hscale * 100)} Tz")
     ops.append(f"1 0 0 1 {_num(run.xs[0] * _MM)} {_num((page_h - run.baseline) * _MM)} Tm")
     text = run.text
     widths = font.face.charWidths
@@ -102,7 +107,7 @@ def _draw_run(c: canvas.Canvas, run: GlyphRun, face: FontFace, page_h: float) ->
             parts.append(f"<{b:02x}>")
             if i + 1 < len(text):
                 natural = widths.get(ord(text[i]), default)  # 1/1000 em
-                wanted = (run.xs[i + 1] - run.xs[i]) / run.size * 1000
+                wanted = (run.xs[i + 1] - run.xs[i]) / (run.size * run.hscale) * 1000
                 adj = natural - wanted
                 if abs(adj) > 1e-4:
                     parts.append(_num(adj))

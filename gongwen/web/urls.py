@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, documents, seals, shell, units, users
+from .views import sealing as sealing_views
 
 app_name = "web"
 
@@ -31,7 +32,6 @@ urlpatterns = [
          name="attachment_file"),
     path("documents/<int:doc_id>/review/<str:decision>/", documents.document_review,
          name="document_review"),
-    path("sealing/", shell.sealing, name="sealing"),
     path("seals/", seals.register, name="seals"),
     path("stats/", shell.stats, name="stats"),
     path("directory/", shell.directory_view, name="directory"),
@@ -117,4 +117,11 @@ urlpatterns += [
     path("tracking/", exchange.tracking, name="tracking"),
     path("notifications/", exchange.notifications, name="notifications"),
     path("notifications/read/", exchange.notifications_read, name="notifications_read"),
+]
+
+# 用印 (issue 8): the seal keeper's queue, the seal form, the verification report.
+urlpatterns += [
+    path("sealing/", sealing_views.queue, name="sealing"),
+    path("sealing/<int:doc_id>/", sealing_views.seal_form, name="sealing_form"),
+    path("documents/<int:doc_id>/verification/", sealing_views.report, name="sealing_report"),
 ]

@@ -27,7 +27,6 @@ def _feature(perm: Perm, title: str, empty: str, later: str):
     return view
 
 
-sealing = _feature(Perm.SEAL, "用印", "暂无待用印的公文。", "电子印章用印功能建设中。")
 stats = _feature(Perm.VIEW_STATS, "统计", "暂无统计数据。", "收发文统计与图表功能建设中。")
 
 

@@ -1,14 +1,16 @@
 """The two narrow points where the exchange depends on the sealing step (issue 8).
 
-* ``sealed_file(document) -> bytes | None``: the sealed PDF/OFD that is dispatched.
+* ``sealed_file(document) -> bytes | None``: the sealed PDF/OFD that is dispatched;
 * ``verify_for_receipt(document, delivery) -> Report``: the checks the receiving clerk sees
   before 签收 (R-FLOW-2, notice §3(7)); ``Report.ok`` False means the delivery is returned
   to the sender automatically with the failed checks as the reason.
 
-Until the sealing service lands, both run on what exists: the newest stored rendition of the
-document (PDF preferred) and checks of format, integrity against the dispatched fingerprint,
-sender and the GB/T 9704 elements. The sealing engineer replaces the bodies marked
-``SEALING:`` and keeps the signatures and the ``Report`` shape.
+Both use the sealing service of the documents app (``documents.sealing.sealed_bytes``,
+``documents.verification.verify_file``: format, seal signature, certificate chain,
+revocation, seal register, signer is the issuing unit, integrity, GB/T 9704 elements) and
+add the exchange's own check that the file is byte for byte the one dispatched (SM3
+fingerprint). Where the sealing service is not installed, ``_seal_checks`` falls back to
+checks of state, sender and elements only (used by tests whose "sealed" file is a stand-in).
 """
 
 from __future__ import annotations
@@ -75,16 +77,26 @@ def digest_of(data: bytes, like: str | None = None) -> str:
     return f"{name}:{hashlib.new(name, data).hexdigest()}"
 
 
-def sealed_file(document) -> bytes | None:
-    """The file to dispatch for a sealed ``document``, or None if there is none.
+def _sealing():
+    try:
+        from gongwen.documents import sealing, verification
+    except ImportError:  # pragma: no cover - the sealing step is part of the product
+        return None, None
+    return sealing, verification
 
-    SEALING: return the sealed PDF (or OFD) the sealing service stored for this document.
-    Fallback now: the newest stored rendition, PDF first.
-    """
+
+def sealed_file(document) -> bytes | None:
+    """The file to dispatch for a sealed ``document`` (PDF first, then OFD), or None."""
     from gongwen.documents.models import Rendition
 
+    sealing, _ = _sealing()
     for fmt in ("pdf", "ofd"):
-        rendition = (Rendition.objects.filter(document=document, file_format=fmt)
+        if sealing is not None and (data := sealing.sealed_bytes(document, fmt)):
+            return data
+    # Sealed renditions of another shape (``sealed…`` fingerprints), newest first.
+    for fmt in ("pdf", "ofd"):
+        rendition = (Rendition.objects.filter(document=document, file_format=fmt,
+                                              fingerprint__startswith="sealed")
                      .order_by("-created_at", "-id").first())
         if rendition is not None and blobs.exists(rendition.blob):
             return blobs.read(rendition.blob)
@@ -92,35 +104,56 @@ def sealed_file(document) -> bytes | None:
 
 
 def verify_for_receipt(document, delivery) -> Report:
-    """The verification report for ``delivery`` of ``document`` (R-FLOW-2).
-
-    SEALING: add the checks of the sealing verification (seal signature, certificate chain,
-    revocation, seal register status, signer is the sending unit) from the sealed file's
-    report; keep format/integrity/sender below or fold them into yours.
-    """
+    """The verification report for ``delivery`` of ``document`` (R-FLOW-2)."""
     dispatch = delivery.dispatch
-    checks: list[Check] = []
     try:
         data = blobs.read(dispatch.fingerprint)
     except (blobs.BlobError, OSError):
         data = None
     if data is None:
-        checks.append(Check("integrity", "文件完整性", False, "未找到所发送的版式文件"))
-        return Report.of(checks)
+        return Report.of([Check("integrity", "文件完整性", False, "未找到所发送的版式文件")])
+    same = digest_of(data, dispatch.fingerprint) == dispatch.fingerprint
+    checks = [Check("dispatched", "与发出文件一致", same,
+                    "文件指纹与发送时一致（SM3）" if same
+                    else "文件指纹与发送时不一致，文件可能被篡改")]
+    checks += _seal_checks(document, dispatch, data)
+    return Report.of(checks)
+
+
+def _seal_checks(document, dispatch, data: bytes) -> list[Check]:
+    """The sealing verification (documents.verification.verify_file), one Check per
+    applicable check; checks that do not apply (``ok is None``) are left out."""
+    sealing, verification = _sealing()
+    if verification is None:  # pragma: no cover
+        return _fallback_checks(document, dispatch, data)
+    claimed = sealing.sealing_issuers(document)
+    rep = verification.verify_file(data, document=document, claimed_units=claimed)
+    out = []
+    for name, c in rep.checks():
+        if c.ok is None:
+            continue
+        out.append(Check(name, verification.CHECK_LABELS_ZH[name], bool(c.ok), c.reason_zh))
+    if not rep.signatures:
+        out.append(Check("seal_present", "电子印章", False, "文件中没有电子印章签章"))
+    if document.unit_id != dispatch.sender_unit_id:
+        out.append(Check("sender", "发文单位", False, "文件的发文单位与分发单位不符"))
+    return out
+
+
+def _fallback_checks(document, dispatch, data: bytes) -> list[Check]:
+    """Without the sealing verification: format, sender, state and elements only."""
+    checks: list[Check] = []
     fmt = file_format_of(data)
     checks.append(Check("format", "文件格式", bool(fmt),
                         f"{fmt.upper()} 版式文件" if fmt else "不是可识别的 PDF/OFD 版式文件"))
-    same = digest_of(data, dispatch.fingerprint) == dispatch.fingerprint
-    checks.append(Check("integrity", "文件完整性", same,
-                        "文件指纹与发送时一致（SM3）" if same else "文件指纹与发送时不一致，文件可能被篡改"))
     sender_ok = document.unit_id == dispatch.sender_unit_id
     checks.append(Check("sender", "发文单位", sender_ok,
                         f"发文单位为{dispatch.sender_unit.name}" if sender_ok
                         else "文件的发文单位与分发单位不符"))
     sealed = document.state in ("sealed", "dispatched")
     checks.append(Check("seal", "电子印章", sealed,
-                        "公文已经用印（印章签名核验待用印模块接入）" if sealed else "公文未经用印"))
+                        "公文已经用印（未做印章签名核验）" if sealed else "公文未经用印"))
     layout_ok = bool(document.doc_number and document.title)
     checks.append(Check("layout", "公文格式", layout_ok,
                         f"发文字号 {document.doc_number}" if layout_ok else "缺少发文字号或标题"))
-    return Report.of(checks)
+    return checks

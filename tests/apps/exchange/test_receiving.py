@@ -145,7 +145,7 @@ def test_tampered_file_fails_integrity(cast, dispatched):
     d = services.open_delivery(actor=cast["clerk_fgw"],
                                delivery_id=delivery_to(sent, cast["fgw"]).pk)
     assert d.state == DeliveryState.REJECTED_INVALID
-    assert "文件完整性" in d.return_reason
+    assert "与发出文件一致" in d.return_reason
 
 
 def test_withdraw_before_signing(cast, dispatched, client):

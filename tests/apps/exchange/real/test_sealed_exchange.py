@@ -1,0 +1,45 @@
+"""The main story on really sealed files: seal (documents.sealing) → dispatch → the
+recipient sees the sealing verification and signs; a tampered file is returned."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gongwen.accounts.models import Role
+from gongwen.documents import sealing
+from gongwen.exchange import hooks, services
+from gongwen.exchange.models import DeliveryState
+
+from .conftest import SEAL_PIN
+
+pytestmark = pytest.mark.django_db
+RECEIPT_PIN = "80417326"
+
+
+def test_sealed_document_is_dispatched_verified_and_signed(
+        real_sealing, approved, keeper_b, seal_b, station_b, unit_a, unit_b, make_user):
+    from gongwen.authority import services as authority
+
+    unit_a.networked = True
+    unit_a.save()
+    doc = approved()
+    sealing.seal_document(actor=keeper_b, doc_id=doc.pk, seal_id=seal_b.pk,
+                          workstation_credential=station_b, pin=SEAL_PIN,
+                          idempotency_key=uuid.uuid4())
+    sender = make_user(unit_b, Role.CLERK, username="dhx_sender")
+    receiver = make_user(unit_a, Role.CLERK, username="sfb_receiver")
+    authority.issue_certificate(unit=unit_a, profile="unit-receipt", holder=receiver,
+                                pin=RECEIPT_PIN)
+    sent = services.dispatch(actor=sender, doc_id=doc.pk, key=uuid.uuid4())
+    assert sent.fingerprint.split(":", 1)[1]
+    d = sent.deliveries.get(recipient_unit=unit_a)
+    d = services.open_delivery(actor=receiver, delivery_id=d.pk)
+    report = hooks.Report.from_dict(d.verification)
+    assert report.ok, report.reason_zh()
+    names = {c.name for c in report.checks}
+    assert {"dispatched", "signature", "certificate", "signer_unit"} <= names
+    services.sign_receipt(actor=receiver, delivery_id=d.pk, pin=RECEIPT_PIN, key=uuid.uuid4())
+    d.refresh_from_db()
+    assert d.state == DeliveryState.SIGNED

@@ -18,9 +18,14 @@ def interval_minutes() -> float:
 
 def tick() -> None:
     """One round; errors are logged, never fatal to the worker."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
-    close_old_connections()
+    def tidy() -> None:
+        # A long-lived thread drops broken or expired connections between rounds.
+        if not connection.in_atomic_block:
+            close_old_connections()
+
+    tidy()
     try:
         from . import tasks
 
@@ -37,7 +42,7 @@ def tick() -> None:
             refresh()
         except Exception:
             log.exception("CRL refresh failed")
-    close_old_connections()
+    tidy()
 
 
 def start(stop: threading.Event | None = None, minutes: float | None = None

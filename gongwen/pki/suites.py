@@ -65,6 +65,7 @@ __all__ = [
     "sm2_public_key_from_point",
     "sm2_signature_from_raw",
     "sm2_signature_to_raw",
+    "sm2_za",
     "sm3",
     "sm4_cbc_decrypt",
     "sm4_cbc_encrypt",
@@ -102,6 +103,11 @@ class OID:
 
 # Order n of the sm2p256v1 group (GB/T 32918.5), to range-check r and s before verifying.
 _SM2_N = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
+# sm2p256v1 a, b and G (GB/T 32918.5-2017), for Z_A only.
+_SM2_A = bytes.fromhex("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC")
+_SM2_B = bytes.fromhex("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93")
+_SM2_GX = bytes.fromhex("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7")
+_SM2_GY = bytes.fromhex("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0")
 _P256_N = int("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16)
 
 _ECDSA_HASHES: dict[str, type[c_hashes.HashAlgorithm]] = {
@@ -438,6 +444,18 @@ def sm3(data: bytes) -> bytes:
 def sm3_hasher() -> Any:
     """Incremental SM3: an object with ``update(bytes)`` and ``finalize() -> bytes``."""
     return gm_hashes.Hash(gm_hashes.SM3())
+
+
+def sm2_za(public_point: bytes, user_id: bytes = DEFAULT_SM2_ID) -> bytes:
+    """Z_A = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) (GB/T 32918.2-2016 §5.5) for an SM2
+    public point ``04‖x‖y`` or ``x‖y``; the SM2 digest of M is SM3(Z_A ‖ M)."""
+    point = bytes(public_point)
+    if len(point) == 65 and point[0] == 4:
+        point = point[1:]
+    if len(point) != 64:
+        raise MalformedInput("SM2 public point must be 64 bytes x‖y", message_zh="SM2 公钥格式错误")
+    entl = (len(user_id) * 8).to_bytes(2, "big")
+    return sm3(entl + user_id + _SM2_A + _SM2_B + _SM2_GX + _SM2_GY + point)
 
 
 def _check_sm4(key: bytes, iv: bytes | None = None) -> None:

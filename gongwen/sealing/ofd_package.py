@@ -3,11 +3,12 @@
 * :func:`read_entries` keeps the zip's order and each member's raw (compressed) bytes, so a
   re-written package copies untouched members byte for byte instead of recompressing them;
 * :func:`write_entries` writes a package from kept members and new contents;
-* ST_Loc resolution (GB/T 33190 §7.4: "/…" is package-absolute, anything else is relative
-  to the folder of the XML file that holds it) and the page list of a document.
+* :func:`document_pages`: the page list of a document.
 
-Reading limits and the refusal of duplicate names and paths that leave the package are those
-of :func:`gongwen.seals.ses.ofd_signatures.read_package` (one implementation).
+Package reading (limits, the refusal of duplicate names and of paths that leave the package),
+ST_Loc resolution (:func:`resolve_loc`) and the XML lookups (:func:`parse_xml`,
+:func:`children`, :func:`child`, :func:`text_of`, :func:`local_name`) are the seal core's
+(:mod:`gongwen.seals.ses.ofd_xml`, one implementation), re-exported here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from pathlib import Path
 
 from lxml import etree
 
-from gongwen.seals.ses.ofd_signatures import MAX_PACKAGE_BYTES, OFD_NS, read_package
+from gongwen.seals.ses.ofd_xml import (
+    MAX_PACKAGE_BYTES,
+    OFD_NS,
+    child,
+    children,
+    local_name,
+    parse_xml,
+    read_package,
+    resolve_loc,
+    text_of,
+)
 
 __all__ = [
     "OFD_NS",
@@ -57,7 +68,7 @@ class Entry:
 def load_package(
     ofd: bytes | str | Path, *, max_bytes: int = MAX_PACKAGE_BYTES
 ) -> dict[str, bytes]:
-    """:func:`gongwen.seals.ses.ofd_signatures.read_package`: names, sizes, duplicates and
+    """:func:`gongwen.seals.ses.ofd_xml.read_package`: names, sizes, duplicates and
     damaged zip data all end in :class:`MalformedSES`."""
     return read_package(ofd, max_bytes=max_bytes)
 
@@ -215,45 +226,6 @@ def _strip_zip64(extra: bytes) -> bytes:
             out += extra[i : i + 4 + size]
         i += 4 + size
     return out
-
-
-# --------------------------------------------------------------------------------- XML
-
-
-def parse_xml(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    return etree.fromstring(data, parser)
-
-
-def local_name(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def children(el: etree._Element | None, name: str) -> list[etree._Element]:
-    return [] if el is None else [c for c in el if local_name(c) == name]
-
-
-def child(el: etree._Element | None, name: str) -> etree._Element | None:
-    found = children(el, name)
-    return found[0] if found else None
-
-
-def text_of(el: etree._Element | None) -> str | None:
-    return el.text.strip() if el is not None and el.text and el.text.strip() else None
-
-
-def resolve_loc(base_dir: str, loc: str | None) -> str | None:
-    """Package path (no leading "/") of an ST_Loc written in a file in ``base_dir``."""
-    if not loc or not loc.strip():
-        return None
-    loc = loc.strip().replace("\\", "/")
-    joined = loc if loc.startswith("/") else posixpath.join("/" + base_dir, loc)
-    p = posixpath.normpath(joined).lstrip("/")
-    if not p or p == "." or p.startswith("../") or p == "..":
-        return None
-    return p
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import posixpath
-import struct
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +31,20 @@ from typing import Any
 
 from lxml import etree
 
-from gongwen.pki.errors import InvalidSignature, PKIError, UnsupportedAlgorithm
-from gongwen.pki.suites import sm3
+from gongwen.pki.errors import InvalidSignature, MalformedInput, PKIError, UnsupportedAlgorithm
+from gongwen.pki.suites import sm2_za, sm3
 
 from .errors import MalformedSES, ReferenceDigestMismatch, UnverifiableSignature
+from .ofd_xml import (
+    MAX_PACKAGE_BYTES,
+    OFD_NS,
+    child,
+    children,
+    local_name,
+    parse_xml,
+    read_package,
+    resolve_loc,
+)
 from .seal import MakerCheck, _to_der_cert, verify_with_cert_key
 from .signature import (
     Check,
@@ -59,9 +65,6 @@ __all__ = [
     "verify_ofd_signatures",
 ]
 
-OFD_NS = "http://www.ofdspec.org/2016"
-MAX_PACKAGE_BYTES = 512 * 1024 * 1024  # uncompressed; refuses zip bombs
-
 _SM3_METHODS = {"sm3", "1.2.156.10197.1.401"}
 # The HMAC-SM3 OID, written by some vendors for plain SM3 digests (ofdrw #192).
 _SM3_LENIENT = {"1.2.156.10197.1.401.2"}
@@ -75,6 +78,14 @@ class ReferenceResult:
     ok: bool
     reason: str | None = None
     reason_zh: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file_ref,
+            "ok": self.ok,
+            "reason": self.reason,
+            "reason_zh": self.reason_zh,
+        }
 
 
 @dataclass
@@ -114,10 +125,7 @@ class OFDSignatureResult:
             "signature": self.signature_path,
             "verdict": self.verdict,
             "checks": [c.as_dict() for c in self.checks],
-            "references": [
-                {"file": r.file_ref, "ok": r.ok, "reason": r.reason, "reason_zh": r.reason_zh}
-                for r in self.references
-            ],
+            "references": [r.as_dict() for r in self.references],
             "stamp_annots": self.stamp_annots,
             "warnings": self.warnings,
         }
@@ -187,116 +195,14 @@ class _Package:
         return None, None, None
 
 
-def read_package(
-    ofd: bytes | str | Path, *, max_bytes: int = MAX_PACKAGE_BYTES
-) -> dict[str, bytes]:
-    """All files of an OFD zip as ``{path: bytes}`` (paths without a leading "/").
-
-    Raises :class:`MalformedSES` for a broken zip, duplicate names, paths leaving the
-    package or more than ``max_bytes`` uncompressed.
-    """
-    data = Path(ofd).read_bytes() if isinstance(ofd, (str, Path)) else bytes(ofd)
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, struct.error, OSError) as exc:
-        raise MalformedSES(
-            f"not a zip package: {exc}", message_zh="OFD 文件不是有效的 ZIP 包"
-        ) from exc
-    files: dict[str, bytes] = {}
-    total = 0
-    with zf:
-        for zi in zf.infolist():
-            if zi.is_dir():
-                continue
-            name = _normalise(zi.filename)
-            if name is None:
-                raise MalformedSES(
-                    f"zip member {zi.filename!r} leaves the package", message_zh="OFD 包内路径非法"
-                )
-            if name in files:
-                raise MalformedSES(
-                    f"zip member {name!r} appears twice", message_zh=f"OFD 包内文件重复：{name}"
-                )
-            total += zi.file_size
-            if total > max_bytes:
-                raise MalformedSES("package too large", message_zh="OFD 包解压后过大")
-            try:
-                files[name] = zf.read(zi)
-            # A corrupt deflate stream raises zlib.error, a truncated one EOFError.
-            except (zipfile.BadZipFile, OSError, NotImplementedError, zlib.error, EOFError,
-                    ValueError, struct.error) as exc:
-                raise MalformedSES(
-                    f"cannot read {name}: {exc}", message_zh=f"无法读取 OFD 包内文件 {name}"
-                ) from exc
-    return files
-
-
-def _normalise(path: str) -> str | None:
-    p = path.replace("\\", "/").lstrip("/")
-    p = posixpath.normpath(p) if p else p
-    if not p or p == "." or p.startswith("../") or p == "..":
-        return None
-    return p
-
-
-def _resolve(base_dir: str, loc: str | None) -> str | None:
-    """ST_Loc: absolute from the package root if it starts with "/", else relative to the
-    directory of the XML file that contains it."""
-    if not loc or not loc.strip():
-        return None
-    loc = loc.strip().replace("\\", "/")
-    joined = loc if loc.startswith("/") else posixpath.join("/" + base_dir, loc)
-    return _normalise(posixpath.normpath(joined))
-
-
-def _parse_xml(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    return etree.fromstring(data, parser)
-
-
-def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def _children(el: etree._Element | None, name: str) -> list[etree._Element]:
-    if el is None:
-        return []
-    return [c for c in el if _local(c) == name]
-
-
-def _child(el: etree._Element | None, name: str) -> etree._Element | None:
-    found = _children(el, name)
-    return found[0] if found else None
-
-
 def _text(el: etree._Element | None) -> str | None:
+    """Like :func:`.ofd_xml.text_of`, but white-space-only text is ``""`` (as written)."""
     return el.text.strip() if el is not None and el.text is not None else None
 
 
 # --------------------------------------------------------------------------------------------
 # verification
 # --------------------------------------------------------------------------------------------
-
-
-# sm2p256v1 parameters (GB/T 32918.5-2017), for Z_A only.
-_SM2_A = bytes.fromhex("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC")
-_SM2_B = bytes.fromhex("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93")
-_SM2_GX = bytes.fromhex("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7")
-_SM2_GY = bytes.fromhex("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0")
-_DEFAULT_ID = b"1234567812345678"
-
-
-def sm2_za(public_point: bytes, user_id: bytes = _DEFAULT_ID) -> bytes:
-    """Z_A = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) (GB/T 32918.2-2016 §5.5)."""
-    point = bytes(public_point)
-    if len(point) == 65 and point[0] == 4:
-        point = point[1:]
-    if len(point) != 64:
-        raise MalformedSES("SM2 public point must be 64 bytes x‖y", message_zh="SM2 公钥格式错误")
-    entl = (len(user_id) * 8).to_bytes(2, "big")
-    return sm3(entl + user_id + _SM2_A + _SM2_B + _SM2_GX + _SM2_GY + point)
 
 
 def _cert_point(cert_der: bytes) -> bytes | None:
@@ -321,7 +227,11 @@ def _digests(
     if m in _SM3_METHODS:
         return [(sm3(data), None)]
     if m in _SM3_LENIENT:
-        out: list[tuple[bytes, str | None]] = [(sm3(sm2_za(p) + data), None) for p in points]
+        try:
+            zas = [sm2_za(p) for p in points]
+        except MalformedInput as exc:  # a point that is not x‖y: reported as before
+            raise MalformedSES(str(exc), message_zh=exc.message_zh) from exc
+        out: list[tuple[bytes, str | None]] = [(sm3(za + data), None) for za in zas]
         out.append((sm3(data), f"CheckMethod {method} holds plain SM3 digests"))
         return out
     if m in _SHA256_METHODS:
@@ -347,9 +257,9 @@ def _check_references(
         method = "MD5"  # the 2016 XSD default
     notes: set[str] = set()
     failures: list[ReferenceResult] = []
-    for ref in _children(refs_el, "Reference"):
+    for ref in children(refs_el, "Reference"):
         file_ref = ref.get("FileRef", "")
-        path = _resolve(sig_dir, file_ref)
+        path = resolve_loc(sig_dir, file_ref)
         name, data, warn = pkg.get(path)
         if warn:
             result.warnings.append(warn)
@@ -359,7 +269,7 @@ def _check_references(
                 file_ref, path, False, "file is missing", f"受保护文件缺失：{file_ref}"
             )
         else:
-            expected_text = _text(_child(ref, "CheckValue")) or ""
+            expected_text = _text(child(ref, "CheckValue")) or ""
             try:
                 expected = base64.b64decode(expected_text, validate=True)
             except (binascii.Error, ValueError):
@@ -475,7 +385,7 @@ def verify_ofd_signatures(
         )
         return out
     try:
-        root = _parse_xml(ofd_xml)
+        root = parse_xml(ofd_xml)
     except etree.XMLSyntaxError as exc:
         out.errors.append(
             Check(
@@ -489,10 +399,10 @@ def verify_ofd_signatures(
         out.warnings.append(f"OFD.xml namespace is {etree.QName(root).namespace!r}")
     covered: set[str] = set()
     own: set[str] = set()
-    for body in _children(root, "DocBody"):
-        doc_path = _resolve("", _text(_child(body, "DocRoot")))
+    for body in children(root, "DocBody"):
+        doc_path = resolve_loc("", _text(child(body, "DocRoot")))
         page_ids = _check_document(pkg, doc_path, out)
-        sigs_path = _resolve("", _text(_child(body, "Signatures")))
+        sigs_path = resolve_loc("", _text(child(body, "Signatures")))
         if sigs_path is None:
             continue
         name, sigs_xml, warn = pkg.get(sigs_path)
@@ -511,7 +421,7 @@ def verify_ofd_signatures(
             continue
         own.add(name)
         try:
-            sigs_root = _parse_xml(sigs_xml)
+            sigs_root = parse_xml(sigs_xml)
         except etree.XMLSyntaxError as exc:
             out.errors.append(
                 Check(
@@ -522,7 +432,7 @@ def verify_ofd_signatures(
             )
             continue
         sigs_dir = posixpath.dirname(name)
-        for sig_el in _children(sigs_root, "Signature"):
+        for sig_el in children(sigs_root, "Signature"):
             result = _verify_one(pkg, sig_el, sigs_dir, page_ids, maker_check, signer_check, certs)
             out.signatures.append(result)
             covered.update(r.path for r in result.references if r.path)
@@ -542,24 +452,24 @@ def _check_document(pkg: _Package, doc_path: str | None, out: OFDVerification) -
         out.warnings.append(f"document root {doc_path} is missing")
         return set()
     try:
-        doc = _parse_xml(data)
+        doc = parse_xml(data)
     except etree.XMLSyntaxError:
         out.warnings.append(f"{name} is not well-formed XML")
         return set()
     base = posixpath.dirname(name)
     declared: list[str] = []
-    common = _child(doc, "CommonData")
+    common = child(doc, "CommonData")
     for tag in ("PublicRes", "DocumentRes"):
-        declared += [t for t in (_text(e) for e in _children(common, tag)) if t]
-    declared += [e.get("BaseLoc", "") for e in _children(common, "TemplatePage")]
-    pages = _children(_child(doc, "Pages"), "Page")
+        declared += [t for t in (_text(e) for e in children(common, tag)) if t]
+    declared += [e.get("BaseLoc", "") for e in children(common, "TemplatePage")]
+    pages = children(child(doc, "Pages"), "Page")
     declared += [p.get("BaseLoc", "") for p in pages]
     for tag in ("Annotations", "Attachments", "CustomTags"):
-        t = _text(_child(doc, tag))
+        t = _text(child(doc, tag))
         if t:
             declared.append(t)
     for loc in declared:
-        path = _resolve(base, loc)
+        path = resolve_loc(base, loc)
         found, _, w = pkg.get(path)
         if w:
             out.warnings.append(f"{name} declares {loc}: {w}")
@@ -579,7 +489,7 @@ def _verify_one(
 ) -> OFDSignatureResult:
     sig_id = sig_el.get("ID", "")
     sig_type = sig_el.get("Type", "Seal")
-    sig_path = _resolve(sigs_dir, sig_el.get("BaseLoc")) or ""
+    sig_path = resolve_loc(sigs_dir, sig_el.get("BaseLoc")) or ""
     result = OFDSignatureResult(
         id=sig_id,
         type=sig_type,
@@ -605,7 +515,7 @@ def _verify_one(
         return result
     result.signature_path = name
     try:
-        root = _parse_xml(sig_xml)
+        root = parse_xml(sig_xml)
     except etree.XMLSyntaxError as exc:
         result.checks.append(
             Check(
@@ -616,24 +526,24 @@ def _verify_one(
         )
         return result
     sig_dir = posixpath.dirname(name)
-    info_el = _child(root, "SignedInfo")
-    provider = _child(info_el, "Provider")
+    info_el = child(root, "SignedInfo")
+    provider = child(info_el, "Provider")
     if provider is not None:
         result.provider = {k: v for k, v in provider.attrib.items()}
         for c in provider:
             if _text(c):
-                result.provider[_local(c)] = _text(c) or ""
-    result.signature_method = _text(_child(info_el, "SignatureMethod"))
-    result.signature_datetime = _text(_child(info_el, "SignatureDateTime"))
-    for annot in _children(info_el, "StampAnnot"):
+                result.provider[local_name(c)] = _text(c) or ""
+    result.signature_method = _text(child(info_el, "SignatureMethod"))
+    result.signature_datetime = _text(child(info_el, "SignatureDateTime"))
+    for annot in children(info_el, "StampAnnot"):
         a = {k: v for k, v in annot.attrib.items()}
         result.stamp_annots.append(a)
         if page_ids and a.get("PageRef") not in page_ids:
             result.warnings.append(
                 f"StampAnnot {a.get('ID')} refers to unknown page {a.get('PageRef')}"
             )
-    refs_el = _child(info_el, "References")
-    sv_path = _resolve(sig_dir, _text(_child(root, "SignedValue")))
+    refs_el = child(info_el, "References")
+    sv_path = resolve_loc(sig_dir, _text(child(root, "SignedValue")))
     sv_name, signed_value, warn = pkg.get(sv_path)
     if warn:
         result.warnings.append(warn)
@@ -664,9 +574,9 @@ def _verify_one(
         return result
     seal_file = None
     seal_check: Check | None = None
-    seal_loc = _text(_child(_child(info_el, "Seal"), "BaseLoc"))
+    seal_loc = _text(child(child(info_el, "Seal"), "BaseLoc"))
     if seal_loc:
-        seal_path = _resolve(sig_dir, seal_loc)
+        seal_path = resolve_loc(sig_dir, seal_loc)
         _, seal_file, warn = pkg.get(seal_path)
         if warn:
             result.warnings.append(warn)

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from gongwen.pki import suites
-from gongwen.pki.errors import InvalidSignature
+from gongwen.pki.errors import InvalidSignature, MalformedInput
 from tests.tools import needs_tool, run_tool
 
 SM3_VECTORS = [
@@ -158,6 +158,20 @@ def test_sm2_vector_z_and_e_with_default_id():
     z = _za(suites.DEFAULT_SM2_ID, SM2_A, SM2_B, SM2_GX, SM2_GY, VEC["xA"], VEC["yA"])
     assert z.hex().upper() == VEC["Z"]
     assert suites.sm3(z + MESSAGE).hex().upper() == VEC["e"]
+
+
+def test_sm2_za_matches_the_standard_example():
+    """GB/T 32918.5 Annex A / STANDARDS.md §5: Z for the recommended-curve example key."""
+    point = bytes.fromhex(
+        "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
+        "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13"
+    )
+    assert suites.sm2_za(point).hex().upper() == (
+        "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3"
+    )
+    assert suites.sm2_za(b"\x04" + point) == suites.sm2_za(point)
+    with pytest.raises(MalformedInput):
+        suites.sm2_za(point[:-1])
 
 
 def test_sm2_standard_signature_verifies_in_all_encodings():

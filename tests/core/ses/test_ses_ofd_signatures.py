@@ -10,12 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from asn1crypto import x509
 
-from gongwen.pki.suites import sm3
-from gongwen.seals.ses.ofd_signatures import (
-    read_package,
-    sm2_za,
-    verify_ofd_signatures,
-)
+from gongwen.pki.suites import sm2_za, sm3
+from gongwen.seals.ses.ofd_signatures import read_package, verify_ofd_signatures
 from gongwen.seals.ses.seal import issued_by, signer_from_key
 from gongwen.seals.ses.signature import build_signature
 
@@ -108,17 +104,6 @@ def test_dms360_v1_is_invalid():
     # is over the raw dataHash (non-standard)
     assert _failed(sig) == {"references", "signature", "signer_in_seal", "data_hash"}
     assert "seal: certList holds a ia5, not a certificate" in sig.warnings
-
-
-def test_sm2_za_matches_the_standard_example():
-    """GB/T 32918.5 Annex A / STANDARDS.md §5: Z for the recommended-curve example key."""
-    point = bytes.fromhex(
-        "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
-        "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13"
-    )
-    assert sm2_za(point).hex().upper() == (
-        "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3"
-    )
 
 
 def test_dms360_check_method_is_sm3_with_the_signers_z():

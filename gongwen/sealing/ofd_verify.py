@@ -55,6 +55,7 @@ from gongwen.seals.ses.ofd_signatures import (
 from gongwen.seals.ses.seal import MakerCheck
 from gongwen.seals.ses.signature import CHECK_LABELS_ZH, Check, CheckStatus, SignerCheck
 
+from . import report as _report
 from .ofd_package import (
     OFD_NS,
     PageRef,
@@ -128,45 +129,10 @@ class OFDUnreadable(PKIError):
         self.report = report
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: str  # "passed" | "failed" | "skipped"
-    reason: str
-    reason_zh: str
-    code: str | None = None
+class CheckResult(_report.CheckResult):
+    """One check on an OFD signature (or on the package); the shape is :mod:`.report`'s."""
 
-    @property
-    def ok(self) -> bool | None:
-        """True passed, False failed, None skipped (not asked for / not applicable)."""
-        return {"passed": True, "failed": False}.get(self.status)
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    @property
-    def label_zh(self) -> str:
-        return LABELS_ZH.get(self.name, self.name)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.name,
-            "label_zh": self.label_zh,
-            "ok": self.ok,
-            "status": self.status,
-            "code": self.code,
-            "reason": self.reason,
-            "reason_zh": self.reason_zh,
-        }
-
-    @classmethod
-    def passed(cls, name: str, reason: str, reason_zh: str) -> CheckResult:
-        return cls(name, "passed", reason, reason_zh)
-
-    @classmethod
-    def failure(cls, name: str, code: str, reason: str, reason_zh: str) -> CheckResult:
-        return cls(name, "failed", reason, reason_zh, code)
+    labels_zh = LABELS_ZH
 
     @classmethod
     def from_core(cls, c: Check) -> CheckResult:
@@ -224,7 +190,7 @@ class StampAnnotInfo:
 
 
 @dataclass
-class OFDSignatureResult:
+class OFDSignatureResult(_report.SignatureChecks):
     """One signature of the document and every check on it."""
 
     id: str
@@ -243,19 +209,6 @@ class OFDSignatureResult:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     core: CoreSignatureResult | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return not any(c.failed for c in self.checks)
-
-    valid = ok
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if c.failed]
-
-    def check(self, name: str) -> CheckResult | None:
-        return next((c for c in self.checks if c.name == name), None)
 
     @property
     def verdict(self) -> str:
@@ -286,31 +239,20 @@ class OFDSignatureResult:
             "maker": _cert_summary(self.maker_cert) if self.maker_cert else None,
             "stamp_annots": [a.as_dict() for a in self.stamp_annots],
             "checks": [c.as_dict() for c in self.checks],
-            "references": [
-                {"file": r.file_ref, "ok": r.ok, "reason": r.reason, "reason_zh": r.reason_zh}
-                for r in self.references
-            ],
+            "references": [r.as_dict() for r in self.references],
             "findings": [f.as_dict() for f in self.findings],
             "warnings": self.warnings,
         }
 
 
 @dataclass
-class OFDReport:
+class OFDReport(_report.ReportChecks):
     signatures: list[OFDSignatureResult]
     errors: list[CheckResult] = field(default_factory=list)  # package-level failures
     findings: list[Finding] = field(default_factory=list)  # package-level findings
     warnings: list[str] = field(default_factory=list)
     unprotected: list[str] = field(default_factory=list)  # files no signature covers
     at: datetime | None = None
-
-    @property
-    def readable(self) -> bool:
-        return not self.errors
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors and bool(self.signatures) and all(s.ok for s in self.signatures)
 
     @property
     def verdict(self) -> str:

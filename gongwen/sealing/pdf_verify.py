@@ -43,6 +43,7 @@ from typing import Any
 from gongwen.pki.errors import PKIError
 
 from . import cms as _cms
+from . import report as _report
 from .cos import (
     Name,
     PDFReader,
@@ -108,49 +109,18 @@ class PDFUnreadable(MalformedPDF):
 # ------------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: str  # "passed" | "failed" | "skipped"
-    reason: str
-    reason_zh: str
-    code: str | None = None
+class CheckResult(_report.CheckResult):
+    """One check on a PDF signature (or on the document); the shape is :mod:`.report`'s."""
 
-    @property
-    def ok(self) -> bool | None:
-        """True passed, False failed, None skipped (not asked for / not applicable)."""
-        return {"passed": True, "failed": False}.get(self.status)
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    @property
-    def label_zh(self) -> str:
-        return LABELS_ZH.get(self.name, self.name)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "check": self.name,
-            "label_zh": self.label_zh,
-            "ok": self.ok,
-            "status": self.status,
-            "code": self.code,
-            "reason": self.reason,
-            "reason_zh": self.reason_zh,
-        }
+    labels_zh = LABELS_ZH
 
 
-def _passed(name: str, reason: str, reason_zh: str) -> CheckResult:
-    return CheckResult(name, "passed", reason, reason_zh)
+_passed = CheckResult.passed
+_skipped = CheckResult.skipped
 
 
 def _failed(name: str, reason: str, reason_zh: str, code: str | None = None) -> CheckResult:
-    return CheckResult(name, "failed", reason, reason_zh, code or f"pdf.{name}")
-
-
-def _skipped(name: str, reason: str, reason_zh: str) -> CheckResult:
-    return CheckResult(name, "skipped", reason, reason_zh)
+    return CheckResult.failure(name, code or f"pdf.{name}", reason, reason_zh)
 
 
 @dataclass(frozen=True)
@@ -202,7 +172,7 @@ class Finding:
 
 
 @dataclass
-class PDFSignatureResult:
+class PDFSignatureResult(_report.SignatureChecks):
     """One signature (seal) of the document and every check on it."""
 
     index: int  # 0-based, in signing order
@@ -228,19 +198,6 @@ class PDFSignatureResult:
     checks: list[CheckResult] = field(default_factory=list)
     changes_after: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(c.failed for c in self.checks)
-
-    valid = ok
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if c.failed]
-
-    def check(self, name: str) -> CheckResult | None:
-        return next((c for c in self.checks if c.name == name), None)
 
     @property
     def verdict(self) -> str:
@@ -291,20 +248,12 @@ class PDFSignatureResult:
 
 
 @dataclass
-class PDFReport:
+class PDFReport(_report.ReportChecks):
     signatures: list[PDFSignatureResult]
     errors: list[CheckResult] = field(default_factory=list)  # document-level failures
     findings: list[Finding] = field(default_factory=list)
     later_changes: list[Change] = field(default_factory=list)  # after the last signature
     at: datetime | None = None
-
-    @property
-    def readable(self) -> bool:
-        return not self.errors
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors and bool(self.signatures) and all(s.ok for s in self.signatures)
 
     @property
     def verdict(self) -> str:

@@ -93,8 +93,13 @@ LETTER_BOTTOM_RULE = 20.0  # second double rule 20 mm above the paper bottom
 LETTER_THICK = 0.8
 LETTER_THIN = 0.3
 LETTER_RULE_GAP = 0.6  # between the two strokes of a double rule
+# -- 10.2 命令（令）格式 -------------------------------------------------------------------------
+ORDER_MARK_OFFSET = 20.0  # 标志 (…令) top edge 20 mm below the 版心 top
 # -- 7.3.5 印章 -----------------------------------------------------------------------------
 SEAL_GAP = 3.0  # joint seals neither touch nor cut each other
+SIGNATURE_SEAL_HEIGHT = 15.0  # 签名章 box (7.3.5.3; the standard sets no size)
+SIGNATURE_SEAL_MIN_WIDTH = 30.0
+SIGNATURE_ROW_LINES = 2  # 联合行文: one 签发人 a row, rows two grid lines apart
 NO_BODY_NOTE = "（此页无正文）"
 
 _EPS = 1e-6
@@ -156,6 +161,8 @@ class SealBox:
     h: float
     issuer: str
     index: int  # order among the issuers
+    kind: str = "seal"  # "seal" (印章, round) or "signature" (签发人签名章, 7.3.5.3)
+    signer: str = ""  # the 签发人 of a signature box
 
     @property
     def center(self) -> tuple[float, float]:
@@ -186,6 +193,7 @@ class Layout:
     doc_number: str = ""
     date: str = ""  # ISO date of 成文日期
     author: str = ""
+    signature_seals: list[SealBox] = field(default_factory=list)  # 签发人签名章 (7.3.5.3)
 
     def text(self) -> str:
         return "\n".join(p.text() for p in self.pages)
@@ -218,6 +226,7 @@ class LayoutOptions:
 
     no_body_note: bool = False
     seal_images: Mapping[str, bytes] = field(default_factory=dict)
+    signature_images: Mapping[str, bytes] = field(default_factory=dict)  # by 签发人 name
 
 
 # ------------------------------------------------------------------------------------------
@@ -282,6 +291,7 @@ class _Engine:
         self.grids: list[tuple[float, int]] = []  # per page: top of line 0, number of lines
         self.placed: list[list[tuple[int, _Line]]] = []  # per page: (line index, line)
         self.seals: list[SealBox] = []
+        self.signature_seals: list[SealBox] = []
         self.seal_bottom: dict[int, float] = {}  # page -> lowest seal edge
         self.used_faces: dict[str, FontFace] = {}
         self.cur = 0  # next free line index on the last page
@@ -521,11 +531,20 @@ class _Engine:
             title_idx = self.letter_head()
         elif variant is FormatVariant.MINUTES:
             title_idx = self.minutes_head()
+        elif doc.order_format:
+            title_idx = self.order_head()
         else:
             title_idx = self.file_head()
         self.cur = title_idx
-        self.flow(self.title_lines(doc.title))
-        if doc.main_recipients and variant is not FormatVariant.MINUTES:
+        if doc.order_format:
+            pass  # 10.2: 令号, then the body; the title is not printed
+        else:
+            self.flow(self.title_lines(doc.title))
+        if doc.order_format:
+            if doc.main_recipients:
+                recipients = doc.main_recipients.strip().rstrip(":：") + "："
+                self.flow(self.compose([(recipients, _BODY)], kind="recipients"))
+        elif doc.main_recipients and variant is not FormatVariant.MINUTES:
             recipients = doc.main_recipients.strip()
             if not recipients.endswith("："):
                 recipients = recipients.rstrip(":：") + "："
@@ -563,6 +582,7 @@ class _Engine:
             doc_number=str(doc.doc_number) if doc.doc_number else "",
             date=doc.date.isoformat(),
             author=doc.issuers[0].name,
+            signature_seals=self.signature_seals,
         )
 
     def emit(self) -> None:
@@ -685,6 +705,22 @@ class _Engine:
         self.red_rule(page, rule_y)
         return self.line_after(page, rule_y, 2)
 
+    def order_head(self) -> int:
+        """命令（令）格式 (10.2): red 发文机关全称 + 令 20 mm below the 版心 top; 令号 centred
+        two blank lines under it; the body two blank lines under the 令号. Returns the
+        body's first line (the same before and after the number is assigned)."""
+        doc = self.doc
+        page = self.new_page()
+        self.left_block(page, 0)
+        mark_bottom = self.mark(page, TEXT_TOP + ORDER_MARK_OFFSET, "令")
+        idx = self.line_after(page, mark_bottom, 2)
+        number = doc.order_number_text
+        if number:
+            w = self.width(number, _BODY)
+            x = (TEXT_LEFT + TEXT_RIGHT) / 2 - w / 2
+            self.put(_Line("order_number", self.glyphs_at(number, _BODY, x)), page, idx)
+        return idx + 3
+
     def letter_head(self) -> int:
         """信函格式 (10.1); returns the title's line index on page 1."""
         doc = self.doc
@@ -798,9 +834,16 @@ class _Engine:
             if plan is None:  # does not fit an empty page either: place it anyway
                 plan = self.plan_signature(page, last, force=True)
         assert plan is not None
-        lines, seals = plan
+        lines, seals, signature_boxes = plan
         for idx, line in lines:
             self.put(line, page, idx)
+        for k, (issuer, signer, x, y, w, h) in enumerate(signature_boxes):
+            box = SealBox(page, x, y, w, h, issuer, k, kind="signature", signer=signer)
+            self.signature_seals.append(box)
+            self.seal_bottom[page] = max(self.seal_bottom.get(page, 0.0), y + h)
+            img = self.options.signature_images.get(signer)
+            if img:
+                self.pages[page].images.append(ImageBox("signature_seal", x, y, w, h, img))
         for k, (issuer, cx, cy, d) in enumerate(seals):
             box = SealBox(page, cx - d / 2, cy - d / 2, d, d, issuer, k)
             self.seals.append(box)
@@ -837,9 +880,9 @@ class _Engine:
             self.put(ln, new, idx - base)
         return new, tail[-1][0] - base
 
-    def plan_signature(
-        self, page: int, last: int, force: bool = False
-    ) -> tuple[list[tuple[int, _Line]], list[tuple[str, float, float, float]]] | None:
+    def plan_signature(self, page: int, last: int, force: bool = False):
+        """(lines, round seals, signature boxes) of the signature block under line ``last``
+        of ``page``, or None if it does not fit there."""
         doc = self.doc
         n_lines = self.grids[page][1]
         bottom_limit = self.grids[page][0] + n_lines * LINE_PITCH
@@ -849,8 +892,11 @@ class _Engine:
         sealed = [i for i in issuers if i.sealed]
         lines: list[tuple[int, _Line]] = []
         seals: list[tuple[str, float, float, float]] = []
+        boxes: list[tuple[str, str, float, float, float, float]] = []
         body_bottom = self.box_top(page, last + 1)
-        if sealed:
+        if doc.uses_signature_seal:
+            lines, boxes, low = self.plan_signature_seals(page, last, date, date_w)
+        elif sealed:
             # 7.3.5.1: date right-indented 4 characters; each 署名 centred under its seal;
             # the last seal presses on 署名 and date, whose lines sit just below its centre;
             # seal top within one line of the body.
@@ -915,7 +961,45 @@ class _Engine:
         last_idx = max(i for i, _ in lines)
         if not force and (last_idx >= n_lines or low > bottom_limit + _EPS):
             return None
-        return lines, seals
+        return lines, seals, boxes
+
+    def plan_signature_seals(self, page: int, last: int, date: str, date_w: float):
+        """7.3.5.3 加盖签发人签名章: two blank lines under the body, the 签名章 right-indented
+        four characters with the 签发人职务 two characters to its left, centred on it; one
+        签发人 a row (联合行文: the lead unit first, boxes and 职务 aligned); the 成文日期 one
+        blank line under the last 签名章, right-indented four characters. Without a 签名章
+        image the box holds the name (楷体, 2号), so the text reads 职务 + 姓名."""
+        doc = self.doc
+        signers = doc.signature_signers()
+        name_style = _Style(FontRole.KAITI, SIZE_2, grid=False)
+        h = SIGNATURE_SEAL_HEIGHT
+        w = max(
+            [SIGNATURE_SEAL_MIN_WIDTH]
+            + [self.width(name, name_style) + SIZE_3 for _, name in signers]
+        )
+        x = TEXT_RIGHT - 4 * CHAR_PITCH - w
+        lines: list[tuple[int, _Line]] = []
+        boxes = []
+        first = last + 3  # 正文下空二行
+        for k, (issuer, (title, name)) in enumerate(zip(doc.issuers, signers, strict=True)):
+            idx = first + k * SIGNATURE_ROW_LINES
+            cy = self.box_top(page, idx) + LINE_PITCH / 2
+            boxes.append((issuer.name, name, x, cy - h / 2, w, h))
+            if title:
+                tx = x - 2 * CHAR_PITCH - self.width(title, _BODY)
+                lines.append((idx, _Line("signer_title", self.glyphs_at(title, _BODY, tx))))
+            if name and name not in self.options.signature_images:
+                nx = x + w / 2 - self.width(name, name_style) / 2
+                # On the 职务's baseline (one text line when extracted); the larger name
+                # sits 0.8 mm below the box centre.
+                glyphs = self.glyphs_at(name, name_style, nx)
+                lines.append((idx, _Line("signer_name", glyphs, size=SIZE_3)))
+        last_row = first + (len(signers) - 1) * SIGNATURE_ROW_LINES
+        low = self.box_top(page, last_row) + LINE_PITCH / 2 + h / 2
+        date_idx = self.line_after(page, low, 1)  # 签名章下空一行
+        date_x = TEXT_RIGHT - 4 * CHAR_PITCH - date_w
+        lines.append((date_idx, _Line("date", self.glyphs_at(date, _BODY, date_x))))
+        return lines, boxes, low
 
     # -- 附件 (7.3.7) ----------------------------------------------------------------------------
     def attachment(self, label: str, att) -> None:

@@ -67,10 +67,12 @@ class DocType(StrEnum):
 
 class FormatVariant(StrEnum):
     """The page formats of GB/T 9704: the ordinary 文件格式 (clause 7) and the special
-    信函格式 (10.1) and 纪要格式 (10.3)."""
+    信函格式 (10.1), 命令（令）格式 (10.2) and 纪要格式 (10.3). A 命令 in 文件格式 is laid out
+    in 命令格式 (see :attr:`OfficialDocument.order_format`)."""
 
     FILE = "文件格式"
     LETTER = "信函格式"
+    ORDER = "命令格式"
     MINUTES = "纪要格式"
 
 
@@ -146,6 +148,8 @@ class Issuer:
     mark: str = ""  # 标志 name (defaults to ``name``)
     sealed: bool = True  # 加盖印章 (7.3.5.1) or not (7.3.5.2)
     seal_diameter_mm: float = 42.0  # 国发〔1999〕25号: 4.2 cm for most units
+    signer: str = ""  # 签发人 whose 签名章 is applied (7.3.5.3), e.g. 张三
+    signer_title: str = ""  # 签发人职务 printed left of the 签名章 (full title), e.g. 市长
 
     @property
     def mark_name(self) -> str:
@@ -211,6 +215,8 @@ class OfficialDocument:
     mark_suffix: str = "文件"  # 标志 = name + 文件 (文件格式 only)
     mark_size_mm: float = 0.0  # 标志 character size; 0 = as large as fits (7.2.4: 酌定)
     attendance: tuple[AttendanceLine, ...] = ()  # 纪要: 出席/请假/列席
+    order_number: int = 0  # 命令 令号 (第N号); 0 = the 发文字号's serial number
+    signature_seal: bool = False  # 加盖签发人签名章 (7.3.5.3) instead of 署名 and 印章
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -235,8 +241,51 @@ class OfficialDocument:
             e.append("印发日期须与印发机关一并标注")
         if len({i.name for i in self.issuers}) != len(self.issuers):
             e.append("联合行文的发文机关不能重复")
+        if self.order_number < 0:
+            e.append("令号应为正整数")
+        if self.issuers and self.uses_signature_seal:
+            missing = [
+                i.name
+                for i, (_, name) in zip(self.issuers, self.signature_signers(), strict=True)
+                if not name
+            ]
+            if missing:
+                kind = "命令（令）" if self.order_format else "加盖签发人签名章的公文"
+                e.append(f"{kind}须标注签发人姓名（签名章）：{'、'.join(missing)}")
         if e:
             raise ModelError(e)
+
+    @property
+    def order_format(self) -> bool:
+        """命令（令）格式 (10.2): asked for, or a 命令 in the ordinary 文件格式."""
+        return self.variant is FormatVariant.ORDER or (
+            self.doc_type is DocType.ORDER and self.variant is FormatVariant.FILE
+        )
+
+    @property
+    def uses_signature_seal(self) -> bool:
+        """签发人职务 + 签名章 + 成文日期 (7.3.5.3) instead of 署名 and 印章."""
+        return self.order_format or self.signature_seal
+
+    @property
+    def order_number_text(self) -> str:
+        """令号 as printed, 第N号 (empty until a number exists)."""
+        n = self.order_number or (self.doc_number.serial if self.doc_number else 0)
+        return f"第{n}号" if n else ""
+
+    def signature_signers(self) -> list[tuple[str, str]]:
+        """(职务, 姓名) per issuer for the 签名章 block: ``Issuer.signer``/``signer_title``,
+        else the issuer's entry in ``signers``, where "市长 张三" gives 职务 市长."""
+        out = []
+        for k, issuer in enumerate(self.issuers):
+            title, name = issuer.signer_title.strip(), issuer.signer.strip()
+            if not name and k < len(self.signers):
+                parts = self.signers[k].strip().replace("\u3000", " ").rsplit(None, 1)
+                name = parts[-1] if parts else ""
+                if len(parts) == 2 and not title:
+                    title = parts[0].strip()
+            out.append((title, name))
+        return out
 
     @property
     def joint(self) -> bool:

@@ -251,6 +251,10 @@ def cmd_bench(args) -> int:
         from gongwen.documents.cli import bench_seal
 
         return bench_seal(args.rest)
+    if args.what == "render":
+        from gongwen.documents.gbt9704 import bench as render_bench
+
+        return render_bench.main(args.rest) or 0
     print(f"unknown benchmark: {args.what}", file=sys.stderr)
     return 2
 
@@ -306,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_seal(sub, _with_django)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["crypto", "seal"])
+    p.add_argument("what", choices=["crypto", "seal", "render"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
     return parser

@@ -137,6 +137,12 @@ class UploadForm(forms.Form):
     title = forms.CharField(label="附件名称", max_length=200, required=False,
                             help_text="留空则用文件名。")
 
+    def __init__(self, *args, **kwargs):
+        # Shown on the same page as the draft form, which has its own "title": distinct ids
+        # keep each label pointing at its own field.
+        kwargs.setdefault("auto_id", "upload_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ReviewForm(forms.Form):
     comment = forms.CharField(label="意见", required=False,

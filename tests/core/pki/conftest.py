@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from asn1crypto import pem
 
-from gongwen.pki import crl, suites, x509
+from gongwen.pki import suites, x509
+from tests.core.pkifixtures import VECTORS as VECTORS  # re-exported for the tests
+from tests.core.pkifixtures import Issued, issue, issue_crl, new_root
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 AT = datetime(2025, 6, 1, tzinfo=UTC)
@@ -29,20 +31,6 @@ CRL_THIS = AT - timedelta(days=1)
 CRL_NEXT = AT + timedelta(days=6)
 CRL_BASE = "http://127.0.0.1:8000/pki/crl"
 LEAF_PROFILES = ("unit-seal", "unit-receipt", "seal-maker", "workstation")
-
-VECTORS = Path("/work/shared/vectors")
-if not VECTORS.is_dir():  # a checkout next to the shared directory
-    VECTORS = Path(__file__).resolve().parents[4] / "shared" / "vectors"
-
-
-@dataclass
-class Issued:
-    key: Any
-    cert: bytes
-
-    @property
-    def pem(self) -> str:
-        return x509.certificate_pem(self.cert)
 
 
 @dataclass
@@ -77,35 +65,31 @@ def _issue(
     issuer: Issued,
     crl_name: str,
     kind: str | None = None,
-    **kw: Any,
+    *,
+    validity_days: int,
 ) -> Issued:
-    key = h_suite.generate_key(kind)
-    cert = x509.issue_certificate(
-        profile=profile,
-        subject=subject,
-        public_key=key,
-        issuer_key=issuer.key,
-        issuer_cert=issuer.cert,
+    return issue(
+        h_suite,
+        profile,
+        subject,
+        issuer,
         not_before=T0,
+        validity_days=validity_days,
+        kind=kind,
         crl_urls=f"{CRL_BASE}/{crl_name}.crl",
-        **kw,
     )
-    return Issued(key, cert)
 
 
 @functools.cache
 def build_hierarchy(suite_name: str) -> Hierarchy:
     suite = suites.get_suite(suite_name)
     # INTL: an RSA-3072 root above P-256 CAs, so both INTL key kinds sign certificates.
-    root_key = suite.generate_key("rsa-3072" if suite_name == "INTL" else None)
-    root = Issued(
-        root_key,
-        x509.create_root_ca(
-            key=root_key,
-            subject=x509.make_name("gongwen 部署根CA", organization="电子公文无纸化传输平台"),
-            not_before=T0,
-            validity_days=20 * 365,
-        ),
+    root = new_root(
+        suite,
+        x509.make_name("gongwen 部署根CA", organization="电子公文无纸化传输平台"),
+        not_before=T0,
+        validity_days=20 * 365,
+        kind="rsa-3072" if suite_name == "INTL" else None,
     )
     province = _issue(
         suite,
@@ -155,27 +139,9 @@ def build_hierarchy(suite_name: str) -> Hierarchy:
         "province",
         validity_days=3 * 365,
     )
-    h.root_crl = crl.build_crl(
-        issuer_cert=root.cert,
-        issuer_key=root.key,
-        crl_number=1,
-        this_update=CRL_THIS,
-        next_update=CRL_NEXT,
-    )
-    h.province_crl = crl.build_crl(
-        issuer_cert=province.cert,
-        issuer_key=province.key,
-        crl_number=1,
-        this_update=CRL_THIS,
-        next_update=CRL_NEXT,
-    )
-    h.city_crl = crl.build_crl(
-        issuer_cert=city.cert,
-        issuer_key=city.key,
-        crl_number=1,
-        this_update=CRL_THIS,
-        next_update=CRL_NEXT,
-    )
+    h.root_crl = issue_crl(root, this_update=CRL_THIS, next_update=CRL_NEXT)
+    h.province_crl = issue_crl(province, this_update=CRL_THIS, next_update=CRL_NEXT)
+    h.city_crl = issue_crl(city, this_update=CRL_THIS, next_update=CRL_NEXT)
     return h
 
 

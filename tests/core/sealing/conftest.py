@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from gongwen.pki import crl, suites, x509
+from tests.core.pkifixtures import Issued, issue, issue_crl, new_root
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SIGNED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
@@ -24,10 +25,7 @@ REVOKED_AT = datetime(2025, 3, 1, tzinfo=UTC)
 CRL_BASE = "http://127.0.0.1:8000/pki/crl"
 
 
-@dataclass
-class Holder:
-    key: Any
-    cert: bytes
+Holder = Issued  # a key and its certificate
 
 
 @dataclass
@@ -51,63 +49,38 @@ class TestPKI:
 
 
 def _leaf(s: suites.Suite, cn: str, city: Holder) -> Holder:
-    key = s.generate_key()
-    cert = x509.issue_certificate(
-        profile="unit-seal",
-        subject=x509.make_name(cn, organization=cn),
-        public_key=key,
-        issuer_key=city.key,
-        issuer_cert=city.cert,
+    return issue(
+        s,
+        "unit-seal",
+        x509.make_name(cn, organization=cn),
+        city,
         not_before=T0,
         validity_days=3 * 365,
         crl_urls=f"{CRL_BASE}/city.crl",
     )
-    return Holder(key, cert)
 
 
 @functools.cache
 def build_pki(suite_name: str) -> TestPKI:
     s = suites.get_suite(suite_name)
-    root_key = s.generate_key()
-    root = Holder(
-        root_key,
-        x509.create_root_ca(
-            key=root_key,
-            subject=x509.make_name("gongwen 测试根CA"),
-            not_before=T0,
-            validity_days=20 * 365,
-        ),
-    )
-    city_key = s.generate_key()
-    city = Holder(
-        city_key,
-        x509.issue_certificate(
-            profile="intermediate-ca",
-            subject=x509.make_name("连云港市电子公文CA", organization="连云港市人民政府办公室"),
-            public_key=city_key,
-            issuer_key=root.key,
-            issuer_cert=root.cert,
-            not_before=T0,
-            validity_days=10 * 365,
-            crl_urls=f"{CRL_BASE}/root.crl",
-        ),
+    root = new_root(s, x509.make_name("gongwen 测试根CA"), not_before=T0, validity_days=20 * 365)
+    city = issue(
+        s,
+        "intermediate-ca",
+        x509.make_name("连云港市电子公文CA", organization="连云港市人民政府办公室"),
+        root,
+        not_before=T0,
+        validity_days=10 * 365,
+        crl_urls=f"{CRL_BASE}/root.crl",
     )
     unit = _leaf(s, "连云港市财政局", city)
     other = _leaf(s, "连云港市教育局", city)
     revoked = _leaf(s, "连云港市审计局", city)
     serial = x509.load_certificate(revoked.cert)["tbs_certificate"]["serial_number"].native
     this, nxt = AT - timedelta(days=1), AT + timedelta(days=6)
-    root_crl = crl.build_crl(
-        issuer_cert=root.cert,
-        issuer_key=root.key,
-        crl_number=1,
-        this_update=this,
-        next_update=nxt,
-    )
-    city_crl = crl.build_crl(
-        issuer_cert=city.cert,
-        issuer_key=city.key,
-        crl_number=1,
+    root_crl = issue_crl(root, this_update=this, next_update=nxt)
+    city_crl = issue_crl(
+        city,
         this_update=this,
         next_update=nxt,
         revoked=[crl.RevokedEntry(serial, REVOKED_AT, "key_compromise")],

@@ -6,33 +6,28 @@ and sealed copies of it.
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gongwen.documents.gbt9704 import FontSet, Issuer, layout_document, render_ofd
-from gongwen.pki.crl import build_crl
 from gongwen.pki.suites import get_suite
-from gongwen.pki.x509 import create_root_ca, issue_certificate, make_name
+from gongwen.pki.x509 import make_name
 from gongwen.sealing.ofd_seal import seal_ofd
 from gongwen.seals.ses.image import SealImageSpec, SealLevel, seal_picture
 from gongwen.seals.ses.seal import build_seal, chain_check, signer_from_key
 from tests.core.gbt9704.seed_notice import seed_notice
+from tests.core.pkifixtures import VECTORS, Issued, issue, issue_crl, new_root
+from tests.core.pkifixtures import needs_openssl as needs_openssl  # re-exported
+from tests.core.pkifixtures import pem_cert as pem_cert  # re-exported
 
 GM = get_suite("GM")
-ROOT = Path(__file__).resolve().parents[3]
-VECTORS = Path("/work/shared/vectors")
-if not VECTORS.is_dir():  # a checkout next to the shared directory
-    VECTORS = ROOT.parent / "shared" / "vectors"
 OFDS = VECTORS / "ofd"
 CERTS = VECTORS / "certs"
 needs_vectors = pytest.mark.skipif(not OFDS.is_dir(), reason="shared/vectors not present")
-needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
 
 UNIT_A = "连云港市人民政府办公室"
 UNIT_B = "中共连云港市委办公室"
@@ -69,18 +64,16 @@ class PKI:
 
 
 def unit_cert(city_key, city, name: str, **kw) -> tuple[Any, bytes]:
-    key = GM.generate_key()
-    cert = issue_certificate(
-        profile="unit-seal",
-        subject=make_name(name, organization=name),
-        public_key=key,
-        issuer_key=city_key,
-        issuer_cert=city,
+    unit = issue(
+        GM,
+        "unit-seal",
+        make_name(name, organization=name),
+        Issued(city_key, city),
         not_before=kw.pop("not_before", NB),
         validity_days=kw.pop("validity_days", 1095),
         **kw,
     )
-    return key, cert
+    return unit.key, unit.cert
 
 
 def make_seal(pki_maker_key, maker: bytes, name: str, holders: list[bytes], es_id: str,
@@ -109,57 +102,39 @@ def make_seal(pki_maker_key, maker: bytes, name: str, holders: list[bytes], es_i
 
 @pytest.fixture(scope="session")
 def pki() -> PKI:
-    root_key = GM.generate_key()
-    root = create_root_ca(
-        key=root_key, subject=make_name("gongwen 测试根CA"), not_before=NB, validity_days=7300
-    )
-    city_key = GM.generate_key()
-    city = issue_certificate(
-        profile="intermediate-ca",
-        subject=make_name("连云港市电子公文CA（测试）"),
-        public_key=city_key,
-        issuer_key=root_key,
-        issuer_cert=root,
+    root = new_root(GM, make_name("gongwen 测试根CA"), not_before=NB, validity_days=7300)
+    city = issue(
+        GM,
+        "intermediate-ca",
+        make_name("连云港市电子公文CA（测试）"),
+        root,
         not_before=NB,
         validity_days=3650,
     )
-    maker_key = GM.generate_key()
-    maker = issue_certificate(
-        profile="seal-maker",
-        subject=make_name("连云港市人民政府办公室（制章）", organization=UNIT_A),
-        public_key=maker_key,
-        issuer_key=city_key,
-        issuer_cert=city,
+    maker = issue(
+        GM,
+        "seal-maker",
+        make_name("连云港市人民政府办公室（制章）", organization=UNIT_A),
+        city,
         not_before=NB,
         validity_days=1825,
     )
-    a_key, a_cert = unit_cert(city_key, city, UNIT_A)
-    b_key, b_cert = unit_cert(city_key, city, UNIT_B)
-    a_seal = make_seal(maker_key, maker, UNIT_A, [a_cert], "320700000000000001")
-    b_seal = make_seal(maker_key, maker, UNIT_B, [b_cert], "320700000000000002")
+    a_key, a_cert = unit_cert(city.key, city.cert, UNIT_A)
+    b_key, b_cert = unit_cert(city.key, city.cert, UNIT_B)
+    a_seal = make_seal(maker.key, maker.cert, UNIT_A, [a_cert], "320700000000000001")
+    b_seal = make_seal(maker.key, maker.cert, UNIT_B, [b_cert], "320700000000000002")
+    until = datetime(2030, 1, 1, tzinfo=UTC)
     crls = [
-        build_crl(
-            issuer_cert=root,
-            issuer_key=root_key,
-            crl_number=1,
-            this_update=NB,
-            next_update=datetime(2030, 1, 1, tzinfo=UTC),
-        ),
-        build_crl(
-            issuer_cert=city,
-            issuer_key=city_key,
-            crl_number=1,
-            this_update=NB,
-            next_update=datetime(2030, 1, 1, tzinfo=UTC),
-        ),
+        issue_crl(root, this_update=NB, next_update=until),
+        issue_crl(city, this_update=NB, next_update=until),
     ]
     return PKI(
-        root_key,
-        root,
-        city_key,
-        city,
-        maker_key,
-        maker,
+        root.key,
+        root.cert,
+        city.key,
+        city.cert,
+        maker.key,
+        maker.cert,
         Unit(UNIT_A, a_key, a_cert, a_seal),
         Unit(UNIT_B, b_key, b_cert, b_seal),
         crls,
@@ -237,9 +212,3 @@ def rezip(files: dict[str, bytes]) -> bytes:
             z.writestr(name, data)
     return buf.getvalue()
 
-
-def pem_cert(path: Path) -> bytes:
-    from asn1crypto import pem
-
-    _, _, der = pem.unarmor(path.read_bytes())
-    return der

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -14,28 +13,18 @@ import pytest
 from asn1crypto import pem
 
 from gongwen.pki.suites import get_suite, public_key_der
-from gongwen.pki.x509 import create_root_ca, issue_certificate, make_name
-
-ROOT = Path(__file__).resolve().parents[3]
-VECTORS = Path("/work/shared/vectors")
-if not VECTORS.is_dir():  # a checkout next to the shared directory
-    VECTORS = ROOT.parent / "shared" / "vectors"
+from gongwen.pki.x509 import make_name
+from tests.core.pkifixtures import VECTORS, issue, new_root
+from tests.core.pkifixtures import needs_openssl as needs_openssl  # re-exported
+from tests.core.pkifixtures import pem_cert as pem_cert  # re-exported
 
 SEALS = VECTORS / "seals"
 OFDS = VECTORS / "ofd"
 CERTS = VECTORS / "certs"
 
 needs_vectors = pytest.mark.skipif(not SEALS.is_dir(), reason="shared/vectors not present")
-needs_openssl = pytest.mark.skipif(
-    shutil.which("openssl") is None, reason="openssl CLI not installed"
-)
 
 GM = get_suite("GM")
-
-
-def pem_cert(path: Path) -> bytes:
-    _, _, der = pem.unarmor(path.read_bytes())
-    return der
 
 
 def vector_seal(name: str) -> bytes:
@@ -63,44 +52,37 @@ class TestPKI:
 @pytest.fixture(scope="session")
 def gm_pki() -> TestPKI:
     nb = datetime(2025, 1, 1, tzinfo=UTC)
-    root_key = GM.generate_key()
-    root = create_root_ca(
-        key=root_key,
-        subject=make_name("测试根CA", organization="gongwen 测试"),
-        not_before=nb,
-        validity_days=3650,
+    root = new_root(
+        GM, make_name("测试根CA", organization="gongwen 测试"), not_before=nb, validity_days=3650
     )
-    maker_key = GM.generate_key()
-    maker = issue_certificate(
-        profile="seal-maker",
-        subject=make_name("连云港市人民政府办公室 制章", organization="连云港市人民政府办公室"),
-        public_key=maker_key,
-        issuer_key=root_key,
-        issuer_cert=root,
+    maker = issue(
+        GM,
+        "seal-maker",
+        make_name("连云港市人民政府办公室 制章", organization="连云港市人民政府办公室"),
+        root,
         not_before=nb,
         validity_days=1825,
     )
-    holder_key = GM.generate_key()
-    holder = issue_certificate(
-        profile="unit-seal",
-        subject=make_name("连云港市人力资源和社会保障局", organization="连云港市人民政府"),
-        public_key=holder_key,
-        issuer_key=root_key,
-        issuer_cert=root,
+    holder = issue(
+        GM,
+        "unit-seal",
+        make_name("连云港市人力资源和社会保障局", organization="连云港市人民政府"),
+        root,
         not_before=nb,
         validity_days=1095,
     )
-    other_key = GM.generate_key()
-    other = issue_certificate(
-        profile="unit-seal",
-        subject=make_name("灌南县人民政府", organization="灌南县人民政府"),
-        public_key=other_key,
-        issuer_key=root_key,
-        issuer_cert=root,
+    other = issue(
+        GM,
+        "unit-seal",
+        make_name("灌南县人民政府", organization="灌南县人民政府"),
+        root,
         not_before=nb,
         validity_days=1095,
     )
-    return TestPKI(root_key, root, maker_key, maker, holder_key, holder, other_key, other, nb)
+    return TestPKI(
+        root.key, root.cert, maker.key, maker.cert, holder.key, holder.cert,
+        other.key, other.cert, nb,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

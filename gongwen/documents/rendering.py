@@ -219,6 +219,7 @@ class SVGText:
     family: str
     stroke: float
     text: str
+    hscale: float = 1.0  # a compressed 发文机关标志: glyph shapes squeezed horizontally
 
 
 @dataclass(frozen=True)
@@ -242,10 +243,13 @@ def preview_pages(lay) -> list[SVGPage]:
         family_of.setdefault(rf.face.key, _ROLE_CSS[role])
     pages = []
     for page in lay.pages:
-        texts = [SVGText(x=" ".join(f"{x:.2f}" for x in run.xs), y=round(run.baseline, 2),
-                         size=round(run.size, 3), fill=_rgb(run.color),
-                         family=family_of.get(run.face, "serif"), stroke=run.stroke,
-                         text=run.text) for run in page.runs]
+        # A compressed run is drawn in a coordinate system scaled by hscale on x, so its
+        # glyph origins are divided by the same factor to land where the layout put them.
+        texts = [SVGText(x=" ".join(f"{x / run.hscale:.2f}" for x in run.xs),
+                         y=round(run.baseline, 2), size=round(run.size, 3),
+                         fill=_rgb(run.color), family=family_of.get(run.face, "serif"),
+                         stroke=run.stroke, text=run.text, hscale=run.hscale)
+                 for run in page.runs]
         rules = [(r.x1, r.y1, r.x2, r.y2, r.width, _rgb(r.color)) for r in page.rules]
         images = [(i.x, i.y, i.w, i.h, f"data:image/{i.format.lower()};base64,"
                    + base64.b64encode(i.data).decode()) for i in page.images]

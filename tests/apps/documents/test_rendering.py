@@ -70,3 +70,19 @@ def test_file_attachment_is_listed_in_the_attachment_note(clerk_a, make_draft):
     core = rendering.to_core(doc)
     assert [a.title for a in core.attachments] == ["预案"]
     assert "预案.pdf" in core.attachments[0].body[0].text
+
+
+def test_svg_preview_squeezes_a_compressed_mark_like_the_pdf(make_draft):
+    """A long 发文机关标志 is compressed horizontally in PDF/OFD; the preview must draw it
+    squeezed too, with each glyph origin back at the layout's position once scaled."""
+    doc = make_draft()
+    lay = rendering.layout(doc)
+    runs = [run for page in lay.pages for run in page.runs if run.hscale != 1.0]
+    if not runs:
+        pytest.skip("this draft's 标志 fits without compression")
+    pages = rendering.preview_pages(lay)
+    squeezed = [t for t in pages[0].texts if t.hscale != 1.0]
+    assert squeezed
+    text = squeezed[0]
+    xs = [float(x) * text.hscale for x in text.x.split()]
+    assert xs == pytest.approx(list(runs[0].xs), abs=0.01)

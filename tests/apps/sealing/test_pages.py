@@ -18,6 +18,8 @@ def _login(client, user):
 def test_queue_seal_form_and_report(client, approved, keeper_b, seal_b, station_b, clerk_b):
     doc = approved()
     _login(client, keeper_b)
+    detail = client.get(reverse("web:document", args=[doc.pk])).content.decode()
+    assert reverse("web:sealing_form", args=[doc.pk]) in detail  # the keeper's 用印 button
     page = client.get(reverse("web:sealing"))
     assert page.status_code == 200 and doc.title in page.content.decode()
     form = client.get(reverse("web:sealing_form", args=[doc.pk]))
@@ -32,6 +34,8 @@ def test_queue_seal_form_and_report(client, approved, keeper_b, seal_b, station_
     assert ok.status_code == 302
     doc.refresh_from_db()
     assert doc.state == State.SEALED
+    detail = client.get(reverse("web:document", args=[doc.pk])).content.decode()
+    assert reverse("web:sealing_report", args=[doc.pk]) in detail  # 验证报告 link
     report = client.get(reverse("web:sealing_report", args=[doc.pk]) + "?format=ofd")
     assert "结论：有效" in report.content.decode()
     client.logout()

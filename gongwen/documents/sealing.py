@@ -151,42 +151,15 @@ def _result(doc: OfficialDocument, *, already: bool) -> SealingResult:
 # ------------------------------------------------------------------------------ signing
 
 
-class _SealKey:
-    """The opened seal's key as a :class:`gongwen.pki.suites.ExternalSigner`, for the PDF
-    CMS signature. The key itself stays inside the :class:`DocumentSealer`; what is signed is
-    the PDF's signed attributes of this very document (art. 5: use only for transmission)."""
-
-    def __init__(self, sealer) -> None:
-        from gongwen.pki import suites
-        from gongwen.pki.x509 import load_certificate
-
-        self._sign = sealer._sign
-        spki = load_certificate(sealer.signer_cert_der)["tbs_certificate"][
-            "subject_public_key_info"].dump()
-        self._public = suites.load_public_key(spki)
-
-    def public_key(self) -> Any:
-        return self._public
-
-    def sign_der(self, data: bytes) -> bytes:
-        return self._sign(data)
-
-
 def seal_files(sealer, *, pdf: bytes | None, ofd: bytes | None, box: Any, seal_image_png: bytes,
                signing_time: datetime, name: str = "") -> tuple[bytes | None, bytes | None]:
     """Seal the given renditions with an opened seal (a ``DocumentSealer``) at ``box``."""
-    from gongwen.sealing.ofd_seal import seal_ofd
-    from gongwen.sealing.pdf import seal_pdf
-
     sealed_pdf = sealed_ofd = None
     if ofd is not None:
-        sealed_ofd = seal_ofd(ofd, signer=sealer._sign,
-                              signer_cert_der=sealer.signer_cert_der, seal_der=sealer.seal_der,
-                              box=box, signing_time=signing_time)
+        sealed_ofd = sealer.seal_ofd(ofd, box=box, signing_time=signing_time)
     if pdf is not None:
-        sealed_pdf = seal_pdf(pdf, signer=_SealKey(sealer), cert_der=sealer.signer_cert_der,
-                              seal_image_png=seal_image_png, box=box, suite="GM",
-                              reason="公文用印", name=name or None, signing_time=signing_time)
+        sealed_pdf = sealer.seal_pdf(pdf, box=box, seal_image_png=seal_image_png,
+                                     signing_time=signing_time, name=name)
     return sealed_pdf, sealed_ofd
 
 

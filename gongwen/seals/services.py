@@ -512,6 +512,43 @@ class DocumentSealer:
                                property_info=property_info, signer_cert=self.signer_cert_der,
                                sign=self._sign, signing_time=signing_time or _now())
 
+    def seal_ofd(self, ofd: bytes, *, box: Any, signing_time: datetime) -> bytes:
+        """The OFD rendition of a document, sealed at ``box`` (GB/T 38540 in GB/T 33190)."""
+        from gongwen.sealing.ofd_seal import seal_ofd
+
+        return seal_ofd(ofd, signer=self._sign, signer_cert_der=self.signer_cert_der,
+                        seal_der=self.seal_der, box=box, signing_time=signing_time)
+
+    def seal_pdf(self, pdf: bytes, *, box: Any, seal_image_png: bytes, signing_time: datetime,
+                 name: str = "") -> bytes:
+        """The PDF rendition of a document, sealed at ``box`` with a visible seal and a GM CMS
+        signature (GB/T 35275)."""
+        from gongwen.sealing.pdf import seal_pdf
+
+        return seal_pdf(pdf, signer=_SealKey(self), cert_der=self.signer_cert_der,
+                        seal_image_png=seal_image_png, box=box, suite="GM", reason="公文用印",
+                        name=name or None, signing_time=signing_time)
+
+
+class _SealKey:
+    """The opened seal's key as a :class:`gongwen.pki.suites.ExternalSigner` for the PDF CMS
+    signature; the key itself stays inside the :class:`DocumentSealer`."""
+
+    def __init__(self, sealer: DocumentSealer) -> None:
+        from gongwen.pki import suites
+        from gongwen.pki.x509 import load_certificate
+
+        self._sign = sealer._sign
+        spki = load_certificate(sealer.signer_cert_der)["tbs_certificate"][
+            "subject_public_key_info"].dump()
+        self._public = suites.load_public_key(spki)
+
+    def public_key(self) -> Any:
+        return self._public
+
+    def sign_der(self, data: bytes) -> bytes:
+        return self._sign(data)
+
 
 def _refuse(user: User, seal: Seal, why: str, message: str, request=None,
             workstation: Workstation | None = None) -> SealUseRefused:

@@ -36,9 +36,10 @@ def test_all_factors_open_a_document_sealer_and_log_the_use(seal_b, keeper_b, st
     assert use.user == keeper_b and use.workstation == station.workstation
     assert use.document_ref == "东政发〔2025〕1号"
     assert AuditEntry.objects.filter(action="seal.used").count() == 1
-    # Only document sealing is exposed.
+    # Only document sealing is exposed: an SES_Signature, or a sealed OFD/PDF rendition.
     public = {n for n in dir(sealer) if not n.startswith("_")}
-    assert public == {"seal_id", "es_id", "seal_der", "signer_cert_der", "seal_document"}
+    assert public == {"seal_id", "es_id", "seal_der", "signer_cert_der", "seal_document",
+                      "seal_ofd", "seal_pdf"}
 
 
 def test_refuses_without_keeper_role(seal_b, make_user, unit_b, station):

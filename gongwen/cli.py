@@ -267,8 +267,35 @@ def _with_django(func: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return run
 
 
+class CLIUserError(SystemExit):
+    pass
+
+
+def cli_actor(args):
+    """The user a CLI command acts as (``--as``), or None for the server console.
+
+    With a user, services apply the same permission checks as for the web pages; the console
+    (root on the server, which can read the database anyway) is audited as ``gongwen cli``."""
+    username = getattr(args, "as_user", None)
+    if not username:
+        return None
+    from gongwen.accounts.models import User
+
+    user = User.objects.select_related("unit").filter(username=username, is_active=True).first()
+    if user is None:
+        print(f"错误：用户“{username}”不存在或已停用 / error: no active user {username!r}",
+              file=sys.stderr)
+        raise CLIUserError(2)
+    return user
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gongwen", description="电子公文无纸化传输平台 operator CLI")
+    parser.add_argument(
+        "--as", dest="as_user", metavar="USERNAME", default=os.environ.get("GONGWEN_CLI_USER"),
+        help="act as this platform user: the permission layer checks the user's roles and the "
+             "audit trail names them (default $GONGWEN_CLI_USER; without it the command runs "
+             "as the server console, audited as 'gongwen cli')")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create or migrate the database")
@@ -318,7 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    from django.core.exceptions import PermissionDenied
+
+    try:
+        return args.func(args)
+    except PermissionDenied:
+        print(f"错误：用户“{args.as_user}”无权执行此操作 / error: permission denied",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

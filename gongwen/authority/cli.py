@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from gongwen.cli import cli_actor
+
 _PROFILE_HOLDER_ROLES = {
     "unit-seal": ("seal_keeper",),
     "unit-receipt": ("clerk",),
@@ -42,7 +44,7 @@ def cmd_init(args) -> int:
     from gongwen.pki.errors import PKIError
 
     try:
-        result = services.init_pki(suite=args.suite)
+        result = services.init_pki(actor=cli_actor(args), suite=args.suite)
     except PKIError as exc:
         return _fail(exc)
     if result.created:
@@ -104,7 +106,7 @@ def cmd_issue(args) -> int:
     if pin is None:
         return 2
     try:
-        cert = services.issue_certificate(unit=unit, profile=args.profile, holder=holder,
+        cert = services.issue_certificate(actor=cli_actor(args), unit=unit, profile=args.profile, holder=holder,
                                           pin=pin, label=args.label or "",
                                           validity_days=args.days)
     except (PKIError, ValidationError) as exc:
@@ -125,7 +127,7 @@ def cmd_revoke(args) -> int:
 
     try:
         cert = services.find_certificate(args.serial)
-        cert = services.revoke_certificate(cert_id=cert.pk, reason=args.reason,
+        cert = services.revoke_certificate(actor=cli_actor(args), cert_id=cert.pk, reason=args.reason,
                                            note=args.note or "", destroy_key=args.destroy_key)
     except (PKIError, ValidationError) as exc:
         return _fail(exc)
@@ -146,9 +148,9 @@ def cmd_crl(args) -> int:
             if not published:
                 print("所有CRL均在有效期内 / every CRL is current: nothing to do")
         elif args.ca:
-            published = [services.publish_crl(ca=args.ca, validity_days=args.days)]
+            published = [services.publish_crl(actor=cli_actor(args), ca=args.ca, validity_days=args.days)]
         else:
-            published = services.publish_all_crls(validity_days=args.days)
+            published = services.publish_all_crls(actor=cli_actor(args), validity_days=args.days)
     except PKIError as exc:
         return _fail(exc)
     for crl in published:

@@ -34,6 +34,12 @@ def workstation_credential() -> str:
 
 
 def _seed_document():
+    """The seed notice of the source checkout (tests/core/gbt9704/seed_notice.py). The
+    ``gongwen`` console script does not have the checkout on ``sys.path``: add it."""
+    root = str(Path(__file__).resolve().parents[2])
+    if (Path(root) / "tests" / "core" / "gbt9704" / "seed_notice.py").is_file() \
+            and root not in sys.path:
+        sys.path.append(root)
     try:
         from tests.core.gbt9704.seed_notice import seed_notice
     except ImportError:
@@ -45,6 +51,12 @@ def cmd_render(args) -> int:
     from gongwen.documents import rendering
     from gongwen.documents.models import OfficialDocument
 
+    if args.id is not None and not str(args.id).isdigit():
+        return cmd_render_spec(args)
+    if args.pdf or args.ofd or not args.out:
+        print("--pdf/--ofd go with a SPEC.json; an ID or --seed takes --format and --out",
+              file=sys.stderr)
+        return 2
     if args.seed:
         core_doc = _seed_document()
         if core_doc is None:
@@ -61,7 +73,7 @@ def cmd_render(args) -> int:
         if args.id is None:
             print("give a document ID or --seed", file=sys.stderr)
             return 2
-        doc = OfficialDocument.objects.filter(pk=args.id).first()
+        doc = OfficialDocument.objects.filter(pk=int(args.id)).first()
         if doc is None:
             print(f"no document {args.id}", file=sys.stderr)
             return 2
@@ -73,6 +85,20 @@ def cmd_render(args) -> int:
     Path(args.out).write_bytes(data)
     print(f"{args.format.upper()} written: {args.out} ({len(data)} bytes)")
     return 0
+
+
+def cmd_render_spec(args) -> int:
+    """``gongwen doc render SPEC.json --pdf OUT.pdf --ofd OUT.ofd`` (gongwen/documents/spec.py)."""
+    from gongwen.documents import rendering
+    from gongwen.documents.spec import render_spec_files
+
+    try:
+        fonts = rendering.font_set()  # the official fonts when configured in settings
+    except rendering.RenderError as exc:
+        print(f"无法排版：{exc.message_zh}", file=sys.stderr)
+        return 1
+    return render_spec_files(args.id, pdf=args.pdf, ofd=args.ofd, out=args.out,
+                             fmt=args.format, fonts=fonts)
 
 
 def _stored_box(data: bytes, signatures: int):
@@ -202,11 +228,14 @@ def cmd_verify(args) -> int:
 def register(sub, with_django) -> None:
     doc = sub.add_parser("doc", help="documents: render, seal").add_subparsers(
         dest="doc_cmd", required=True)
-    p = doc.add_parser("render", help="render a document (or the seed notice) as PDF/OFD")
-    p.add_argument("id", nargs="?", type=int)
+    p = doc.add_parser("render", help="render a document, a SPEC.json (docs/documents.md) "
+                                      "or the seed notice as PDF/OFD")
+    p.add_argument("id", nargs="?", metavar="ID|SPEC.json")
     p.add_argument("--seed", action="store_true", help="the seed notice 连政办发〔2006〕107号")
     p.add_argument("--format", choices=["pdf", "ofd"], default="pdf")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out")
+    p.add_argument("--pdf", metavar="OUT.pdf", help="with SPEC.json: write the PDF here")
+    p.add_argument("--ofd", metavar="OUT.ofd", help="with SPEC.json: write the OFD here")
     p.set_defaults(func=with_django(cmd_render))
     p = doc.add_parser("seal", help="seal a PDF/OFD on this enrolled workstation")
     p.add_argument("input")

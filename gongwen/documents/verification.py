@@ -134,6 +134,25 @@ def file_format_of(data: bytes) -> str:
     return ""
 
 
+def _damaged_member(data: bytes) -> str | None:
+    """The first file of an OFD zip whose data cannot be read back intact (CRC-32 mismatch,
+    broken deflate stream), None when every file reads or the zip itself is unreadable."""
+    import zlib
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for info in z.infolist():
+                if info.is_dir():
+                    continue
+                try:
+                    z.read(info)
+                except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+                    return info.filename
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    return None
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
@@ -224,6 +243,18 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
 
             core = check_ofd(data, at=at)
             if core.errors:
+                damaged = _damaged_member(data)
+                if damaged is not None:
+                    # The package opens and names its files, but one file's zip data no
+                    # longer match their CRC-32 (or do not inflate): the file was changed.
+                    rep.readable = Check.passed(
+                        f"OFD package (its file {damaged} is damaged)",
+                        f"OFD 版式文件，可以读取（包内文件 {damaged} 已损坏）")
+                    rep.integrity = Check.failed(
+                        f"the package file {damaged} was modified or damaged after sealing "
+                        "(its zip data do not match their checksum)",
+                        f"包内文件 {damaged} 在签章后被修改或损坏（压缩数据与校验值不一致）")
+                    return rep
                 e = core.errors[0]
                 rep.readable = Check.failed(e.reason, e.reason_zh)
                 return rep

@@ -5,6 +5,10 @@ documents dispatched, opened and signed end to end. Prints documents/s and p95 l
         bench/bench_exchange.py -q -s -p no:cacheprovider
     GONGWEN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongwen_bench … (same)
 
+``gongwen bench exchange`` (gongwen/exchange/bench.py) is the operator's version: it
+seals every document for real, uses the deployment's settings and a scratch database,
+prints per-step times and can profile (docs/exchange.md, Performance).
+
 Goals: ≤ 1 s for the 200-recipient dispatch; ≥ 100 documents/s end to end on PostgreSQL.
 The sealed file is a stand-in (as in tests/apps/exchange); sealing is measured by
 ``gongwen bench seal``. BENCH_DOCS sets N (default 50).

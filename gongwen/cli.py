@@ -255,6 +255,10 @@ def cmd_bench(args) -> int:
         from gongwen.documents.gbt9704 import bench as render_bench
 
         return render_bench.main(args.rest) or 0
+    if args.what == "exchange":
+        from gongwen.exchange import bench as exchange_bench
+
+        return exchange_bench.main(args.rest) or 0
     print(f"unknown benchmark: {args.what}", file=sys.stderr)
     return 2
 
@@ -337,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_seal(sub, _with_django)
 
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["crypto", "seal", "render"])
+    p.add_argument("what", choices=["crypto", "seal", "render", "exchange"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
     return parser

@@ -158,6 +158,10 @@ def outbox(request):
     page = paginate(request, selectors.outbox_for(request.user, **search))
     ready = list(selectors.sealed_to_dispatch(request.user)[:50]) \
         if can(request.user, Perm.DISPATCH) else []
+    for doc in ready:
+        # One idempotency key per document and page view: a double click or a retry of the
+        # same form reuses it; the service refuses a key already used for another document.
+        doc.dispatch_key = uuid.uuid4()
     template = "exchange/_outbox_rows.html" if request.htmx else "exchange/outbox.html"
     return render(request, template, {"page": page, "search": search, "ready": ready,
                                       "key": uuid.uuid4(), "title": "发文"})

@@ -115,3 +115,23 @@ def test_follow_up_form_with_htmx(cast, dispatched, client):
                        {"how": "phone", "contact": "王科长", "note": "已电话催办"},
                        HTTP_HX_REQUEST="true")
     assert resp.status_code == 200 and "王科长" in resp.content.decode()
+
+
+
+def test_outbox_dispatch_forms_post_what_the_page_renders(cast, sealed_doc, client):
+    """Regression: each 分发 form carries its own well-formed idempotency key; posting the
+    forms exactly as rendered dispatches each document once."""
+    import re
+
+    first, second = sealed_doc("第一份通知"), sealed_doc("第二份通知")
+    login(client, "sfb_clerk")
+    page = client.get("/outbox/").content.decode()
+    forms = dict(re.findall(r'action="/outbox/dispatch/(\d+)/".*?name="key" value="([^"]+)"',
+                            page))
+    assert set(forms) == {str(first.pk), str(second.pk)}
+    assert len(set(forms.values())) == 2
+    for doc_id, key in forms.items():
+        uuid.UUID(key)
+        assert client.post(f"/outbox/dispatch/{doc_id}/", {"key": key}).status_code == 302
+    for doc in (first, second):
+        assert doc.__class__.objects.get(pk=doc.pk).state == "dispatched"

@@ -153,6 +153,43 @@ def _damaged_member(data: bytes) -> str | None:
     return None
 
 
+_BYTE_RANGE_RE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def _pdf_ranges_altered(data: bytes) -> list[int]:
+    """For a PDF the core cannot read: the indexes of the signatures (found by a raw scan
+    for ``/ByteRange``) whose signed ranges no longer match the CMS message digest, or whose
+    ranges no longer fit the file. Empty when none is found or all match."""
+    from gongwen.sealing import cms
+
+    out: list[int] = []
+    for i, m in enumerate(_BYTE_RANGE_RE.finditer(data)):
+        a, b, c, d = (int(v) for v in m.groups())
+        if a != 0 or b > c or c + d > len(data):
+            out.append(i)
+            continue
+        hole = data[a + b:c].strip()
+        if not (hole.startswith(b"<") and hole.endswith(b">")):
+            out.append(i)
+            continue
+        try:
+            der = bytes.fromhex(hole[1:-1].decode("ascii"))
+            if len(der) > 4 and der[0] == 0x30 and der[1] & 0x80:
+                k = der[1] & 0x7F
+                der = der[:2 + k + int.from_bytes(der[2:2 + k], "big")]
+            parsed = cms.parse_cms(der)
+        except (ValueError, UnicodeError, PKIError):
+            continue  # the signature itself cannot be read: no verdict on the ranges
+        if not parsed.digest_algorithm or not parsed.message_digest:
+            continue
+        h = cms.new_hash(parsed.digest_algorithm)
+        h.update(data[a:a + b])
+        h.update(data[c:c + d])
+        if h.digest() != parsed.message_digest:
+            out.append(i)
+    return out
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
@@ -269,6 +306,18 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
 
             core = check_pdf(data, at=at)
             if core.errors:
+                altered = _pdf_ranges_altered(data)
+                if altered:
+                    # The structure is broken, but a signature's own byte ranges no longer
+                    # match its digest: the signed file was changed, not merely unreadable.
+                    n = altered[0]
+                    rep.readable = Check.passed(
+                        "PDF file (its structure is damaged)", "PDF 版式文件（文件结构已损坏）")
+                    rep.integrity = Check.failed(
+                        f"seal {n + 1}: the signed byte ranges were modified after sealing "
+                        "(digest mismatch; the file structure is damaged)",
+                        f"第{n + 1}个签章：签名覆盖的字节范围在签章后被修改（摘要不一致，文件结构已损坏）")
+                    return rep
                 e = core.errors[0]
                 rep.readable = Check.failed(e.reason, e.reason_zh)
                 return rep

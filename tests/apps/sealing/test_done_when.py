@@ -114,12 +114,10 @@ def test_render_seal_verify_tamper_on_the_demo(db, tmp_path, monkeypatch, capsys
         flipped[pos] ^= 0x01
         refused(bytes(flipped), f"flip{pos}.pdf", "integrity", "签章后被修改")
     # the signed tail is the cross-reference section of the seal's incremental update: a
-    # flipped offset there breaks the file's structure (unreadable, exit 2) or its digest
+    # flipped offset there breaks the file's structure, and the signed ranges' digest
     flipped = bytearray(pdf)
     flipped[c + d // 2] ^= 0x01
-    (tail := tmp_path / "flip_tail.pdf").write_bytes(bytes(flipped))
-    rc, report = verify_json(tail)
-    assert rc in (1, 2) and not report["valid"], report
+    refused(bytes(flipped), "flip_tail.pdf", "integrity", "签章后被修改")
     # an incremental update after the seal (a page object replaced)
     refused(pdf + b"\n3 0 obj\n<< /Type /Catalog >>\nendobj\n", "appended.pdf",
             "added_after", "")

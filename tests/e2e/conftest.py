@@ -25,7 +25,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API keeps an asyncio loop running in this thread while
+# Playwright is up, and pytest-django runs the browser tests before the pure-core tests, some
+# of which (pyHanko) call asyncio.run(). Stopping Playwright after each module ends the loop.
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: run scripts/bootstrap.sh")

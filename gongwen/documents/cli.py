@@ -33,18 +33,14 @@ def workstation_credential() -> str:
     return ""
 
 
+SEED_SPEC = Path(__file__).resolve().parent / "examples" / "lyg-2006-107.json"
+
+
 def _seed_document():
-    """The seed notice of the source checkout (tests/core/gbt9704/seed_notice.py). The
-    ``gongwen`` console script does not have the checkout on ``sys.path``: add it."""
-    root = str(Path(__file__).resolve().parents[2])
-    if (Path(root) / "tests" / "core" / "gbt9704" / "seed_notice.py").is_file() \
-            and root not in sys.path:
-        sys.path.append(root)
-    try:
-        from tests.core.gbt9704.seed_notice import seed_notice
-    except ImportError:
-        return None
-    return seed_notice()
+    """The seed notice 连政办发〔2006〕107号, shipped as a document spec in the package."""
+    from gongwen.documents.spec import load_spec
+
+    return load_spec(SEED_SPEC.read_bytes(), source=SEED_SPEC.name)
 
 
 def cmd_render(args) -> int:
@@ -59,10 +55,6 @@ def cmd_render(args) -> int:
         return 2
     if args.seed:
         core_doc = _seed_document()
-        if core_doc is None:
-            print("the seed notice is not available (tests/core/gbt9704/seed_notice.py)",
-                  file=sys.stderr)
-            return 2
         from gongwen.documents.gbt9704.layout import layout_document
         from gongwen.documents.gbt9704.ofd import render_ofd
         from gongwen.documents.gbt9704.pdf import render_pdf

@@ -2,7 +2,7 @@
 
 ``gongwen doc render SPEC.json --pdf OUT.pdf --ofd OUT.ofd`` reads a spec with this module.
 The format is described in docs/documents.md ("The document spec") and by the JSON Schema
-docs/document-spec.schema.json; examples/lyg-2006-107.json is the seed notice
+docs/document-spec.schema.json; gongwen/documents/examples/lyg-2006-107.json is the seed notice
 连政办发〔2006〕107号.
 
 Pure: no Django, no settings. Every problem is a :class:`SpecError` with a Chinese message

@@ -16,7 +16,7 @@ from gongwen.cli import main
 from gongwen.documents.gbt9704 import OFDReader
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "lyg-2006-107.json"
+EXAMPLE = ROOT / "gongwen" / "documents" / "examples" / "lyg-2006-107.json"
 TITLE = "市政府办公室关于推行公文无纸化传输工作的通知"
 NUMBER = "连政办发〔2006〕107号"
 

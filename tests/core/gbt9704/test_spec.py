@@ -44,7 +44,7 @@ from .conftest import needs_tool
 from .seed_notice import seed_notice
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "lyg-2006-107.json"
+EXAMPLE = ROOT / "gongwen" / "documents" / "examples" / "lyg-2006-107.json"
 SCHEMA = ROOT / "docs" / "document-spec.schema.json"
 
 MINIMAL = {"type": "通知", "issuers": ["连云港市人民政府办公室"], "title": "关于测试的通知",

@@ -60,7 +60,7 @@ def cmd_demo(args) -> int:
           .format(**counts)
           if any(counts.values()) else "demo seals already present: nothing to do")
     for name in seals.skipped:
-        print(f"  demo seal skipped (no unit head or no authority operator): {name}")
+        print(f"  demo seal skipped: {name}")
     for cred in seals.credentials:
         # Shown once: the platform keeps only its SHA-256 (attachment art. 3).
         print(f"  专用计算机 {cred.workstation} ({cred.unit}, seal {cred.es_id}): "

@@ -258,6 +258,13 @@ def load_seal_demo(directory: Path | None = None) -> SealDemoResult:
     workstations. Safe to run again: nothing is duplicated. Not one transaction: each
     verb commits on its own (key disk attempts are durable), and a rerun resumes."""
     result = SealDemoResult()
+    from django.conf import settings
+
+    if settings.GONGWEN.get("SUITE", "GM").upper() != "GM":
+        # GB/T 38540 seals are SM2 (SM3withSM2) only: an INTL deployment has certificates
+        # and PAdES signatures, but no electronic seals to make.
+        result.skipped.append("所有单位（电子印章仅支持 GM 算法套件 / seals need the GM suite）")
+        return result
     platform = _platform_unit()
     if platform is None or not authority.active_cas():
         return result

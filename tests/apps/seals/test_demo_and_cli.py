@@ -170,3 +170,14 @@ def test_exported_demo_seal_in_openssl_and_gmssl(demo, tmp_path, capsys):
     raw = f"{rs['r']:064x}{rs['s']:064x}"
     assert crypt.verify_with_sm3(raw, info.signed_bytes)
     assert not crypt.verify_with_sm3(raw, info.signed_bytes[:-1] + b"\x00")
+
+
+@pytest.mark.django_db
+def test_seal_demo_skips_cleanly_on_the_intl_suite(settings):
+    from gongwen.seals.demo import load_seal_demo
+    from gongwen.seals.models import Seal
+
+    settings.GONGWEN = {**settings.GONGWEN, "SUITE": "INTL"}
+    result = load_seal_demo()
+    assert result.seals == [] and "GM" in result.skipped[0]
+    assert not Seal.objects.exists()

@@ -17,16 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from gongwen.audit.services import record
-from gongwen.policy.permissions import Perm, can, require
+from gongwen.policy.permissions import Perm
+from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
 from . import blobs, classification, upload
@@ -80,7 +80,7 @@ RELATION_FIELDS = ("co_issuers", "main_units", "main_groups", "copy_units", "cop
 MAX_ATTACHMENTS = 50
 
 
-class ClassifiedRefused(ValidationError):
+class ClassifiedRefused(ValidationError, AuditedRefusal):
     """A classified document or file (R-DOC-5). ``finding`` says what and where."""
 
     def __init__(self, finding: classification.ClassificationFinding, *, stage: str,
@@ -93,16 +93,14 @@ class ClassifiedRefused(ValidationError):
         self.request = request
         self.filename = filename
 
-
-class _Denied(Exception):
-    """A permission check failed inside a verb; re-raised through ``require`` (which audits)
-    once the verb's own work has been rolled back."""
-
-    def __init__(self, actor, perm: Perm, obj, request) -> None:
-        self.actor, self.perm, self.obj, self.request = actor, perm, obj, request
+    def audit(self) -> None:
+        target = self.target if getattr(self.target, "pk", None) else None
+        record(self.actor, "document.classified_refused", target,
+               detail={"stage": self.stage, "filename": self.filename,
+                       **self.finding.as_detail()}, request=self.request)
 
 
-class _Rejected(ValidationError):
+class _Rejected(ValidationError, AuditedRefusal):
     """An upload refused by ``upload.inspect_file``: audited like a classified one."""
 
     def __init__(self, exc: upload.UploadRejected, *, actor, target, request, filename: str):
@@ -110,39 +108,14 @@ class _Rejected(ValidationError):
         self.reason = exc.reason
         self.actor, self.target, self.request, self.filename = actor, target, request, filename
 
+    def audit(self) -> None:
+        target = self.target if getattr(self.target, "pk", None) else None
+        record(self.actor, "document.upload_refused", target,
+               detail={"reason": self.reason, "filename": self.filename},
+               request=self.request)
 
-def _verb(fn):
-    """Run a verb in one durable transaction; audit refusals that roll the work back."""
 
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        failure: BaseException | None = None
-        with transaction.atomic(durable=True):
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except ClassifiedRefused as exc:
-                failure = exc
-                target = exc.target if getattr(exc.target, "pk", None) else None
-                record(exc.actor, "document.classified_refused", target,
-                       detail={"stage": exc.stage, "filename": exc.filename,
-                               **exc.finding.as_detail()}, request=exc.request)
-            except _Rejected as exc:
-                failure = exc
-                target = exc.target if getattr(exc.target, "pk", None) else None
-                record(exc.actor, "document.upload_refused", target,
-                       detail={"reason": exc.reason, "filename": exc.filename},
-                       request=exc.request)
-            except _Denied as denied:
-                try:
-                    require(denied.actor, denied.perm, denied.obj, request=denied.request)
-                except (PermissionDenied, Http404) as exc:
-                    failure = exc
-                else:  # pragma: no cover - can() and require() agree
-                    failure = PermissionDenied("您没有执行此操作的权限。")
-        raise failure
-
-    return wrapper
+_verb = verb
 
 
 # Public for the verbs of later issues (sealing, dispatch) that must audit a refusal even
@@ -161,9 +134,7 @@ def guard_dispatch(doc: OfficialDocument, *, actor, request=None) -> None:
                                 request=request)
 
 
-def _require(actor, perm: Perm, obj=None, *, request=None) -> None:
-    if not can(actor, perm, obj):
-        raise _Denied(actor, perm, obj, request)
+_require = require_in_verb
 
 
 def _lock(doc_id: int) -> OfficialDocument:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from functools import wraps
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -28,8 +27,9 @@ from gongwen.accounts.models import Role, User
 from gongwen.audit.services import record
 from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient
-from gongwen.documents.services import ClassifiedRefused, guard_dispatch
-from gongwen.policy.permissions import Perm, can, require
+from gongwen.documents.services import guard_dispatch
+from gongwen.policy.permissions import Perm, require
+from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
 
 from . import hooks, receipts
@@ -49,43 +49,9 @@ __all__ = ["check_delivery", "dispatch", "mark_read", "open_delivery", "record_f
            "return_delivery", "send_overdue_reminders", "sign_receipt", "withdraw"]
 
 
-class _Denied(Exception):
-    def __init__(self, actor, perm: Perm, obj, request) -> None:
-        self.actor, self.perm, self.obj, self.request = actor, perm, obj, request
-
-
-def _verb(fn):
-    """One durable transaction; refusals that must leave a trace are audited after the
-    verb's work has been rolled back."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        failure: BaseException | None = None
-        with transaction.atomic(durable=True):
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except ClassifiedRefused as exc:
-                failure = exc
-                record(exc.actor, "document.classified_refused",
-                       exc.target if getattr(exc.target, "pk", None) else None,
-                       detail={"stage": exc.stage, **exc.finding.as_detail()},
-                       request=exc.request)
-            except _Denied as denied:
-                try:
-                    require(denied.actor, denied.perm, denied.obj, request=denied.request)
-                except (PermissionDenied, Http404) as exc:
-                    failure = exc
-                else:  # pragma: no cover - can() and require() agree
-                    failure = PermissionDenied("您没有执行此操作的权限。")
-        raise failure
-
-    return wrapper
-
-
-def _require(actor, perm: Perm, obj=None, *, request=None) -> None:
-    if not can(actor, perm, obj):
-        raise _Denied(actor, perm, obj, request)
+# One durable transaction per verb; refusals are audited after the work rolled back.
+_verb = verb
+_require = require_in_verb
 
 
 def _key(value) -> uuid.UUID:

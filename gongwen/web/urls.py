@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, auth, documents, seals, shell, units, users
+from .views import audit, auth, documents, exchange, pki, seals, shell, units, users
 from .views import sealing as sealing_views
 
 app_name = "web"
@@ -56,7 +56,6 @@ urlpatterns = [
 
 # 证书管理 (issue 5): public CRL and CA certificate downloads (no login), operator pages and
 # the holder's own key disks.
-from .views import pki  # noqa: E402
 
 urlpatterns += [
     path("pki/crl/<slug:ca>.crl", pki.crl_download, name="pki_crl"),
@@ -99,7 +98,6 @@ urlpatterns += [
 ]
 
 # 收文 / 发文 / 跟踪 / 通知 (issue 9, document exchange).
-from .views import exchange  # noqa: E402
 
 urlpatterns += [
     path("inbox/", exchange.inbox, name="inbox"),

@@ -20,12 +20,10 @@ Figures, each for ``--seconds``:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,61 +31,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from gongwen.pki import crl, suites, x509  # noqa: E402
+from bench.common import AT, SIGNED_AT, T0, ca_pair, parse_args, rate  # noqa: E402
 from gongwen.sealing.ofd_seal import seal_ofd  # noqa: E402
 from gongwen.sealing.ofd_verify import check_ofd  # noqa: E402
 from gongwen.seals.ses.image import SealImageSpec, SealLevel, seal_picture  # noqa: E402
 from gongwen.seals.ses.seal import build_seal, chain_check, signer_from_key  # noqa: E402
 
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
-SIGNED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
-AT = SIGNED_AT + timedelta(hours=1)
 UNITS = ("连云港市人民政府办公室", "中共连云港市委办公室")
 
 
 def _pki() -> dict[str, Any]:
-    gm = suites.get_suite("GM")
-    rk = gm.generate_key()
-    root = x509.create_root_ca(key=rk, subject=x509.make_name("bench 根CA"), not_before=T0)
-    ck = gm.generate_key()
-    city = x509.issue_certificate(
-        profile="intermediate-ca",
-        subject=x509.make_name("bench 市CA"),
-        public_key=ck,
-        issuer_key=rk,
-        issuer_cert=root,
-        not_before=T0,
-    )
-    mk = gm.generate_key()
-    maker = x509.issue_certificate(
-        profile="seal-maker",
-        subject=x509.make_name("bench 制章"),
-        public_key=mk,
-        issuer_key=ck,
-        issuer_cert=city,
-        not_before=T0,
-    )
-    crls = [
-        crl.build_crl(
-            issuer_cert=c,
-            issuer_key=k,
-            crl_number=1,
-            this_update=AT - timedelta(days=1),
-            next_update=AT + timedelta(days=6),
-        )
-        for c, k in ((root, rk), (city, ck))
-    ]
+    pki = ca_pair("GM")
+    mk, maker = pki["issue"]("seal-maker", "bench 制章")
     units = []
     for i, name in enumerate(UNITS):
-        key = gm.generate_key()
-        cert = x509.issue_certificate(
-            profile="unit-seal",
-            subject=x509.make_name(name, organization=name),
-            public_key=key,
-            issuer_key=ck,
-            issuer_cert=city,
-            not_before=T0,
-        )
+        key, cert = pki["issue"]("unit-seal", name, name)
         pic = seal_picture(SealImageSpec(name, SealLevel.DEPARTMENT))
         seal = build_seal(
             es_id=f"32070000000000000{i + 1}",
@@ -104,7 +62,7 @@ def _pki() -> dict[str, Any]:
             sign=signer_from_key(mk),
         )
         units.append({"name": name, "key": key, "cert": cert, "seal": seal})
-    return {"root": root, "city": city, "crls": crls, "units": units}
+    return {"root": pki["root"], "city": pki["city"], "crls": pki["crls"], "units": units}
 
 
 def _document() -> tuple[bytes, list[Any], int]:
@@ -117,18 +75,6 @@ def _document() -> tuple[bytes, list[Any], int]:
     doc = seed_notice(attachments=(), body=full.body[:8], issuers=tuple(Issuer(n) for n in UNITS))
     layout = layout_document(doc, FontSet.default())
     return render_ofd(layout), sorted(layout.seals, key=lambda s: s.index), len(layout.pages)
-
-
-def _rate(fn: Callable[[], Any], seconds: float) -> float:
-    fn()  # warm up
-    n = 0
-    start = time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
 
 
 def run(seconds: float = 2.0) -> dict[str, Any]:
@@ -161,15 +107,15 @@ def run(seconds: float = 2.0) -> dict[str, Any]:
             "seal_box_mm": [boxes[0].page, boxes[0].x, boxes[0].y, boxes[0].w, boxes[0].h],
         },
         "seconds": seconds,
-        "ofd_seal_per_s": _rate(lambda: seal(a, ofd, boxes[0]), seconds),
-        "ofd_seal_second_per_s": _rate(
+        "ofd_seal_per_s": rate(lambda: seal(a, ofd, boxes[0]), seconds),
+        "ofd_seal_second_per_s": rate(
             lambda: seal(b, one, boxes[1], SIGNED_AT + timedelta(minutes=5)), seconds
         ),
-        "ofd_verify_per_s": _rate(lambda: check_ofd(one, at=AT), seconds),
-        "ofd_verify_chain_per_s": _rate(
+        "ofd_verify_per_s": rate(lambda: check_ofd(one, at=AT), seconds),
+        "ofd_verify_chain_per_s": rate(
             lambda: check_ofd(one, at=AT, maker_check=check, signer_check=check), seconds
         ),
-        "ofd_verify_two_seals_per_s": _rate(lambda: check_ofd(two, at=AT), seconds),
+        "ofd_verify_two_seals_per_s": rate(lambda: check_ofd(two, at=AT), seconds),
     }
 
 
@@ -196,14 +142,9 @@ def format_report(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="bench_seal_ofd", description="OFD sealing and verification throughput"
+    args = parse_args(
+        argv, prog="bench_seal_ofd", description="OFD sealing and verification throughput"
     )
-    parser.add_argument("--seconds", type=float, default=2.0, help="time per figure")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
-    if args.seconds <= 0:
-        parser.error("--seconds must be positive")
     result = run(args.seconds)
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_report(result))
     return 0

@@ -24,13 +24,10 @@ What is measured, each for ``--seconds``, single process, documents per second:
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sys
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,48 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from gongwen.pki import crl, suites, x509  # noqa: E402
+from bench.common import AT, SIGNED_AT, ca_pair, parse_args, rate  # noqa: E402
 from gongwen.sealing.pdf import Sealer, seal_pdf  # noqa: E402
 from gongwen.sealing.pdf_verify import chain_check, check_pdf  # noqa: E402
 
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
-SIGNED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
-AT = SIGNED_AT + timedelta(hours=1)
-
 
 def _pki(suite_name: str) -> dict[str, Any]:
-    s = suites.get_suite(suite_name)
-    rk = s.generate_key()
-    root = x509.create_root_ca(key=rk, subject=x509.make_name("bench 根CA"), not_before=T0)
-    ck = s.generate_key()
-    city = x509.issue_certificate(
-        profile="intermediate-ca",
-        subject=x509.make_name("bench 市CA"),
-        public_key=ck,
-        issuer_key=rk,
-        issuer_cert=root,
-        not_before=T0,
-    )
-    lk = s.generate_key()
-    leaf = x509.issue_certificate(
-        profile="unit-seal",
-        subject=x509.make_name("连云港市人民政府办公室", organization="连云港市人民政府办公室"),
-        public_key=lk,
-        issuer_key=ck,
-        issuer_cert=city,
-        not_before=T0,
-    )
-    crls = [
-        crl.build_crl(
-            issuer_cert=c,
-            issuer_key=k,
-            crl_number=1,
-            this_update=AT - timedelta(days=1),
-            next_update=AT + timedelta(days=6),
-        )
-        for c, k in ((root, rk), (city, ck))
-    ]
-    return {"root": root, "city": city, "key": lk, "cert": leaf, "crls": crls}
+    pki = ca_pair(suite_name)
+    key, cert = pki["issue"]("unit-seal", "连云港市人民政府办公室", "连云港市人民政府办公室")
+    return {**pki, "key": key, "cert": cert}
 
 
 def _document() -> tuple[bytes, Any]:
@@ -100,18 +64,6 @@ def _seal_image(diameter_mm: float) -> bytes:
             name="连云港市人民政府办公室", level=SealLevel.DEPARTMENT, diameter_mm=diameter_mm
         )
     )
-
-
-def _rate(fn: Callable[[], Any], seconds: float) -> float:
-    fn()  # warm up
-    n = 0
-    start = time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
 
 
 # ------------------------------------------------------------------------------- pyHanko
@@ -194,10 +146,10 @@ def _pyhanko(
             raise RuntimeError(f"pyHanko rejects its own signature: {st}")
 
     return {
-        "pyhanko_sign_per_s": _rate(lambda: sign(style), seconds),
-        "pyhanko_sign_text_stamp_per_s": _rate(lambda: sign(None), seconds),
-        "pyhanko_validate_per_s": _rate(validate, seconds),
-        "pyhanko_validate_warm_per_s": _rate(lambda: validate(shared), seconds),
+        "pyhanko_sign_per_s": rate(lambda: sign(style), seconds),
+        "pyhanko_sign_text_stamp_per_s": rate(lambda: sign(None), seconds),
+        "pyhanko_validate_per_s": rate(validate, seconds),
+        "pyhanko_validate_warm_per_s": rate(lambda: validate(shared), seconds),
     }
 
 
@@ -227,10 +179,10 @@ def run(seconds: float = 2.0, *, include_pyhanko: bool = True) -> dict[str, Any]
         if report.verdict != "valid":
             raise RuntimeError(f"{name}: our own seal does not verify: {report.as_dict()}")
         k = name.lower()
-        result[f"{k}_seal_per_s"] = _rate(
+        result[f"{k}_seal_per_s"] = rate(
             lambda s=sealer: s.seal(pdf, box=box, signing_time=SIGNED_AT), seconds
         )
-        result[f"{k}_seal_pdf_per_s"] = _rate(
+        result[f"{k}_seal_pdf_per_s"] = rate(
             lambda p=pki: seal_pdf(
                 pdf,
                 signer=p["key"],
@@ -242,13 +194,13 @@ def run(seconds: float = 2.0, *, include_pyhanko: bool = True) -> dict[str, Any]
             ),
             seconds,
         )
-        result[f"{k}_verify_per_s"] = _rate(
+        result[f"{k}_verify_per_s"] = rate(
             lambda d=sealed, c=check: check_pdf(d, at=AT, signer_check=c), seconds
         )
-        result[f"{k}_verify_warm_per_s"] = _rate(
+        result[f"{k}_verify_warm_per_s"] = rate(
             lambda d=sealed, c=warm: check_pdf(d, at=AT, signer_check=c), seconds
         )
-        result[f"{k}_verify_no_chain_per_s"] = _rate(lambda d=sealed: check_pdf(d, at=AT), seconds)
+        result[f"{k}_verify_no_chain_per_s"] = rate(lambda d=sealed: check_pdf(d, at=AT), seconds)
         if name == "INTL" and include_pyhanko:
             result.update(_pyhanko(pdf, box, png, pki, seconds))
     if include_pyhanko:
@@ -308,15 +260,14 @@ def format_report(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="gongwen bench seal", description="PDF sealing and verification, ours vs pyHanko"
+    args = parse_args(
+        argv,
+        prog="gongwen bench seal",
+        description="PDF sealing and verification, ours vs pyHanko",
+        extra=lambda p: p.add_argument(
+            "--no-pyhanko", action="store_true", help="skip the pyHanko figures"
+        ),
     )
-    parser.add_argument("--seconds", type=float, default=2.0, help="time per figure")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--no-pyhanko", action="store_true", help="skip the pyHanko figures")
-    args = parser.parse_args(argv)
-    if args.seconds <= 0:
-        parser.error("--seconds must be positive")
     result = run(args.seconds, include_pyhanko=not args.no_pyhanko)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

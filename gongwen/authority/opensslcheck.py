@@ -19,7 +19,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
-__all__ = ["SCRIPT_NAME", "CertItem", "CRLItem", "render_script"]
+__all__ = ["SCRIPT_NAME", "CRLItem", "CertItem", "render_script"]
 
 SCRIPT_NAME = "verify-openssl.sh"
 SM2_ID = "1234567812345678"

@@ -210,3 +210,21 @@ def test_gmssl_verifies_exported_gm_signatures_with_the_default_id(gm, bundle):
         assert not crypt.verify_with_sm3(raw.hex(), tbs[:-1] + bytes([tbs[-1] ^ 1]))
         checked += 1
     assert checked == len(index) == 8
+
+
+def test_script_fails_on_stale_crls(gm, bundle, tmp_path):
+    """nextUpdate is compared with the clock (``date -u``): a clock after every nextUpdate
+    (a fake ``date`` first on PATH) makes each CRL's time check fail, naming the CRL."""
+    out, _county, _city = bundle
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / "date").write_text("#!/bin/sh\necho 20990101000000\n")
+    (fake / "date").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    proc = run_tool([out / SCRIPT], check=False, env=env)
+    output = proc.stdout.decode()
+    assert proc.returncode == 1, output
+    failed = _fail_lines(output)
+    assert sorted(line.split()[3].rstrip(":") for line in failed) == [
+        "jiangsu.crl.pem", "lianyungang.crl.pem", "root.crl.pem"], output
+    assert all("stale, nextUpdate=" in line for line in failed)

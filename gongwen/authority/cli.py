@@ -204,7 +204,8 @@ def cmd_export(args) -> int:
     from gongwen.pki.errors import PKIError
 
     try:
-        index = services.export_trust_bundle(Path(args.out))
+        index = services.export_trust_bundle(Path(args.out),
+                                             with_certificates=args.with_certificates)
     except PKIError as exc:
         return _fail(exc)
     except OSError as exc:
@@ -213,6 +214,7 @@ def cmd_export(args) -> int:
     for entry in index:
         print(f"  {entry['file']:<22} {entry['type']:<11} {entry['role']:<10} {entry['subject']}")
     print(f"已导出 / exported {len(index)} files + index.json to {args.out}")
+    print(f"OpenSSL核验脚本 / check with openssl: sh {Path(args.out) / 'verify-openssl.sh'}")
     return 0
 
 
@@ -272,8 +274,11 @@ def register(sub: argparse._SubParsersAction, with_django: Callable[[Callable], 
     p.add_argument("--at", help="validation time, ISO 8601 (default now)")
     p.set_defaults(func=with_django(cmd_verify))
 
-    p = psub.add_parser("export", help="write CA certificates and CRLs as PEM + index.json")
+    p = psub.add_parser("export", help="write CA certificates and CRLs as PEM + index.json "
+                                       "+ verify-openssl.sh")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--with-certificates", action="store_true",
+                   help="also write every valid end-entity certificate as certs/<serial>.pem")
     p.set_defaults(func=with_django(cmd_export))
 
     psub.add_parser("list", help="list CAs and certificates").set_defaults(

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from gongwen.accounts.models import User
 from gongwen.audit.services import record
+from gongwen.authority import opensslcheck
 from gongwen.pki import crl as pki_crl
 from gongwen.pki import keystore, x509
 from gongwen.pki.errors import (
@@ -726,15 +727,36 @@ def crl_pem(der: bytes) -> str:
     return pki_crl.crl_pem(bytes(der))
 
 
-def export_trust_bundle(out: Path) -> list[dict[str, str]]:
+def export_trust_bundle(out: Path, *, with_certificates: bool = False) -> list[dict[str, str]]:
     """Write every CA certificate (``<slug>.pem``) and its current CRL (``<slug>.crl.pem``)
-    into ``out`` with an ``index.json`` listing file, subject, issuer and role. Read-only."""
+    into ``out`` with an ``index.json`` listing file, subject, issuer and role, and the
+    executable ``verify-openssl.sh`` that checks them all with the ``openssl`` CLI
+    (gongwen.authority.opensslcheck). ``with_certificates`` adds every valid (not revoked)
+    end-entity certificate as ``certs/<serial>.pem`` (type ``end-entity``, role = profile),
+    checked by the script too. Read-only."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cas = list(CertificateAuthority.objects.order_by("id"))
     if not cas:
         raise PKINotInitialised()
+    by_id = {ca.pk: ca for ca in cas}
+
+    def lineage(ca) -> list:
+        """CAs from ``ca`` up to (excluding) its root, nearest first."""
+        path = []
+        while ca.parent_id and ca.parent_id in by_id:
+            path.append(ca)
+            ca = by_id[ca.parent_id]
+        return path
+
+    def root_of(ca):
+        while ca.parent_id and ca.parent_id in by_id:
+            ca = by_id[ca.parent_id]
+        return ca
+
     index: list[dict[str, str]] = []
+    cert_items: list[opensslcheck.CertItem] = []
+    crl_items: list[opensslcheck.CRLItem] = []
     for ca in cas:
         info = x509.certificate_info(bytes(ca.certificate_der))
         name = f"{ca.slug}.pem"
@@ -743,6 +765,13 @@ def export_trust_bundle(out: Path) -> list[dict[str, str]]:
                       "issuer": info.issuer, "role": ca.role, "name": ca.name,
                       "suite": ca.suite, "not_after": info.not_after.isoformat(),
                       "sha256": info.fingerprint_sha256})
+        parent = by_id.get(ca.parent_id)
+        cert_items.append(opensslcheck.CertItem(
+            file=name, suite=ca.suite,
+            issuer=f"{parent.slug}.pem" if parent else name,
+            root=f"{root_of(ca).slug}.pem",
+            chain=tuple(f"{c.slug}.pem" for c in reversed(lineage(parent))) if parent else (),
+            crl=f"{parent.slug}.crl.pem" if parent else ""))
         if not ca.crl_der:
             raise CRLMissing(f"CA {ca.slug} has no CRL", message_zh=f"“{ca.name}”尚未发布CRL")
         crl_info = pki_crl.crl_info(bytes(ca.crl_der))
@@ -754,6 +783,30 @@ def export_trust_bundle(out: Path) -> list[dict[str, str]]:
                       "this_update": crl_info.this_update.isoformat(),
                       "next_update": crl_info.next_update.isoformat()
                       if crl_info.next_update else ""})
+        crl_items.append(opensslcheck.CRLItem(file=crl_name, suite=ca.suite, issuer=name))
+    if with_certificates:
+        certs = (Certificate.objects.filter(status=CertStatus.VALID)
+                 .select_related("issuer").order_by("id"))
+        if certs:
+            (out / "certs").mkdir(exist_ok=True)
+        for cert in certs:
+            ca = by_id[cert.issuer_id]
+            info = x509.certificate_info(bytes(cert.der))
+            name = f"certs/{cert.serial.lower()}.pem"
+            (out / name).write_text(certificate_pem(cert.der), encoding="ascii")
+            index.append({"file": name, "type": "end-entity", "subject": info.subject,
+                          "issuer": info.issuer, "role": cert.profile, "name": cert.subject_cn,
+                          "suite": ca.suite, "serial": cert.serial,
+                          "not_after": info.not_after.isoformat(),
+                          "sha256": info.fingerprint_sha256})
+            cert_items.append(opensslcheck.CertItem(
+                file=name, suite=ca.suite, issuer=f"{ca.slug}.pem",
+                root=f"{root_of(ca).slug}.pem",
+                chain=tuple(f"{c.slug}.pem" for c in reversed(lineage(ca))),
+                crl=f"{ca.slug}.crl.pem"))
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2) + "\n",
                                     encoding="utf-8")
+    script = out / opensslcheck.SCRIPT_NAME
+    script.write_text(opensslcheck.render_script(cert_items, crl_items), encoding="utf-8")
+    script.chmod(0o755)
     return index

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
 from gongwen.documents import sealing
@@ -104,7 +104,7 @@ def create_document(request, body: DraftIn, idempotency_key: IdempotencyKey):
     replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
     doc = docs.create_draft(actor=request.user, idempotency_key=idempotency_key,
                             request=request, **body.dict(exclude_unset=True))
-    return (200 if replay else 201), _fresh(doc.pk)
+    return Status(200 if replay else 201, _fresh(doc.pk))
 
 
 @router.get("/documents/{doc_id}", response=DocumentOut, summary="公文状态")

@@ -91,6 +91,8 @@ def install(api: NinjaAPI) -> None:
             return error(api, request, 403, "forbidden", "请求未通过安全校验（CSRF），请刷新页面后重试。")
         if exc.status_code == 401:
             return error(api, request, 401, "unauthorized", "未登录或访问令牌无效。")
+        if exc.status_code == 400:  # a request body that is not JSON
+            return error(api, request, 400, "invalid", "请求体不是有效的 JSON。")
         return error(api, request, exc.status_code, "error", "请求未能处理。")
 
     @api.exception_handler(Conflict)

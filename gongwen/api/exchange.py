@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from gongwen.documents import blobs
@@ -365,7 +365,7 @@ def dispatch_document(request, doc_id: ObjectId, idempotency_key: IdempotencyKey
                              request=request)
     sent = Dispatch.objects.select_related("document", "sender_unit", "by").get(pk=sent.pk)
     created = not replay and sent.idempotency_key == key
-    return (201 if created else 200), _dispatch_detail(sent)
+    return Status(201 if created else 200, _dispatch_detail(sent))
 
 
 def _dispatch(request, dispatch_id: int) -> Dispatch:
@@ -428,7 +428,7 @@ def follow_up(request, delivery_id: ObjectId, body: FollowUpIn,
     if item.delivery_id != delivery.pk:
         raise Conflict("该幂等键已用于其他请求，请为新的操作生成新的幂等键。",
                        "idempotency_key_reused")
-    return (200 if replay else 201), _follow_up(item)
+    return Status(200 if replay else 201, _follow_up(item))
 
 
 # -- 收文 (incoming) ----------------------------------------------------------------------------
@@ -487,7 +487,7 @@ def sign_delivery(request, delivery_id: ObjectId, body: SignIn,
         "delivery", "delivery__recipient_unit", "delivery__dispatch", "certificate",
         "signed_by").get(pk=receipt.pk)
     created = not replay and receipt.idempotency_key == key
-    return (201 if created else 200), _receipt_out(receipt)
+    return Status(201 if created else 200, _receipt_out(receipt))
 
 
 @incoming.post("/deliveries/{delivery_id}/return", response=DeliveryDetailOut,

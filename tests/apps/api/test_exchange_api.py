@@ -70,7 +70,7 @@ def test_openapi_schema_has_the_exchange_paths(client):
 
 def test_no_token_is_401_json(api):
     for response in (api.get("/api/inbox"), api.post("/api/deliveries/1/open"),
-                     api.get("/api/inbox", HTTP_AUTHORIZATION="Bearer gw_wrong")):
+                     api.get("/api/inbox", Authorization="Bearer gw_wrong")):
         assert_error(response, 401, "unauthorized")
 
 

@@ -4,7 +4,7 @@
 import pytest
 
 from tests.apps.sealing.conftest import *  # noqa: F403
-from tests.apps.sealing.conftest import BODY  # noqa: F401
+from tests.apps.sealing.conftest import BODY, PIN  # noqa: F401
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from gongwen.exchange import receipts
 from gongwen.exchange.models import Receipt
 
 from ..test_exchange_api import assert_error
-from .conftest import BODY, SEAL_PIN
+from .conftest import BODY
+from .conftest import PIN as SEAL_PIN
 
 pytestmark = pytest.mark.django_db
 RECEIPT_PIN = "80417326"

@@ -368,3 +368,42 @@ def test_bad_input_is_400_or_413_never_500(api, cast, dispatched, settings):
     assert_error(clerk_b.post(sign, {"pin": "1" * 65}, key=uuid.uuid4()), 400, "invalid")
     assert_error(clerk_b.post(sign, {"pin": PIN}, key="k" * 65), 400, "invalid")
     assert Delivery.objects.get(pk=d.pk).state == DeliveryState.DELIVERED
+
+
+# -- sessions and query counts ---------------------------------------------------------------
+def test_browser_session_needs_csrf_for_changes(cast, dispatched):
+    from django.test import Client
+
+    sent = dispatched()
+    d = delivery_to(sent, cast["b"])
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(cast["clerk_b"])
+    assert browser.get("/api/inbox").json()["count"] == 1
+    refused = browser.post(f"/api/deliveries/{d.pk}/open")
+    assert_error(refused, 403, "forbidden")
+    assert Delivery.objects.get(pk=d.pk).opened_at is None
+
+
+def _queries(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = call()
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries)
+
+
+def test_lists_do_not_query_per_row(api, cast, dispatched):
+    """The same number of statements for one dispatch as for three (no N+1)."""
+    dispatched(title="关于第一项工作的通知")
+    clerk_a, clerk_b = api.as_(cast["clerk_a"]), api.as_(cast["clerk_b"])
+    calls = {"dispatches": lambda: clerk_a.get("/api/dispatches"),
+             "tracking": lambda: clerk_a.get("/api/tracking"),
+             "inbox": lambda: clerk_b.get("/api/inbox"),
+             "notifications": lambda: clerk_b.get("/api/notifications")}
+    one = {name: _queries(call) for name, call in calls.items()}
+    dispatched(title="关于第二项工作的通知")
+    dispatched(title="关于第三项工作的通知")
+    three = {name: _queries(call) for name, call in calls.items()}
+    assert one == three

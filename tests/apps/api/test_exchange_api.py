@@ -407,3 +407,23 @@ def test_lists_do_not_query_per_row(api, cast, dispatched):
     dispatched(title="关于第三项工作的通知")
     three = {name: _queries(call) for name, call in calls.items()}
     assert one == three
+
+
+def test_a_failing_document_is_not_signed_but_returned(api, cast, dispatched, monkeypatch):
+    """notice §3(7): 签收 of a document that fails verification answers 409 and the delivery
+    has gone back to the sender with the reason."""
+    from gongwen.exchange import hooks
+
+    sent = dispatched()
+    d = delivery_to(sent, cast["gn"])
+    bad = hooks.Report.of([hooks.Check("seal", "电子印章", False, "印章签名无效")])
+    monkeypatch.setattr(hooks, "verify_for_receipt", lambda doc, delivery: bad)
+    clerk = api.as_(cast["clerk_gn"])
+    body = assert_error(clerk.post(f"/api/deliveries/{d.pk}/sign", {"pin": PIN},
+                                   key=uuid.uuid4()), 409, "conflict")
+    assert "核验未通过" in body["message"]
+    detail = clerk.get(f"/api/deliveries/{d.pk}").json()
+    assert detail["state"] == "rejected_invalid" and not detail["may_sign"]
+    assert "印章签名无效" in detail["return_reason"]
+    assert detail["verification"]["ok"] is False
+    assert not Receipt.objects.exists()

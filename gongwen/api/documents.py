@@ -7,6 +7,7 @@ transaction and audit row is theirs.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Header, Router, Schema, Status
@@ -50,9 +51,10 @@ class DraftIn(Schema):
     co_issuers: list[BodyId] = Field(default_factory=list, max_length=20)
     main_recipients_text: str = Field("", max_length=500)
     copy_to_text: str = Field("", max_length=500)
-    urgency: str = Field("", max_length=8)
-    signers: list[str] = Field(default_factory=list, max_length=20)
-    note: str = Field("", max_length=500)
+    urgency: str = Field("", max_length=4)
+    signers: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list,
+                                                             max_length=20)
+    note: str = Field("", max_length=300)
 
 
 class CommentIn(Schema):

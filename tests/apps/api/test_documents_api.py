@@ -37,6 +37,10 @@ def test_draft_needs_a_key_and_valid_fields(api, cast, client):
                             key=uuid.uuid4()), 400)
     assert_error(clerk.post("/api/documents", {"title": "单位错", "main_units": [0]},
                             key=uuid.uuid4()), 400)
+    for field, value in (("title", "长" * 201), ("note", "注" * 301), ("signers", ["签" * 51]),
+                         ("urgency", "特急特急特急")):
+        assert_error(clerk.post("/api/documents", {"title": "超长", field: value},
+                                key=uuid.uuid4()), 400, "invalid")
     assert_error(api.as_(cast["head_a"]).post("/api/documents", {"title": "领导不起草"},
                                               key=uuid.uuid4()), 403)
     made = clerk.post("/api/documents", {"title": "关于开会的通知", "body_text": "定于明日开会。",

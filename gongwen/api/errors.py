@@ -56,7 +56,9 @@ def _describe(errors: list[dict]) -> str:
     for err in errors[:3]:
         loc = [str(p) for p in err.get("loc", ())]
         where = _FIELD_NAMES.get(loc[0], loc[0]) if loc else ""
-        field = ".".join(loc[1:]) if len(loc) > 1 else ""
+        # ninja nests a schema parameter under its own name: ("body", "body", "pin").
+        rest = loc[2:] if len(loc) > 2 and loc[1] in ("body", "query") else loc[1:]
+        field = ".".join(rest)
         kind = err.get("type", "")
         if kind == "missing":
             what = "缺少必填项"

@@ -365,7 +365,8 @@ def test_bad_input_is_400_or_413_never_500(api, cast, dispatched, settings):
     big = json.dumps({"reason": "长" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2)})
     assert_error(clerk_b.post(f"/api/deliveries/{d.pk}/return", raw=big, key=uuid.uuid4()),
                  413, "too_large")
-    assert_error(clerk_b.post(sign, {"pin": "1" * 65}, key=uuid.uuid4()), 400, "invalid")
+    too_long = assert_error(clerk_b.post(sign, {"pin": "1" * 65}, key=uuid.uuid4()), 400)
+    assert too_long["message"] == "请求参数不正确（请求体 pin：内容过长）。"
     assert_error(clerk_b.post(sign, {"pin": PIN}, key="k" * 65), 400, "invalid")
     assert Delivery.objects.get(pk=d.pk).state == DeliveryState.DELIVERED
 

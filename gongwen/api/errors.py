@@ -104,7 +104,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def _denied(request, exc):
         why = getattr(exc, "why", "")
-        message = getattr(exc, "message_zh", "") or "您没有执行此操作的权限。"
+        text = str(exc)
+        message = (getattr(exc, "message_zh", "")
+                   or (text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "")
+                   or "您没有执行此操作的权限。")
         if why in _CONFLICT_WHY:
             return error(api, request, 409, "conflict", message)
         if why == "pin":

@@ -218,7 +218,9 @@ def test_sign_with_pin_gives_one_receipt(api, cast, dispatched, client):
     assert_error(clerk_b.post(path, {"pin": 80417326}, key=uuid.uuid4()), 400, "invalid")
     assert_error(clerk_b.post(path, {"pin": "00000000"}, key=uuid.uuid4()), 400, "wrong_pin")
     assert Delivery.objects.get(pk=d.pk).state == DeliveryState.DELIVERED
-    assert_error(api.as_(cast["clerk_a"]).post(path, {"pin": PIN}, key=uuid.uuid4()), 403)
+    sender = assert_error(api.as_(cast["clerk_a"]).post(path, {"pin": PIN}, key=uuid.uuid4()),
+                          403, "forbidden")
+    assert sender["message"] == "只有收文单位可以签收来文。"
     assert_error(api.as_(cast["clerk_gn"]).post(path, {"pin": PIN}, key=uuid.uuid4()), 404)
     key = uuid.uuid4()
     first = clerk_b.post(path, {"pin": PIN}, key=key)

@@ -394,7 +394,8 @@ def withdraw_dispatch(request, dispatch_id: ObjectId, body: ReasonIn,
     except ValidationError as exc:
         sent.refresh_from_db()
         nothing_left = not sent.deliveries.filter(state__in=PENDING_STATES).exists()
-        if body.reason.strip() and (sent.withdrawn_at is not None or nothing_left):
+        if parse_key(idempotency_key) and body.reason.strip() and \
+                (sent.withdrawn_at is not None or nothing_left):
             raise Conflict("；".join(exc.messages)) from None
         raise
     return _dispatch_detail(_dispatch(request, dispatch_id))
@@ -480,7 +481,7 @@ def sign_delivery(request, delivery_id: ObjectId, body: SignIn,
                                         pin=body.pin, key=idempotency_key, request=request)
     except ValidationError as exc:
         delivery.refresh_from_db(fields=["state"])
-        if not delivery.is_pending and delivery.state != DeliveryState.SIGNED:
+        if key and not delivery.is_pending and delivery.state != DeliveryState.SIGNED:
             raise Conflict("；".join(exc.messages)) from None
         raise
     receipt = Receipt.objects.select_related(

@@ -158,6 +158,7 @@ def test_withdraw_with_reason_is_idempotent(api, cast, dispatched):
     assert {d["state"] for d in body["deliveries"]} == {"withdrawn"}
     assert clerk.post(path, {"reason": "文中数据有误，更正后重发"}, key=key).status_code == 200
     assert_error(clerk.post(path, {"reason": "再次撤回"}, key=uuid.uuid4()), 409, "conflict")
+    assert_error(clerk.post(path, {"reason": "再次撤回"}, key="not-a-uuid"), 400, "invalid")
     assert AuditEntry.objects.filter(action="exchange.withdrawn").count() == 1
     # The recipient sees it withdrawn, with the reason, and no longer gets the file.
     d = delivery_to(sent, cast["b"])

@@ -1,11 +1,10 @@
 """REST API (R-UI-2) with its OpenAPI schema at /api/openapi.json and docs at /api/docs.
 
-Every endpoint goes through the same permission layer as the web pages."""
+Every endpoint goes through the same permission layer as the web pages; errors have one
+shape, ``{"error": code, "message": "<Chinese>"}`` (errors.py)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Router
 
@@ -13,26 +12,16 @@ from gongwen.policy.permissions import Perm, audit_entries_for, require
 from gongwen.units.models import Unit
 from gongwen.units.selectors import directory, groups_for
 
+from . import documents, errors, exchange
 from .auth import AUTH
+from .common import ObjectId
 from .schemas import AuditEntryOut, GroupOut, MeOut, UnitDetailOut, UnitOut
 
 api = NinjaAPI(title="电子公文无纸化传输平台 API", version="1", auth=AUTH,
                urls_namespace="api")
 
 
-@api.exception_handler(PermissionDenied)
-def _denied(request, exc):
-    return api.create_response(request, {"detail": "无权执行此操作。"}, status=403)
-
-
-@api.exception_handler(Http404)
-def _not_found(request, exc):
-    return api.create_response(request, {"detail": "未找到。"}, status=404)
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request, exc):
-    return api.create_response(request, {"detail": "；".join(exc.messages)}, status=400)
+errors.install(api)
 
 
 def _unit_out(unit: Unit) -> dict:
@@ -60,7 +49,7 @@ def list_units(request, q: str = ""):
 
 
 @units_router.get("/units/{unit_id}", response=UnitDetailOut, summary="单位详情（含成员）")
-def unit_detail(request, unit_id: int):
+def unit_detail(request, unit_id: ObjectId):
     unit = get_object_or_404(Unit, pk=unit_id)
     require(request.user, Perm.VIEW_UNIT, unit, request=request)
     members = [{"id": u.pk, "username": u.username, "full_name": u.full_name,
@@ -91,3 +80,7 @@ def list_audit(request, action: str = ""):
 api.add_router("/", me_router)
 api.add_router("/", units_router)
 api.add_router("/", audit_router)
+api.add_router("/", documents.router)
+api.add_router("/", exchange.outgoing)
+api.add_router("/", exchange.incoming)
+api.add_router("/", exchange.notifications)

@@ -59,4 +59,5 @@ class AuditEntryOut(Schema):
 
 
 class ErrorOut(Schema):
-    detail: str
+    error: str
+    message: str

@@ -97,3 +97,19 @@ def sealed_to_dispatch(user):
         return OfficialDocument.objects.none()
     return OfficialDocument.objects.filter(unit_id=user.unit_id, state=State.SEALED) \
         .order_by("-updated_at")
+
+
+def file_report(delivery) -> dict | None:
+    """The sealing verification (documents.verification.VerificationReport.to_json()) of the
+    file that was dispatched with ``delivery``, computed now; None if the file is missing.
+    The report that gates 签收 is the one the services store on the delivery."""
+    from gongwen.documents import blobs, sealing, verification
+
+    sent = delivery.dispatch
+    try:
+        data = blobs.read(sent.fingerprint)
+    except (blobs.BlobError, OSError):
+        return None
+    doc = sent.document
+    return verification.verify_file(data, document=doc,
+                                    claimed_units=sealing.sealing_issuers(doc)).to_json()

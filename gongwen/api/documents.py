@@ -1,0 +1,161 @@
+"""发文办理 over REST (R-FLOW-1; issues 7 and 8): draft, submit, 核批 or 退回修改, 用印.
+
+Thin over ``gongwen.documents.services`` and ``gongwen.documents.sealing``: every rule,
+transaction and audit row is theirs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from django.http import Http404
+from ninja import Header, Router, Schema, Status
+from pydantic import Field
+
+from gongwen.documents import sealing
+from gongwen.documents import services as docs
+from gongwen.documents.models import OfficialDocument
+from gongwen.documents.selectors import approval_queue_for
+from gongwen.policy.permissions import Perm, require
+
+from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, parse_key, unit_ref
+
+router = Router(tags=["公文办理"])
+
+
+class DocumentOut(Schema):
+    id: int
+    unit: UnitRef
+    doc_type: str
+    title: str
+    doc_number: str
+    state: str
+    state_label: str
+    revision: int
+    review_comment: str
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    approved_at: dt.datetime | None
+    dispatch_id: int | None
+
+
+class DraftIn(Schema):
+    doc_type: str = Field("notice", max_length=16, description="文种，如 notice（通知）")
+    title: str = Field(max_length=200)
+    body_text: str = Field("", max_length=200_000, description="正文，每行一段")
+    main_units: list[BodyId] = Field(default_factory=list, max_length=500)
+    main_groups: list[BodyId] = Field(default_factory=list, max_length=100)
+    copy_units: list[BodyId] = Field(default_factory=list, max_length=500)
+    copy_groups: list[BodyId] = Field(default_factory=list, max_length=100)
+    co_issuers: list[BodyId] = Field(default_factory=list, max_length=20)
+    main_recipients_text: str = Field("", max_length=500)
+    copy_to_text: str = Field("", max_length=500)
+    urgency: str = Field("", max_length=4)
+    signers: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list,
+                                                             max_length=20)
+    note: str = Field("", max_length=300)
+
+
+class CommentIn(Schema):
+    comment: str = Field("", max_length=2000)
+
+
+class SealIn(Schema):
+    seal_id: BodyId
+    pin: str = Field(min_length=1, max_length=64, description="印章密钥盘口令")
+    workstation_credential: str = Field(
+        "", max_length=512,
+        description="专用计算机凭据（gwws-…）；也可由 X-Gongwen-Workstation 请求头提供")
+
+
+class SealingOut(Schema):
+    document: DocumentOut
+    seals_applied: int
+    seals_required: int
+    complete: bool
+    already: bool
+
+
+def _doc_out(doc: OfficialDocument) -> dict:
+    dispatch = getattr(doc, "dispatch", None) if doc.state == "dispatched" else None
+    return {"id": doc.pk, "unit": unit_ref(doc.unit), "doc_type": doc.doc_type,
+            "title": doc.title, "doc_number": doc.doc_number, "state": doc.state,
+            "state_label": doc.get_state_display(), "revision": doc.revision,
+            "review_comment": doc.review_comment, "created_at": doc.created_at,
+            "submitted_at": doc.submitted_at, "approved_at": doc.approved_at,
+            "dispatch_id": dispatch.pk if dispatch is not None else None}
+
+
+def _doc(request, doc_id: int) -> OfficialDocument:
+    doc = OfficialDocument.objects.select_related("unit").filter(pk=doc_id).first()
+    if doc is None:
+        raise Http404("未找到该公文。")
+    require(request.user, Perm.VIEW_DOCUMENT, doc, request=request)
+    return doc
+
+
+def _fresh(doc_id: int) -> dict:
+    return _doc_out(OfficialDocument.objects.select_related("unit").get(pk=doc_id))
+
+
+@router.post("/documents", response={200: DocumentOut, 201: DocumentOut},
+             summary="起草公文（需 Idempotency-Key）")
+def create_document(request, body: DraftIn, idempotency_key: IdempotencyKey):
+    key = parse_key(idempotency_key)
+    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
+    doc = docs.create_draft(actor=request.user, idempotency_key=idempotency_key,
+                            request=request, **body.dict(exclude_unset=True))
+    return Status(200 if replay else 201, _fresh(doc.pk))
+
+
+@router.get("/documents/{doc_id}", response=DocumentOut, summary="公文状态")
+def document_detail(request, doc_id: ObjectId):
+    return _doc_out(_doc(request, doc_id))
+
+
+@router.post("/documents/{doc_id}/submit", response=DocumentOut, summary="提交核批")
+def submit_document(request, doc_id: ObjectId):
+    docs.submit(actor=request.user, doc_id=doc_id, request=request)
+    return _fresh(doc_id)
+
+
+@router.get("/approvals", response=list[DocumentOut], summary="待核批")
+def approvals(request):
+    require(request.user, Perm.APPROVE, request=request)
+    return [_doc_out(d) for d in approval_queue_for(request.user).select_related("unit")[:200]]
+
+
+@router.post("/documents/{doc_id}/approve", response=DocumentOut,
+             summary="核批签发（分配发文字号）")
+def approve_document(request, doc_id: ObjectId, body: CommentIn):
+    docs.approve(actor=request.user, doc_id=doc_id, comment=body.comment, request=request)
+    return _fresh(doc_id)
+
+
+@router.post("/documents/{doc_id}/return", response=DocumentOut,
+             summary="退回修改（须填写意见）")
+def return_document(request, doc_id: ObjectId, body: CommentIn):
+    docs.return_with_comments(actor=request.user, doc_id=doc_id, comment=body.comment,
+                              request=request)
+    return _fresh(doc_id)
+
+
+@router.get("/sealing", response=list[DocumentOut], summary="待用印")
+def sealing_queue(request):
+    require(request.user, Perm.SEAL, request=request)
+    return [_doc_out(d) for d in sealing.awaiting_seal(request.user)[:200]]
+
+
+@router.post("/documents/{doc_id}/seal", response=SealingOut,
+             summary="用印（印章、专用计算机凭据、密钥盘口令；需 Idempotency-Key）")
+def seal_document(request, doc_id: ObjectId, body: SealIn, idempotency_key: IdempotencyKey,
+                  x_gongwen_workstation: str = Header("", alias="X-Gongwen-Workstation",
+                                                      max_length=512)):
+    credential = (x_gongwen_workstation or body.workstation_credential).strip()
+    result = sealing.seal_document(actor=request.user, doc_id=doc_id, seal_id=body.seal_id,
+                                   workstation_credential=credential, pin=body.pin,
+                                   idempotency_key=idempotency_key, request=request)
+    return {"document": _fresh(result.document.pk), "seals_applied": result.seals_applied,
+            "seals_required": result.seals_required, "complete": result.complete,
+            "already": result.already}

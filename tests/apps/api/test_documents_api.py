@@ -1,0 +1,85 @@
+"""发文办理 over REST (issues 7/8 API gap): draft, submit, 核批, 退回修改, 用印 refusals."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gongwen.audit.models import AuditEntry
+from gongwen.documents.models import OfficialDocument
+
+from .test_exchange_api import assert_error, assert_matches
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submitted(api, cast):
+    def make(title="关于开展安全生产检查的通知"):
+        clerk = api.as_(cast["clerk_a"])
+        doc = clerk.post("/api/documents", {"title": title, "body_text": "一、检查范围",
+                                            "main_units": [cast["b"].pk],
+                                            "main_groups": [cast["group"].pk]},
+                         key=uuid.uuid4()).json()
+        return clerk.post(f"/api/documents/{doc['id']}/submit").json()
+
+    return make
+
+
+def test_draft_needs_a_key_and_valid_fields(api, cast, client):
+    clerk = api.as_(cast["clerk_a"])
+    assert_error(clerk.post("/api/documents", {"title": "无键"}), 400, "invalid")
+    assert_error(clerk.post("/api/documents", {"title": ""}, key=uuid.uuid4()), 400)
+    assert_error(clerk.post("/api/documents", {"title": "文种错", "doc_type": "poem"},
+                            key=uuid.uuid4()), 400)
+    assert_error(clerk.post("/api/documents", {"title": "单位错", "main_units": [2_000_000]},
+                            key=uuid.uuid4()), 400)
+    assert_error(clerk.post("/api/documents", {"title": "单位错", "main_units": [0]},
+                            key=uuid.uuid4()), 400)
+    for field, value in (("title", "长" * 201), ("note", "注" * 301), ("signers", ["签" * 51]),
+                         ("urgency", "特急特急特急")):
+        assert_error(clerk.post("/api/documents", {"title": "超长", field: value},
+                                key=uuid.uuid4()), 400, "invalid")
+    assert_error(api.as_(cast["head_a"]).post("/api/documents", {"title": "领导不起草"},
+                                              key=uuid.uuid4()), 403)
+    made = clerk.post("/api/documents", {"title": "关于开会的通知", "body_text": "定于明日开会。",
+                                         "main_units": [cast["b"].pk]}, key=uuid.uuid4())
+    assert made.status_code == 201
+    assert_matches(client, made.json(), "/api/documents", "post", "201")
+    assert OfficialDocument.objects.count() == 1
+
+
+def test_approve_and_return_are_the_heads_and_scoped(api, cast, submitted):
+    doc = submitted()
+    other_head = api.as_(cast["head_b"])
+    head = api.as_(cast["head_a"])
+    assert [d["id"] for d in head.get("/api/approvals").json()] == [doc["id"]]
+    assert other_head.get("/api/approvals").json() == []
+    assert_error(other_head.post(f"/api/documents/{doc['id']}/approve", {}), 404)
+    assert_error(api.as_(cast["clerk_a"]).get("/api/approvals"), 403)
+    back = head.post(f"/api/documents/{doc['id']}/return", {"comment": "请补充检查时间"})
+    assert back.status_code == 200 and back.json()["state"] == "returned"
+    assert back.json()["review_comment"] == "请补充检查时间"
+    assert_error(head.post(f"/api/documents/{doc['id']}/approve", {}), 409, "conflict")
+    again = submitted(title="关于开展消防检查的通知")
+    approved = head.post(f"/api/documents/{again['id']}/approve", {"comment": "同意"}).json()
+    assert approved["state"] == "approved" and approved["doc_number"]
+    assert AuditEntry.objects.filter(action="document.approved").count() == 1
+
+
+def test_sealing_refusals(api, cast, submitted, make_user):
+    from gongwen.accounts.models import Role
+
+    doc = submitted()
+    keeper_b = api.as_(make_user(cast["b"], Role.SEAL_KEEPER))
+    keeper_a = api.as_(make_user(cast["a"], Role.SEAL_KEEPER))
+    path = f"/api/documents/{doc['id']}/seal"
+    body = {"seal_id": 1, "pin": "12345678", "workstation_credential": "gwws-x"}
+    assert_error(keeper_b.post(path, body, key=uuid.uuid4()), 404)       # another unit's
+    assert_error(keeper_a.post(path, {**body, "seal_id": 2_000_000}, key=uuid.uuid4()), 404)
+    assert_error(keeper_a.post(path, {**body, "seal_id": 2**40}, key=uuid.uuid4()), 400)
+    assert_error(keeper_a.post(path, {"seal_id": 1}, key=uuid.uuid4()), 400)
+    assert_error(keeper_a.post(path, body), 400)                          # no key
+    assert_error(api.as_(cast["clerk_a"]).get("/api/sealing"), 403)
+    assert keeper_a.get("/api/sealing").json() == []  # not approved yet

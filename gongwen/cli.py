@@ -242,6 +242,51 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_api_token(args) -> int:
+    """``gongwen api-token create USER [--name N] | list [USER] | revoke ID``."""
+    from django.core.exceptions import ValidationError
+
+    from gongwen.accounts import services
+    from gongwen.accounts.models import ApiToken, User
+
+    actor = cli_actor(args)
+    try:
+        if args.token_cmd == "create":
+            user = User.objects.filter(username=args.username).first()
+            if user is None:
+                print(f"错误：用户“{args.username}”不存在 / error: no user {args.username!r}",
+                      file=sys.stderr)
+                return 2
+            token = services.create_api_token(actor=actor, user_id=user.pk, name=args.name)
+            print(token)
+            print("（令牌只显示这一次，请妥善保存 / shown once: store it now）", file=sys.stderr)
+            return 0
+        if args.token_cmd == "revoke":
+            row = services.revoke_api_token(actor=actor, token_id=args.token_id)
+            print(f"令牌 #{row.pk}（{row.user.username} · {row.name}）已吊销 / revoked")
+            return 0
+    except ValidationError as exc:
+        print("错误：" + "；".join(exc.messages), file=sys.stderr)
+        return 2
+    rows = ApiToken.objects.select_related("user").order_by("id")
+    if args.username:
+        rows = rows.filter(user__username=args.username)
+    if actor is not None and not _may_manage_users(actor):
+        rows = rows.filter(user=actor)
+    for row in rows:
+        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
+        state = "revoked" if row.revoked else "active"
+        print(f"#{row.pk}\t{row.user.username}\t{row.name}\t{state}\t"
+              f"created {row.created_at.isoformat(timespec='seconds')}\tlast used {used}")
+    return 0
+
+
+def _may_manage_users(user) -> bool:
+    from gongwen.policy.permissions import Perm, can
+
+    return can(user, Perm.MANAGE_USERS)
+
+
 def cmd_bench(args) -> int:
     if args.what == "crypto":
         from gongwen.pki import bench
@@ -327,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",
                                                                        required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_audit_verify)
+
+    tokens = sub.add_parser("api-token", help="REST API tokens (create, list, revoke)")
+    tsub = tokens.add_subparsers(dest="token_cmd", required=True)
+    p = tsub.add_parser("create", help="issue a token for USERNAME; prints it once")
+    p.add_argument("username")
+    p.add_argument("--name", default="OA", help="what the token is for (用途)")
+    p = tsub.add_parser("list", help="list tokens (never their value)")
+    p.add_argument("username", nargs="?")
+    p = tsub.add_parser("revoke", help="revoke token ID at once")
+    p.add_argument("token_id", type=int)
+    tokens.set_defaults(func=_with_django(cmd_api_token))
 
     from gongwen.authority.cli import register as register_pki
 

@@ -166,16 +166,43 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+MAX_TOKEN_NAME = 60
+
+
 @transaction.atomic
 def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
-    """Issue a bearer token for a user's OA integration; the clear token is shown once."""
-    user = User.objects.get(pk=user_id)
-    if user.pk != actor.pk:
+    """Issue a bearer token for a user's OA integration (R-UI-2). Only its digest is stored:
+    the clear token is returned once, to be shown once. A user issues their own tokens; an
+    operator (用户管理) issues them for others; ``actor=None`` is the server console."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ValidationError("用户不存在或已停用。")
+    if actor is not None and user.pk != actor.pk:
         require(actor, Perm.MANAGE_USERS, request=request)
+    name = (name or "").strip() or "OA"
+    if len(name) > MAX_TOKEN_NAME:
+        raise ValidationError(f"用途不能超过 {MAX_TOKEN_NAME} 个字。")
     token = "gw_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name or "OA", digest=token_digest(token))
-    record(actor, "api_token.created", user, detail={"name": name}, request=request)
+    row = ApiToken.objects.create(user=user, name=name, digest=token_digest(token))
+    record(actor, "api_token.created", user, detail={"token_id": row.pk, "name": name},
+           request=request, actor_name="" if actor else "gongwen cli")
     return token
+
+
+@transaction.atomic
+def revoke_api_token(*, actor, token_id: int, request=None) -> ApiToken:
+    """Revoke a token at once (idempotent): its holder, an operator or the console."""
+    row = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+    if row is None:
+        raise ValidationError("未找到该令牌。")
+    if actor is not None and row.user_id != actor.pk:
+        require(actor, Perm.MANAGE_USERS, request=request)
+    if not row.revoked:
+        row.revoked = True
+        row.save(update_fields=["revoked"])
+        record(actor, "api_token.revoked", row.user, detail={"token_id": row.pk, "name": row.name},
+               request=request, actor_name="" if actor else "gongwen cli")
+    return row
 
 
 def user_for_token(token: str) -> User | None:

@@ -50,6 +50,7 @@ urlpatterns = [
     path("users/<int:user_id>/", users.user_edit, name="user_edit"),
     path("users/<int:user_id>/unlock/", users.user_unlock, name="user_unlock"),
     path("users/<int:user_id>/password/", users.user_password, name="user_password"),
+    path("account/tokens/", users.my_tokens, name="my_tokens"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from gongwen.accounts import services
-from gongwen.accounts.models import Role, User
+from gongwen.accounts.models import ApiToken, Role, User
 from gongwen.policy.permissions import Perm
 
 from ..forms import PasswordForm, UserForm
@@ -104,3 +105,33 @@ def user_password(request, user_id: int):
     else:
         messages.error(request, "请填写新密码。")
     return redirect("web:user_edit", user_id=target.pk)
+
+
+# -- the user's own REST API tokens (R-UI-2) ------------------------------------------------
+
+
+@login_required
+def my_tokens(request):
+    """我的 API 令牌: issue (the clear token is shown once, on this response only) and revoke."""
+    new_token = None
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                token_id = int(request.POST.get("revoke", ""))
+                row = ApiToken.objects.filter(pk=token_id, user=request.user).first()
+                if row is None:
+                    raise ValidationError("未找到该令牌。")
+                services.revoke_api_token(actor=request.user, token_id=row.pk, request=request)
+                messages.success(request, f"令牌“{row.name}”已吊销。")
+                return redirect("web:my_tokens")
+            new_token = services.create_api_token(actor=request.user, user_id=request.user.pk,
+                                                  name=request.POST.get("name", ""),
+                                                  request=request)
+        except ValueError:
+            messages.error(request, "请求无效。")
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-id")
+    return render(request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token,
+                                                    "max_name": services.MAX_TOKEN_NAME})

@@ -238,7 +238,10 @@ def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan
         doc = OfficialDocument.objects.select_related("unit").get(pk=doc_id)
     except (OfficialDocument.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该公文。") from None
-    require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: 404, audited
+    try:
+        require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: 404, audited
+    except Http404:
+        raise Http404("未找到该公文。") from None
     if seal is None:
         raise Http404("未找到该电子印章。")
     issuers = sealing_issuers(doc)

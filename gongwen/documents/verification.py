@@ -415,12 +415,14 @@ def _seal_for(s: _Sig):
     return None
 
 
-def _crl_freshness(at: datetime) -> tuple[str, str] | None:
+def _crl_freshness(at: datetime, cas=None) -> tuple[str, str] | None:
     """R-PKI-4: a CRL past its nextUpdate now is a hard failure (revocations unknown)."""
     from gongwen.authority.models import CertificateAuthority
     from gongwen.sealing import cache
 
-    for ca in CertificateAuthority.objects.exclude(crl_der=None).order_by("id"):
+    if cas is None:
+        cas = CertificateAuthority.objects.exclude(crl_der=None).order_by("id")
+    for ca in cas:
         if not ca.crl_der:
             continue
         nxt = cache.crl(bytes(ca.crl_der))["tbs_cert_list"]["next_update"].native
@@ -433,13 +435,19 @@ def _crl_freshness(at: datetime) -> tuple[str, str] | None:
 
 def _certificates(sigs: list[_Sig], at: datetime) -> Check:
     """The chain of each seal's certificate against the trust material the authority app
-    holds now (``authority.services.trust_material``, as ``validate_certificate``), through
-    the chain cache of :mod:`gongwen.sealing.cache`: a success is reused only for the exact
-    certificates and CRLs in use and inside their validity windows."""
-    from gongwen.authority.services import trust_material, validate_certificate
+    holds now (as ``authority.services.trust_material``/``validate_certificate``: the root
+    as trust anchor, the issuing CAs as intermediates, their current CRLs; read once for the
+    chain and the CRL freshness), through the chain cache of :mod:`gongwen.sealing.cache`:
+    a success is reused only for the exact certificates and CRLs in use and inside their
+    validity windows."""
+    from gongwen.authority.models import CARole, CertificateAuthority
+    from gongwen.authority.services import validate_certificate
     from gongwen.sealing import cache
 
-    anchors, intermediates, crls = trust_material()
+    cas = list(CertificateAuthority.objects.order_by("id"))
+    anchors = [bytes(ca.certificate_der) for ca in cas if ca.role == CARole.ROOT]
+    intermediates = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
+    crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]
     for s in sigs:
         if not s.signer_cert:
             return Check.failed(f"seal {s.index + 1}: no signer certificate",
@@ -453,7 +461,7 @@ def _certificates(sigs: list[_Sig], at: datetime) -> Check:
         except PKIError as exc:
             return Check.failed(f"seal {s.index + 1}: {exc}",
                                 f"第{s.index + 1}个签章的证书无效：{exc.message_zh}")
-    stale = _crl_freshness(at)
+    stale = _crl_freshness(at, cas)
     if stale:
         return Check.failed(*stale)
     return Check.passed("certificate chain valid and not revoked at signing time; CRLs current",

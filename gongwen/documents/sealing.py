@@ -204,12 +204,16 @@ class BatchItem:
 
 @dataclass
 class _Plan:
-    """A document that passed the sealing rules and waits for the opened seal."""
+    """A document that passed the sealing rules, with the files its seal goes on and the
+    seal box, waiting for the opened seal."""
 
     doc: OfficialDocument
     k: int
     total: int
     key: str
+    pdf: bytes
+    ofd: bytes
+    box: Any
 
 
 def message_zh(exc: BaseException) -> str:
@@ -232,8 +236,9 @@ def _item_key(idempotency_key, doc_id) -> str:
 
 
 def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan:
-    """The sealing rules for one document, before any key is touched. Returns the stored
-    result of a unit that has sealed already (a retry), or the plan; raises a refusal."""
+    """The sealing rules for one document and its files (stored renditions, or rendered
+    once), before any key is touched. Returns the stored result of a unit that has sealed
+    already (a retry), or the plan; raises a refusal."""
     try:
         doc = OfficialDocument.objects.select_related("unit").get(pk=doc_id)
     except (OfficialDocument.DoesNotExist, ValueError, TypeError):
@@ -261,23 +266,23 @@ def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan
         raise _refuse(actor, doc, "order",
                       f"联合行文按发文机关顺序用印，当前应由“{issuers[k].name}”用印。", request,
                       es_id=seal.es_id)
-    return _Plan(doc, k, len(issuers), key)
-
-
-def _sign_and_store(*, actor, plan: _Plan, session, seal, signing_time, request) -> SealingResult:
-    doc, k = plan.doc, plan.k
     try:
         base_pdf, base_ofd, box = _base_files(doc, k)
     except rendering.RenderError as exc:
         raise ValidationError(f"无法生成版式文件：{exc.message_zh}") from exc
     if box is None:
         raise ValidationError("版式中没有该发文机关的印章位置。")
+    return _Plan(doc, k, len(issuers), key, base_pdf, base_ofd, box)
+
+
+def _sign_and_store(*, actor, plan: _Plan, session, seal, signing_time, request) -> SealingResult:
+    doc, k = plan.doc, plan.k
     # The seal register and audit entry of this document's use (the seal is re-checked).
     sealer = session.use_for(document_id=doc.pk,
                              document_ref=(doc.doc_number or "") + " " + doc.title,
                              request=request)
     when = signing_time or timezone.now()
-    sealed_pdf, sealed_ofd = seal_files(sealer, pdf=base_pdf, ofd=base_ofd, box=box,
+    sealed_pdf, sealed_ofd = seal_files(sealer, pdf=plan.pdf, ofd=plan.ofd, box=plan.box,
                                         seal_image_png=bytes(seal.image_png),
                                         signing_time=when, name=seal.name)
     refs = {FileFormat.PDF: blobs.put(sealed_pdf), FileFormat.OFD: blobs.put(sealed_ofd)}

@@ -1,6 +1,7 @@
 """``gongwen doc render|seal`` and ``gongwen verify`` (R-UI-3; issue 8 item 6).
 
-``gongwen doc seal`` runs on the seal keeper's enrolled workstation: the workstation
+``gongwen doc seal`` runs on the seal keeper's enrolled workstation (a file, or with
+``--doc ID …`` approved platform documents, sealed with one PIN entry): the workstation
 credential comes from the configuration — ``GONGWEN_WORKSTATION_CREDENTIAL`` or the file
 named by ``GONGWEN_WORKSTATION_CREDENTIAL_FILE`` (the file the operator installed at
 enrolment) — never from the command line, so it does not land in shell history. The seal
@@ -134,6 +135,29 @@ def _seed_box(data: bytes, fmt: str):
     return lay.seals[0] if lay.seals else None
 
 
+def cmd_seal_documents(args, seal, user) -> int:
+    """``gongwen doc seal --doc ID [ID …]``: 批量用印 of platform documents with one PIN
+    entry (``documents.sealing.seal_documents``); one line per document. Exit 0 when every
+    document is sealed (or was already), 1 when one was refused."""
+    import uuid
+
+    from gongwen.documents.sealing import seal_documents
+
+    items = seal_documents(actor=user, doc_ids=args.doc, seal_id=seal.pk,
+                           workstation_credential=workstation_credential(), pin=args.pin,
+                           idempotency_key=args.key or uuid.uuid4())
+    for item in items:
+        if item.result is None:
+            print(f"公文 {item.doc_id}：未用印：{item.error_zh}", file=sys.stderr)
+            continue
+        doc = item.result.document
+        state = ("此前已用印" if item.result.already else
+                 "用印完成" if item.result.complete else
+                 f"已加盖第 {item.result.seals_applied} 枚印章，等待其他发文机关用印")
+        print(f"公文 {item.doc_id} {doc.doc_number or ''} {doc.title}：{state}")
+    return 0 if all(i.result is not None for i in items) else 1
+
+
 def cmd_seal(args) -> int:
     from django.core.exceptions import PermissionDenied
 
@@ -144,14 +168,8 @@ def cmd_seal(args) -> int:
     from gongwen.seals.models import Seal
     from gongwen.seals.services import authorize_seal_use
 
-    try:
-        data = Path(args.input).read_bytes()
-    except OSError as exc:
-        print(f"cannot read {args.input}: {exc}", file=sys.stderr)
-        return 2
-    fmt = file_format_of(data)
-    if not fmt:
-        print("not a PDF or OFD file", file=sys.stderr)
+    if bool(args.doc) == bool(args.input) or (args.input and not args.out):
+        print("give either a file (INPUT --out OUT) or --doc ID [ID ...]", file=sys.stderr)
         return 2
     seal = (Seal.objects.filter(es_id=args.seal).first()
             or (Seal.objects.filter(pk=int(args.seal)).first() if args.seal.isdigit() else None))
@@ -161,6 +179,17 @@ def cmd_seal(args) -> int:
     user = (User.objects.filter(username=args.user).first() if args.user else seal.keeper)
     if user is None:
         print(f"no user {args.user}", file=sys.stderr)
+        return 2
+    if args.doc:
+        return cmd_seal_documents(args, seal, user)
+    try:
+        data = Path(args.input).read_bytes()
+    except OSError as exc:
+        print(f"cannot read {args.input}: {exc}", file=sys.stderr)
+        return 2
+    fmt = file_format_of(data)
+    if not fmt:
+        print("not a PDF or OFD file", file=sys.stderr)
         return 2
     existing = _signature_count(data, fmt)
     try:
@@ -229,11 +258,16 @@ def register(sub, with_django) -> None:
     p.add_argument("--pdf", metavar="OUT.pdf", help="with SPEC.json: write the PDF here")
     p.add_argument("--ofd", metavar="OUT.ofd", help="with SPEC.json: write the OFD here")
     p.set_defaults(func=with_django(cmd_render))
-    p = doc.add_parser("seal", help="seal a PDF/OFD on this enrolled workstation")
-    p.add_argument("input")
+    p = doc.add_parser("seal", help="seal a PDF/OFD, or platform documents (--doc ID ...), "
+                                    "on this enrolled workstation")
+    p.add_argument("input", nargs="?", help="the PDF/OFD file to seal (or use --doc)")
+    p.add_argument("--doc", type=int, nargs="+", action="extend", metavar="ID",
+                   help="批量用印: approved platform documents, sealed with one PIN entry")
+    p.add_argument("--key", help="with --doc: idempotency key of the batch (a UUID; a retry "
+                                 "with the same key returns the stored results)")
     p.add_argument("--seal", required=True, help="seal esID or register id")
     p.add_argument("--pin", required=True, help="key disk PIN")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", help="with INPUT: the sealed file")
     p.add_argument("--user", help="the seal keeper (default: the seal's keeper)")
     p.add_argument("--box", help="page,x,y,w,h in mm (default: the GB/T 9704 seal box)")
     p.set_defaults(func=with_django(cmd_seal))

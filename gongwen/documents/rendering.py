@@ -15,8 +15,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,7 +37,8 @@ from .models import (
     local_today,
 )
 
-__all__ = ["RenderError", "font_set", "preview_pages", "render_bytes", "rendition", "to_core"]
+__all__ = ["RenderError", "font_set", "preview_pages", "render_bytes", "rendition",
+           "renditions_for_sealing", "seal_box", "to_core"]
 
 _VARIANTS = {Variant.FILE: core.FormatVariant.FILE, Variant.LETTER: core.FormatVariant.LETTER,
              Variant.MINUTES: core.FormatVariant.MINUTES}
@@ -148,13 +151,49 @@ def to_core(doc: OfficialDocument, parts: Parts | None = None) -> core.OfficialD
 
 
 def layout(doc: OfficialDocument, parts: Parts | None = None):
+    return _layout_core(to_core(doc, parts))
+
+
+def _layout_core(core_doc: core.OfficialDocument):
     from .gbt9704.layout import layout_document
 
-    core_doc = to_core(doc, parts)
     try:
-        return layout_document(core_doc, font_set())
+        lay = layout_document(core_doc, font_set())
     except core_fonts.FontError as exc:
         raise RenderError(exc.message_zh) from exc
+    _remember_boxes(fingerprint(core_doc, "layout"), lay)
+    return lay
+
+
+# The GB/T 9704 seal boxes of a layout, by content fingerprint (bounded LRU): sealing the
+# stored renditions needs the box of the k-th seal, not a new layout. SealBox is frozen.
+_BOXES_LOCK = threading.Lock()
+_BOXES: OrderedDict[str, tuple] = OrderedDict()
+_BOXES_MAX = 512
+
+
+def _remember_boxes(fp: str, lay) -> None:
+    with _BOXES_LOCK:
+        _BOXES[fp] = tuple(lay.seals)
+        _BOXES.move_to_end(fp)
+        while len(_BOXES) > _BOXES_MAX:
+            _BOXES.popitem(last=False)
+
+
+def _boxes(core_doc: core.OfficialDocument) -> tuple:
+    fp = fingerprint(core_doc, "layout")
+    with _BOXES_LOCK:
+        found = _BOXES.get(fp)
+        if found is not None:
+            _BOXES.move_to_end(fp)
+            return found
+    return tuple(_layout_core(core_doc).seals)
+
+
+def seal_box(doc: OfficialDocument, k: int, parts: Parts | None = None):
+    """The GB/T 9704 box of the k-th seal of ``doc`` (None if the layout has no such box)."""
+    boxes = _boxes(to_core(doc, parts))
+    return boxes[k] if k < len(boxes) else None
 
 
 def fingerprint(core_doc: core.OfficialDocument, file_format: str) -> str:
@@ -167,14 +206,29 @@ def fingerprint(core_doc: core.OfficialDocument, file_format: str) -> str:
 
 
 def render_bytes(doc: OfficialDocument, file_format: str, parts: Parts | None = None) -> bytes:
+    return _render_layout(layout(doc, parts), file_format)
+
+
+def _render_layout(lay, file_format: str) -> bytes:
     from .gbt9704.ofd import render_ofd
     from .gbt9704.pdf import render_pdf
 
-    lay = layout(doc, parts)
     try:
         return render_pdf(lay) if file_format == FileFormat.PDF else render_ofd(lay)
     except core_fonts.FontError as exc:
         raise RenderError(exc.message_zh) from exc
+
+
+def _store(doc: OfficialDocument, file_format: str, fp: str, data: bytes) -> Rendition:
+    ref = blobs.put(data)
+    try:
+        with transaction.atomic():
+            found, _ = Rendition.objects.get_or_create(
+                document=doc, file_format=file_format, fingerprint=fp,
+                defaults={"revision": doc.revision, "blob": ref.digest, "size": ref.size})
+    except IntegrityError:  # a parallel request stored it first
+        found = Rendition.objects.get(document=doc, file_format=file_format, fingerprint=fp)
+    return found
 
 
 def rendition(doc: OfficialDocument, file_format: str) -> tuple[bytes, Rendition]:
@@ -188,15 +242,34 @@ def rendition(doc: OfficialDocument, file_format: str) -> tuple[bytes, Rendition
     if found is not None and blobs.exists(found.blob):
         return blobs.read(found.blob), found
     data = render_bytes(doc, file_format)
-    ref = blobs.put(data)
-    try:
-        with transaction.atomic():
-            found, _ = Rendition.objects.get_or_create(
-                document=doc, file_format=file_format, fingerprint=fp,
-                defaults={"revision": doc.revision, "blob": ref.digest, "size": ref.size})
-    except IntegrityError:  # a parallel request stored it first
-        found = Rendition.objects.get(document=doc, file_format=file_format, fingerprint=fp)
-    return data, found
+    return data, _store(doc, file_format, fp, data)
+
+
+SEALED_FORMATS = (FileFormat.PDF, FileFormat.OFD)
+
+
+def renditions_for_sealing(doc: OfficialDocument, k: int = 0) -> tuple[dict[str, bytes], Any]:
+    """The unsealed PDF and OFD of ``doc`` as it is now and the box of its k-th seal, for
+    用印: the stored renditions when their content fingerprint matches (sealing then only
+    signs), else both rendered from **one** layout and stored. The document's relations are
+    read once (``parts_of``). The bytes are those :func:`rendition` gives."""
+    core_doc = to_core(doc, parts_of(doc))
+    fps = {fmt: fingerprint(core_doc, fmt) for fmt in SEALED_FORMATS}
+    rows = {(r.file_format, r.fingerprint): r for r in
+            Rendition.objects.filter(document=doc, fingerprint__in=list(fps.values()))}
+    files: dict[str, bytes] = {}
+    lay = None
+    for fmt, fp in fps.items():
+        row = rows.get((fmt, fp))
+        if row is not None and blobs.exists(row.blob):
+            files[fmt] = blobs.read(row.blob)
+            continue
+        if lay is None:
+            lay = _layout_core(core_doc)
+        files[fmt] = _render_layout(lay, fmt)
+        _store(doc, fmt, fp, files[fmt])
+    boxes = tuple(lay.seals) if lay is not None else _boxes(core_doc)
+    return files, (boxes[k] if k < len(boxes) else None)
 
 
 # -- SVG preview ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ One verb, :func:`seal_document`, with the business rules of sealing in one place
   issuing units) is sealed by each unit's keeper **in the order of the issuers**, each seal at
   its own GB/T 9704 seal box of the layout (7.3.5.2); the document becomes "sealed"
   (``TRANSITIONS[(approved, seal)]``) after the last one;
-* every factor of art. 3 and 5 goes through :func:`gongwen.seals.services.authorize_seal_use`
+* every factor of art. 3 and 5 goes through :func:`gongwen.seals.services.open_seal_session`
   (keeper role, this seal's keeper, an active seal, an enrolled workstation bound to the
   seal, the key disk PIN — counted and locked by the authority app); each refusal is audited
   there, and the use is entered in the seal register with the document reference;
@@ -17,11 +17,14 @@ One verb, :func:`seal_document`, with the business rules of sealing in one place
   ``sealed:<k>:<digest>`` (k = seals applied so far); the unsealed renditions stay as they are;
 * idempotent: a retry (same key or not) by a unit that has already sealed returns the stored
   result without opening the key disk again; a concurrent second request loses the row lock
-  and gets the first result.
+  and gets the first result;
+* 批量用印: :func:`seal_documents` seals a stack with one PIN entry (the key disk opened
+  once), each document in its own transaction; :func:`seal_document` is its one-item case.
 
 The key disk is opened *before* our transaction (``open_key_disk`` commits its PIN counter
 itself); rendering and signing also run outside it, the transaction only stores and moves
-the state.
+the state. The unsealed renditions are reused when stored for the same content
+(``rendering.renditions_for_sealing``): sealing renders at most once, from one layout.
 """
 
 from __future__ import annotations
@@ -173,34 +176,79 @@ def _refuse(actor, doc: OfficialDocument, why: str, message: str, request=None,
     return SealingRefused(message, why)
 
 
-def _base_files(doc: OfficialDocument, k: int) -> tuple[bytes, bytes]:
+def _base_files(doc: OfficialDocument, k: int) -> tuple[bytes, bytes, Any]:
+    """The files the k-th seal goes on and its GB/T 9704 seal box. The first seal goes on
+    the stored unsealed renditions (rendered once per content fingerprint, from one
+    layout); a later one on the files sealed so far."""
     if k == 0:
-        pdf, _ = rendering.rendition(doc, FileFormat.PDF)
-        ofd, _ = rendering.rendition(doc, FileFormat.OFD)
-        return pdf, ofd
+        files, box = rendering.renditions_for_sealing(doc, k)
+        return files[FileFormat.PDF], files[FileFormat.OFD], box
     pdf, ofd = sealed_bytes(doc, FileFormat.PDF), sealed_bytes(doc, FileFormat.OFD)
     if pdf is None or ofd is None:
         raise ValidationError("前一单位用印后的版式文件缺失，无法继续用印。")
-    return pdf, ofd
+    return pdf, ofd, rendering.seal_box(doc, k)
 
 
-def seal_document(*, actor, doc_id: int, seal_id: int, workstation_credential: str, pin: str,
-                  idempotency_key: uuid.UUID | str | None = None, request=None,
-                  signing_time: datetime | None = None) -> SealingResult:
-    """用印 (R-FLOW-1: approve → **seal** → dispatch). See the module docstring."""
-    from gongwen.seals.models import Seal
-    from gongwen.seals.services import authorize_seal_use
+@dataclass(frozen=True)
+class BatchItem:
+    """One document of a 批量用印: its result, or why it was not sealed (Chinese)."""
 
+    doc_id: int
+    result: SealingResult | None
+    error_zh: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass
+class _Plan:
+    """A document that passed the sealing rules, with the files its seal goes on and the
+    seal box, waiting for the opened seal."""
+
+    doc: OfficialDocument
+    k: int
+    total: int
+    key: str
+    pdf: bytes
+    ofd: bytes
+    box: Any
+
+
+def message_zh(exc: BaseException) -> str:
+    """The Chinese message of a refusal raised by the sealing verbs."""
+    if isinstance(exc, Http404):
+        return str(exc) or "未找到该公文。"
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return getattr(exc, "message_zh", "") or str(exc) or "用印失败。"
+
+
+def _item_key(idempotency_key, doc_id) -> str:
+    """The per-document idempotency key of a batch: uuid5(batch key, document id)."""
+    try:
+        ns = idempotency_key if isinstance(idempotency_key, uuid.UUID) \
+            else uuid.UUID(str(idempotency_key))
+    except (ValueError, TypeError, AttributeError):
+        ns = uuid.uuid5(uuid.NAMESPACE_URL, f"gongwen:seal:{idempotency_key}")
+    return str(uuid.uuid5(ns, str(doc_id)))
+
+
+def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan:
+    """The sealing rules for one document and its files (stored renditions, or rendered
+    once), before any key is touched. Returns the stored result of a unit that has sealed
+    already (a retry), or the plan; raises a refusal."""
     try:
         doc = OfficialDocument.objects.select_related("unit").get(pk=doc_id)
     except (OfficialDocument.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该公文。") from None
-    require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: 404, audited
     try:
-        seal = Seal.objects.select_related("unit").get(pk=seal_id)
-    except (Seal.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该电子印章。") from None
-    key = str(idempotency_key) if idempotency_key else ""
+        require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: 404, audited
+    except Http404:
+        raise Http404("未找到该公文。") from None
+    if seal is None:
+        raise Http404("未找到该电子印章。")
     issuers = sealing_issuers(doc)
     position = next((n for n, u in enumerate(issuers) if u.pk == seal.unit_id), None)
     k = seals_applied(doc)
@@ -219,29 +267,126 @@ def seal_document(*, actor, doc_id: int, seal_id: int, workstation_credential: s
                       f"联合行文按发文机关顺序用印，当前应由“{issuers[k].name}”用印。", request,
                       es_id=seal.es_id)
     try:
-        lay = rendering.layout(doc)
-        base_pdf, base_ofd = _base_files(doc, k)
+        base_pdf, base_ofd, box = _base_files(doc, k)
     except rendering.RenderError as exc:
         raise ValidationError(f"无法生成版式文件：{exc.message_zh}") from exc
-    if k >= len(lay.seals):
+    if box is None:
         raise ValidationError("版式中没有该发文机关的印章位置。")
-    box = lay.seals[k]
-    # Every factor of art. 3/5; opens the key disk in its own transaction (PIN counted),
-    # audits a refusal, enters the use in the seal register.
-    sealer = authorize_seal_use(user=actor, seal=seal, workstation_credential=workstation_credential,
-                                pin=pin, document_id=doc.pk,
-                                document_ref=(doc.doc_number or "") + " " + doc.title,
-                                request=request)
+    return _Plan(doc, k, len(issuers), key, base_pdf, base_ofd, box)
+
+
+def _sign_and_store(*, actor, plan: _Plan, session, seal, signing_time, request) -> SealingResult:
+    doc, k = plan.doc, plan.k
+    # The seal register and audit entry of this document's use (the seal is re-checked).
+    sealer = session.use_for(document_id=doc.pk,
+                             document_ref=(doc.doc_number or "") + " " + doc.title,
+                             request=request)
     when = signing_time or timezone.now()
-    sealed_pdf, sealed_ofd = seal_files(sealer, pdf=base_pdf, ofd=base_ofd, box=box,
+    sealed_pdf, sealed_ofd = seal_files(sealer, pdf=plan.pdf, ofd=plan.ofd, box=plan.box,
                                         seal_image_png=bytes(seal.image_png),
                                         signing_time=when, name=seal.name)
     refs = {FileFormat.PDF: blobs.put(sealed_pdf), FileFormat.OFD: blobs.put(sealed_ofd)}
     try:
-        return _store(actor=actor, doc_id=doc.pk, k=k, total=len(issuers), refs=refs,
-                      seal=seal, key=key, when=when, request=request)
+        return _store(actor=actor, doc_id=doc.pk, k=k, total=plan.total, refs=refs,
+                      seal=seal, key=plan.key, when=when, request=request)
     except IntegrityError:  # a concurrent request of the same unit stored first
         return _result(OfficialDocument.objects.get(pk=doc.pk), already=True)
+
+
+_EXPECTED = (PermissionDenied, ValidationError, Http404)
+
+
+def _seal_many(*, actor, doc_ids: list, seal_id, workstation_credential: str, pin: str,
+               key_of, request, signing_time) -> list[tuple[Any, SealingResult | None,
+                                                         BaseException | None]]:
+    """The one code path of 用印, for one document or a stack: the rules per document, the
+    seal opened once (every factor checked, one PIN entry) only if a document needs it, then
+    each document signed and stored in its own transaction. A refusal of one document is
+    returned for it and does not stop the others."""
+    from gongwen.pki.errors import PKIError
+    from gongwen.seals.models import Seal
+    from gongwen.seals.services import SealUseRefused, open_seal_session
+
+    try:
+        seal = Seal.objects.select_related("unit").get(pk=seal_id)
+    except (Seal.DoesNotExist, ValueError, TypeError):
+        seal = None
+    out: dict[Any, tuple[SealingResult | None, BaseException | None]] = {}
+    plans: list[tuple[Any, _Plan]] = []
+    ids = list(dict.fromkeys(doc_ids))  # a document listed twice is sealed once
+    for doc_id in ids:
+        try:
+            got = _prepare(actor=actor, doc_id=doc_id, seal=seal, key=key_of(doc_id),
+                           request=request)
+        except _EXPECTED as exc:
+            out[doc_id] = (None, exc)
+            continue
+        if isinstance(got, SealingResult):
+            out[doc_id] = (got, None)
+        else:
+            plans.append((doc_id, got))
+    if plans:
+        try:
+            # Every factor of art. 3/5; the key disk opened once (its own transaction, the
+            # PIN counted once), each refusal audited there.
+            session = open_seal_session(user=actor, seal=seal,
+                                        workstation_credential=workstation_credential, pin=pin,
+                                        request=request)
+        except PermissionDenied as exc:
+            session, failed = None, exc
+            for doc_id, _ in plans:
+                out[doc_id] = (None, failed)
+        if session is not None:
+            stopped: BaseException | None = None
+            for doc_id, plan in plans:
+                if stopped is not None:
+                    out[doc_id] = (None, stopped)
+                    continue
+                try:
+                    out[doc_id] = (_sign_and_store(actor=actor, plan=plan, session=session,
+                                                   seal=seal, signing_time=signing_time,
+                                                   request=request), None)
+                except SealUseRefused as exc:  # the seal was revoked or lost meanwhile
+                    stopped = exc
+                    out[doc_id] = (None, exc)
+                except _EXPECTED as exc:
+                    out[doc_id] = (None, exc)
+                except PKIError as exc:
+                    log.warning("sealing document %s failed: %s", doc_id, exc)
+                    out[doc_id] = (None, ValidationError(f"签章失败：{exc.message_zh}"))
+    return [(doc_id, *out[doc_id]) for doc_id in ids]
+
+
+def seal_documents(*, actor, doc_ids, seal_id: int, workstation_credential: str, pin: str,
+                   idempotency_key: uuid.UUID | str, request=None) -> list[BatchItem]:
+    """批量用印: the keeper seals a stack of approved documents with one PIN entry. Every
+    factor of seal use is checked once and the key disk opened once (a wrong PIN counts
+    once and seals nothing); each document is sealed in its own transaction, entered in the
+    seal register and the audit trail, and a refusal of one (wrong state, another unit,
+    classified, …) is reported for it without stopping the others. Idempotent per document
+    (key uuid5(idempotency_key, doc id)): a retry returns the stored results and opens the
+    key disk only if a document is still to be sealed."""
+    items = _seal_many(actor=actor, doc_ids=list(doc_ids), seal_id=seal_id,
+                       workstation_credential=workstation_credential, pin=pin,
+                       key_of=lambda doc_id: _item_key(idempotency_key, doc_id),
+                       request=request, signing_time=None)
+    return [BatchItem(doc_id, result, message_zh(exc) if exc is not None else None)
+            for doc_id, result, exc in items]
+
+
+def seal_document(*, actor, doc_id: int, seal_id: int, workstation_credential: str, pin: str,
+                  idempotency_key: uuid.UUID | str | None = None, request=None,
+                  signing_time: datetime | None = None) -> SealingResult:
+    """用印 (R-FLOW-1: approve → **seal** → dispatch) of one document: the one-item case of
+    :func:`seal_documents`, raising its refusal. See the module docstring."""
+    key = str(idempotency_key) if idempotency_key else ""
+    [(_, result, exc)] = _seal_many(actor=actor, doc_ids=[doc_id], seal_id=seal_id,
+                                    workstation_credential=workstation_credential, pin=pin,
+                                    key_of=lambda _doc_id: key, request=request,
+                                    signing_time=signing_time)
+    if exc is not None:
+        raise exc
+    return result
 
 
 @transaction.atomic(durable=True)

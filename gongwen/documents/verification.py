@@ -213,6 +213,13 @@ def document_text(data: bytes, file_format: str) -> str:
     return "".join((p.extract_text() or "") for p in reader.pages)
 
 
+def _page_text(data: bytes, file_format: str) -> str:
+    """:func:`document_text`, once per file content (a pure function of the bytes)."""
+    from gongwen.sealing import cache
+
+    return cache.page_text(data, file_format, document_text)
+
+
 @dataclass
 class _Sig:
     index: int
@@ -396,10 +403,10 @@ def _seal_for(s: _Sig):
                                  or bytes(seal.certificate.der) == bytes(s.signer_cert)):
             return seal
     if s.signer_cert:
-        from gongwen.pki.x509 import certificate_info
+        from gongwen.sealing import cache
 
         try:
-            serial = certificate_info(s.signer_cert).serial_hex
+            serial = cache.certificate_info(bytes(s.signer_cert)).serial_hex
         except PKIError:
             return None
         for seal in qs.filter(cert_serial__iexact=serial):
@@ -408,15 +415,17 @@ def _seal_for(s: _Sig):
     return None
 
 
-def _crl_freshness(at: datetime) -> tuple[str, str] | None:
+def _crl_freshness(at: datetime, cas=None) -> tuple[str, str] | None:
     """R-PKI-4: a CRL past its nextUpdate now is a hard failure (revocations unknown)."""
     from gongwen.authority.models import CertificateAuthority
-    from gongwen.pki.crl import load_crl
+    from gongwen.sealing import cache
 
-    for ca in CertificateAuthority.objects.exclude(crl_der=None).order_by("id"):
+    if cas is None:
+        cas = CertificateAuthority.objects.exclude(crl_der=None).order_by("id")
+    for ca in cas:
         if not ca.crl_der:
             continue
-        nxt = load_crl(bytes(ca.crl_der))["tbs_cert_list"]["next_update"].native
+        nxt = cache.crl(bytes(ca.crl_der))["tbs_cert_list"]["next_update"].native
         if nxt is not None and nxt < at:
             return (f"the CRL of {ca.name} is stale (nextUpdate {nxt.isoformat()})",
                     f"{ca.name}的证书吊销列表已过期（下次更新时间 {nxt:%Y-%m-%d %H:%M}），"
@@ -425,19 +434,34 @@ def _crl_freshness(at: datetime) -> tuple[str, str] | None:
 
 
 def _certificates(sigs: list[_Sig], at: datetime) -> Check:
+    """The chain of each seal's certificate against the trust material the authority app
+    holds now (as ``authority.services.trust_material``/``validate_certificate``: the root
+    as trust anchor, the issuing CAs as intermediates, their current CRLs; read once for the
+    chain and the CRL freshness), through the chain cache of :mod:`gongwen.sealing.cache`:
+    a success is reused only for the exact certificates and CRLs in use and inside their
+    validity windows."""
+    from gongwen.authority.models import CARole, CertificateAuthority
     from gongwen.authority.services import validate_certificate
+    from gongwen.sealing import cache
 
+    cas = list(CertificateAuthority.objects.order_by("id"))
+    anchors = [bytes(ca.certificate_der) for ca in cas if ca.role == CARole.ROOT]
+    intermediates = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
+    crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]
     for s in sigs:
         if not s.signer_cert:
             return Check.failed(f"seal {s.index + 1}: no signer certificate",
                                 f"第{s.index + 1}个签章没有签章者证书")
         try:
-            validate_certificate(s.signer_cert, s.signing_time or at,
-                                 key_usage=("digital_signature",))
+            if not anchors:  # not initialised: its own error
+                validate_certificate(s.signer_cert, s.signing_time or at,
+                                     key_usage=("digital_signature",))
+            cache.validate_chain(bytes(s.signer_cert), anchors, intermediates, crls,
+                                 s.signing_time or at, key_usage=("digital_signature",))
         except PKIError as exc:
             return Check.failed(f"seal {s.index + 1}: {exc}",
                                 f"第{s.index + 1}个签章的证书无效：{exc.message_zh}")
-    stale = _crl_freshness(at)
+    stale = _crl_freshness(at, cas)
     if stale:
         return Check.failed(*stale)
     return Check.passed("certificate chain valid and not revoked at signing time; CRLs current",
@@ -482,7 +506,7 @@ def _sender(sigs: list[_Sig], seals: list, claimed, data: bytes, fmt: str) -> Ch
         return Check.passed("the seals are those of the sending unit(s)",
                             "签章单位与发文单位一致")
     try:
-        text = _squash(document_text(data, fmt))
+        text = _squash(_page_text(data, fmt))
     except Exception:
         text = ""
     for s, seal in zip(sigs, seals, strict=True):
@@ -500,7 +524,7 @@ _DATE_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
 def _elements(data: bytes, fmt: str, document, seals: list) -> Check:
     try:
-        text = _squash(document_text(data, fmt))
+        text = _squash(_page_text(data, fmt))
     except Exception:
         return Check.failed("the page text cannot be read", "无法读取版面文字，不能核对公文格式要素")
     missing: list[tuple[str, str]] = []

@@ -559,13 +559,43 @@ def _refuse(user: User, seal: Seal, why: str, message: str, request=None,
     return SealUseRefused(message, why)
 
 
-def authorize_seal_use(*, user: User, seal: Seal | int, workstation_credential: str,
-                       pin: str, document_id: int | None = None, document_ref: str = "",
-                       request=None) -> DocumentSealer:
+@dataclass(frozen=True)
+class SealSession:
+    """A seal opened once for a stack of documents (批量用印: the keeper enters the key disk
+    PIN once). Every factor of art. 3 and 5 was checked by :func:`open_seal_session`; each
+    document's use goes through :meth:`use_for`, which re-checks that the seal is still
+    active and enters the use in the seal register and the audit trail, one per document."""
+
+    user: User
+    seal: Seal
+    workstation: Workstation
+    _sealer: DocumentSealer = field(repr=False)
+
+    def use_for(self, *, document_id: int | None = None, document_ref: str = "",
+                request=None) -> DocumentSealer:
+        seal = self.seal
+        status = Seal.objects.filter(pk=seal.pk).values_list("status", flat=True).first()
+        if status != SealStatus.ACTIVE:  # lost or revoked while the stack was being sealed
+            seal.refresh_from_db(fields=["status"])
+            raise _refuse(self.user, seal, "status",
+                          f"该电子印章{seal.get_status_display()}，不能使用。", request,
+                          self.workstation)
+        with transaction.atomic():
+            SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.USED, user=self.user,
+                                     workstation=self.workstation, document_id_ref=document_id,
+                                     document_ref=document_ref[:200])
+            record(self.user, "seal.used", seal, unit=seal.unit, request=request,
+                   detail={"es_id": seal.es_id, "workstation": self.workstation.name,
+                           "document_id": document_id, "document": document_ref})
+        return self._sealer
+
+
+def open_seal_session(*, user: User, seal: Seal | int, workstation_credential: str, pin: str,
+                      request=None) -> SealSession:
     """Every factor of art. 3 and 5, in order: the keeper role, being this seal's keeper,
     an active seal, an enrolled active workstation bound to the seal, the key disk PIN
-    (counted and locked by the authority app). Each refusal is audited; a success is
-    entered in the seal's register."""
+    (counted and locked by the authority app). Each refusal is audited. The key disk is
+    opened once; nothing is entered in the register until :meth:`SealSession.use_for`."""
     seal = Seal.objects.select_related("unit", "certificate").get(
         pk=seal.pk if isinstance(seal, Seal) else int(seal))
     if not can(user, Perm.SEAL):
@@ -597,14 +627,19 @@ def authorize_seal_use(*, user: User, seal: Seal | int, workstation_credential: 
         message = getattr(exc, "message_zh", "") or str(exc)
         raise _refuse(user, seal, "pin", f"密钥盘口令验证未通过：{message}", request,
                       ws) from exc
-    with transaction.atomic():
-        SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.USED, user=user, workstation=ws,
-                                 document_id_ref=document_id, document_ref=document_ref[:200])
-        record(user, "seal.used", seal, unit=seal.unit, request=request,
-               detail={"es_id": seal.es_id, "workstation": ws.name,
-                       "document_id": document_id, "document": document_ref})
-    return DocumentSealer(seal.pk, seal.es_id, bytes(seal.der), bytes(seal.certificate.der),
-                          signer_from_key(key))
+    sealer = DocumentSealer(seal.pk, seal.es_id, bytes(seal.der), bytes(seal.certificate.der),
+                            signer_from_key(key))
+    return SealSession(user, seal, ws, sealer)
+
+
+def authorize_seal_use(*, user: User, seal: Seal | int, workstation_credential: str,
+                       pin: str, document_id: int | None = None, document_ref: str = "",
+                       request=None) -> DocumentSealer:
+    """One document's seal use: :func:`open_seal_session` (every factor of art. 3 and 5,
+    each refusal audited) and the use entered in the seal's register."""
+    session = open_seal_session(user=user, seal=seal, workstation_credential=workstation_credential,
+                                pin=pin, request=request)
+    return session.use_for(document_id=document_id, document_ref=document_ref, request=request)
 
 
 # ------------------------------------------------------------------ seal verification

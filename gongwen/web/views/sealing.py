@@ -1,5 +1,6 @@
-"""用印 pages (R-SEAL-5, R-FLOW-1; issue 8): the seal keeper's queue, the seal form and the
-verification report of a sealed document.
+"""用印 pages (R-SEAL-5, R-FLOW-1; issue 8): the seal keeper's queue with 批量用印 (several
+documents, one PIN entry; issue 9), the seal form and the verification report of a sealed
+document.
 
 How the browser presents the workstation credential (art. 3 专用计算机): the operator
 installs the credential file (``gwws-…``, shown once at enrolment) on the enrolled computer.
@@ -35,10 +36,69 @@ def workstation_credential(request) -> str:
             or request.session.get(SESSION_KEY, ""))
 
 
+def _keeper_seals(user):
+    return Seal.objects.filter(unit_id=user.unit_id, keeper=user,
+                               status=SealStatus.ACTIVE).order_by("id")
+
+
+def _remember_credential(request) -> None:
+    upload = request.FILES.get("credential_file")
+    if upload is not None:
+        request.session[SESSION_KEY] = upload.read(512).decode("utf-8", "ignore").strip()
+
+
 @requires(Perm.SEAL)
 def queue(request):
+    """The sealing queue; POST is 批量用印: the checked documents sealed with one PIN entry.
+    The service checks every permission and rule again for each document."""
     docs = sealing_service.awaiting_seal(request.user)
-    return render(request, "sealing/queue.html", {"title": "用印", "docs": docs})
+    error, results = "", []
+    checked: set[int] = set()
+    if request.method == "POST":
+        _remember_credential(request)
+        try:
+            ids = [int(v) for v in request.POST.getlist("doc")]
+            seal_id = int(request.POST.get("seal") or 0)
+        except ValueError:
+            ids, seal_id = [], 0
+        if not ids:
+            error = "请勾选要用印的公文。"
+        elif not seal_id:
+            error = "请选择本人保管的有效电子印章。"
+        else:
+            checked = set(ids)
+            items = sealing_service.seal_documents(
+                actor=request.user, doc_ids=ids, seal_id=seal_id,
+                workstation_credential=workstation_credential(request),
+                pin=request.POST.get("pin", ""),
+                idempotency_key=request.POST.get("key") or uuid.uuid4(), request=request)
+            # Titles only of documents the keeper may see (the queue, or a sealed result).
+            known = {d.pk: d for d in docs}
+            for item in items:
+                doc = item.result.document if item.result else known.get(item.doc_id)
+                label = (f"{doc.doc_number or ''} {doc.title}".strip() if doc
+                         else f"公文（编号 {item.doc_id}）")
+                if item.result is None:
+                    outcome = item.error_zh
+                elif item.result.already:
+                    outcome = "此前已用印，未重复用印。"
+                elif item.result.complete:
+                    outcome = "用印完成，公文已用印。"
+                else:
+                    outcome = (f"已加盖第 {item.result.seals_applied} 枚印章，"
+                               "等待其他发文机关用印。")
+                results.append({"label": label, "ok": item.ok, "outcome": outcome})
+            done = sum(1 for r in results if r["ok"])
+            if done:
+                messages.success(request, f"批量用印：{done} 件完成，"
+                                          f"{len(results) - done} 件未用印。")
+            docs = sealing_service.awaiting_seal(request.user)
+    elif request.GET.get("all"):
+        checked = {d.pk for d in docs}
+    return render(request, "sealing/queue.html", {
+        "title": "用印", "docs": docs, "seals": _keeper_seals(request.user), "error": error,
+        "results": results, "checked": checked, "key": uuid.uuid4(),
+        "has_credential": bool(workstation_credential(request))})
 
 
 def _doc(request, doc_id: int) -> OfficialDocument:
@@ -52,13 +112,10 @@ def _doc(request, doc_id: int) -> OfficialDocument:
 @requires(Perm.SEAL)
 def seal_form(request, doc_id: int):
     doc = _doc(request, doc_id)
-    seals = Seal.objects.filter(unit_id=request.user.unit_id, keeper=request.user,
-                                status=SealStatus.ACTIVE).order_by("id")
+    seals = _keeper_seals(request.user)
     error = ""
     if request.method == "POST":
-        upload = request.FILES.get("credential_file")
-        if upload is not None:
-            request.session[SESSION_KEY] = upload.read(512).decode("utf-8", "ignore").strip()
+        _remember_credential(request)
         try:
             result = sealing_service.seal_document(
                 actor=request.user, doc_id=doc.pk, seal_id=int(request.POST.get("seal") or 0),

@@ -51,3 +51,26 @@ def test_seal_refused_without_workstation(approved, seal_b, tmp_path, monkeypatc
     assert main(["doc", "seal", str(plain), "--seal", seal_b.es_id, "--pin", PIN,
                  "--out", str(tmp_path / "s.pdf")]) == 1
     assert "专用计算机" in capsys.readouterr().err
+
+
+def test_seal_several_documents_with_one_pin(approved, seal_b, station_b, monkeypatch, capsys,
+                                             clerk_b, unit_a):
+    from gongwen.documents import services
+    from gongwen.documents.models import OfficialDocument, State
+
+    docs = [approved(title=f"关于第{i}项工作的通知") for i in range(2)]
+    draft = services.create_draft(actor=clerk_b, doc_type="notice", title="关于草稿的通知",
+                                  body_text="草稿正文。", main_units=[unit_a.pk])
+    monkeypatch.setenv("GONGWEN_WORKSTATION_CREDENTIAL", station_b)
+    ids = [str(d.pk) for d in docs]
+    assert main(["doc", "seal", "--doc", *ids, "--seal", seal_b.es_id, "--pin", PIN]) == 0
+    out = capsys.readouterr().out
+    assert out.count("用印完成") == 2
+    assert all(OfficialDocument.objects.get(pk=d.pk).state == State.SEALED for d in docs)
+    # a refused document: its reason in Chinese, exit 1; the sealed ones are not sealed again
+    assert main(["doc", "seal", "--doc", *ids, str(draft.pk), "--seal", seal_b.es_id,
+                 "--pin", PIN]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("此前已用印") == 2 and "只有已核批的公文可以用印" in captured.err
+    assert SealEvent.objects.filter(seal=seal_b, kind=SealEvent.Kind.USED).count() == 2
+    assert main(["doc", "seal", "--seal", seal_b.es_id, "--pin", PIN]) == 2  # neither

@@ -1,0 +1,169 @@
+"""批量用印: one PIN entry for a stack of approved documents (issue 9 performance): the key
+disk opened once, each document sealed in its own transaction, refusals per document,
+idempotent per document."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gongwen.audit.models import AuditEntry
+from gongwen.documents import sealing, verification
+from gongwen.documents.models import State
+from gongwen.seals.models import SealEvent
+
+from .conftest import PIN
+
+
+@pytest.fixture
+def disk_opens(monkeypatch):
+    """Counts the key disk openings (each one is a PBKDF2 run of the PIN)."""
+    from gongwen.authority import services as authority
+
+    calls = []
+    real = authority.open_key_disk
+
+    def counting(**kw):
+        calls.append(kw.get("pin"))
+        return real(**kw)
+
+    monkeypatch.setattr(authority, "open_key_disk", counting)
+    return calls
+
+
+def _batch(keeper, seal, station, ids, *, pin=PIN, key=None):
+    return sealing.seal_documents(actor=keeper, doc_ids=ids, seal_id=seal.pk,
+                                  workstation_credential=station, pin=pin,
+                                  idempotency_key=key or uuid.uuid4())
+
+
+def test_a_stack_is_sealed_with_one_key_disk_opening(approved, keeper_b, seal_b, station_b,
+                                                     disk_opens):
+    docs = [approved(title=f"关于第{i}项工作的通知") for i in range(3)]
+    items = _batch(keeper_b, seal_b, station_b, [d.pk for d in docs])
+    assert [i.doc_id for i in items] == [d.pk for d in docs]
+    assert all(i.ok and i.error_zh is None and i.result.complete for i in items)
+    assert len(disk_opens) == 1
+    for doc in docs:
+        doc.refresh_from_db()
+        assert doc.state == State.SEALED
+        use = SealEvent.objects.get(seal=seal_b, kind=SealEvent.Kind.USED, document_id_ref=doc.pk)
+        assert doc.doc_number in use.document_ref
+        assert AuditEntry.objects.filter(action="seal.used", detail__document_id=doc.pk).count() == 1
+        assert verification.verify_document(doc).valid
+    assert AuditEntry.objects.filter(action="document.sealed").count() == 3
+
+
+def test_a_mixed_batch_seals_what_it_may_and_explains_the_rest(
+        approved, keeper_b, seal_b, station_b, clerk_b, bureau, make_user, unit_a,
+        disk_opens):
+    from gongwen.documents import services
+
+    clerk_bureau = make_user(bureau, "clerk")
+
+    good = approved()
+    draft = services.create_draft(actor=clerk_b, doc_type="notice", title="关于草稿的通知",
+                                  body_text="草稿正文。", main_units=[unit_a.pk])
+    other = services.create_draft(actor=clerk_bureau, doc_type="notice",
+                                  title="关于人社工作的通知", body_text="正文。",
+                                  main_units=[unit_a.pk])
+    items = _batch(keeper_b, seal_b, station_b, [draft.pk, good.pk, other.pk, 999999, good.pk])
+    by_id = {i.doc_id: i for i in items}
+    assert len(items) == 4  # a document listed twice is sealed once
+    assert by_id[good.pk].ok and by_id[good.pk].result.complete
+    assert not by_id[draft.pk].ok and "只有已核批的公文可以用印" in by_id[draft.pk].error_zh
+    assert by_id[other.pk].error_zh == "未找到该公文。"  # another unit's: invisible
+    assert by_id[999999].error_zh == "未找到该公文。"
+    assert len(disk_opens) == 1
+    good.refresh_from_db()
+    draft.refresh_from_db()
+    assert good.state == State.SEALED and draft.state == State.DRAFT
+    assert SealEvent.objects.filter(seal=seal_b, kind=SealEvent.Kind.USED).count() == 1
+    assert AuditEntry.objects.filter(action="document.seal_refused", detail__why="state",
+                                     target_id=str(draft.pk)).exists()
+
+
+def test_a_batch_with_nothing_to_seal_does_not_open_the_key_disk(approved, keeper_b, seal_b,
+                                                                 station_b, clerk_b, unit_a,
+                                                                 disk_opens):
+    from gongwen.documents import services
+
+    draft = services.create_draft(actor=clerk_b, doc_type="notice", title="关于草稿的通知",
+                                  body_text="草稿正文。", main_units=[unit_a.pk])
+    [item] = _batch(keeper_b, seal_b, station_b, [draft.pk], pin="00000000")
+    assert not item.ok and disk_opens == []
+
+
+def test_a_retried_batch_returns_the_stored_results_without_the_key_disk(
+        approved, keeper_b, seal_b, station_b, disk_opens):
+    docs = [approved(title=f"关于第{i}项工作的通知") for i in range(2)]
+    key = uuid.uuid4()
+    first = _batch(keeper_b, seal_b, station_b, [d.pk for d in docs], key=key)
+    again = _batch(keeper_b, seal_b, station_b, [d.pk for d in docs], key=key, pin="00000000")
+    assert len(disk_opens) == 1
+    assert all(i.ok and i.result.already for i in again)
+    assert [i.result.files for i in again] == [i.result.files for i in first]
+    assert SealEvent.objects.filter(seal=seal_b, kind=SealEvent.Kind.USED).count() == 2
+    sealed = AuditEntry.objects.filter(action="document.sealed")
+    assert sealed.count() == 2
+    # each document carries its own key derived from the batch key
+    assert {e.detail["idempotency_key"] for e in sealed} == {
+        str(uuid.uuid5(key, str(d.pk))) for d in docs}
+
+
+def test_a_wrong_pin_counts_once_and_seals_nothing(approved, keeper_b, seal_b, station_b,
+                                                   disk_opens):
+    docs = [approved(title=f"关于第{i}项工作的通知") for i in range(3)]
+    disk = seal_b.certificate.key_disk
+    items = _batch(keeper_b, seal_b, station_b, [d.pk for d in docs], pin="11112222")
+    assert all(not i.ok and "密钥盘口令验证未通过" in i.error_zh for i in items)
+    assert len(disk_opens) == 1
+    disk.refresh_from_db()
+    assert disk.failed_attempts == 1
+    assert AuditEntry.objects.filter(action="seal.use_refused", detail__why="pin").count() == 1
+    assert not SealEvent.objects.filter(seal=seal_b, kind=SealEvent.Kind.USED).exists()
+    for doc in docs:
+        doc.refresh_from_db()
+        assert doc.state == State.APPROVED and sealing.seals_applied(doc) == 0
+
+
+def test_a_seal_revoked_during_the_batch_stops_the_rest(approved, keeper_b, seal_b, station_b,
+                                                        monkeypatch):
+    from gongwen.seals.models import SealStatus
+
+    docs = [approved(title=f"关于第{i}项工作的通知") for i in range(2)]
+    real = sealing._store
+
+    def store_then_lose_the_seal(**kw):
+        result = real(**kw)
+        type(seal_b).objects.filter(pk=seal_b.pk).update(status=SealStatus.LOST)
+        return result
+
+    monkeypatch.setattr(sealing, "_store", store_then_lose_the_seal)
+    first, second = _batch(keeper_b, seal_b, station_b, [d.pk for d in docs])
+    assert first.ok and not second.ok and "不能使用" in second.error_zh
+    docs[1].refresh_from_db()
+    assert docs[1].state == State.APPROVED
+
+
+def test_sealing_reuses_the_stored_renditions_byte_for_byte(approved, keeper_b, seal_b,
+                                                            station_b, monkeypatch):
+    from gongwen.documents import rendering
+
+    doc = approved()
+    fresh = {fmt: rendering.render_bytes(doc, fmt) for fmt in ("pdf", "ofd")}
+    files, box = rendering.renditions_for_sealing(doc, 0)  # rendered once and stored
+    assert files == fresh and box is not None
+    assert rendering.rendition(doc, "pdf")[0] == fresh["pdf"]
+
+    def no_rendering(*a, **kw):
+        raise AssertionError("rendered again at 用印")
+
+    monkeypatch.setattr(rendering, "_render_layout", no_rendering)
+    again, box2 = rendering.renditions_for_sealing(doc, 0)
+    assert again == fresh and box2 == box
+    result = sealing.seal_document(actor=keeper_b, doc_id=doc.pk, seal_id=seal_b.pk,
+                                   workstation_credential=station_b, pin=PIN,
+                                   idempotency_key=uuid.uuid4())
+    assert result.complete

@@ -338,6 +338,8 @@ class _Returned(Exception):
 
 
 def _message(exc: Exception) -> str:
+    if isinstance(exc, Http404):  # missing or another unit's: the same answer (R-SEC-1)
+        return "未找到该来文。"
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
     return getattr(exc, "message_zh", "") or (exc.args[0] if exc.args else "") or "操作失败。"

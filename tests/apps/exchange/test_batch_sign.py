@@ -240,3 +240,36 @@ def test_batch_statement_budget(cast, django_assert_max_num_queries):
         items = services.sign_receipts(actor=cast["clerk_b"], delivery_ids=[d.pk for d in ds],
                                        pin=PIN, key=uuid.uuid4())
     assert all(i.ok for i in items)
+
+
+# -- web: 未签收 tab with checkboxes, 全选 and 批量签收 -----------------------------------------------
+def test_inbox_batch_sign_page(cast, client):
+    from tests.conftest import PASSWORD
+
+    good = delivered_to_b(cast, 2)
+    returned = delivered_to_b(cast, 1)[0]
+    assert client.login(username="dhx_clerk", password=PASSWORD)
+    page = client.get("/inbox/").content.decode()
+    assert 'id="batch-sign-form"' in page and "全选" in page and "批量签收" in page
+    assert all(f'name="ids" value="{d.pk}"' in page for d in [*good, returned])
+    assert 'id="batch-sign-form"' not in client.get("/inbox/", {"tab": "signed"}).content.decode()
+    services.return_delivery(actor=cast["clerk_b"], delivery_id=returned.pk, reason="重复来文",
+                             key=uuid.uuid4())
+    ids = [d.pk for d in [*good, returned]]
+    resp = client.post("/inbox/sign/", {"ids": ids, "pin": "11112222", "key": str(uuid.uuid4())},
+                       follow=True)
+    assert "口令错误" in resp.content.decode() and not Receipt.objects.exists()
+    resp = client.post("/inbox/sign/", {"ids": ids, "pin": PIN, "key": str(uuid.uuid4())},
+                       follow=True)
+    text = resp.content.decode()
+    assert resp.redirect_chain[-1][0].endswith("/inbox/?tab=pending")
+    assert "已签收 2 件" in text and "关于第1项工作的通知》：已签收，收文登记号" in text
+    assert "《关于第1项工作的通知》：该来文当前状态为“已退回”，不能签收。" in text
+    assert Receipt.objects.count() == 2 and unlocks() == 1
+    client.logout()
+    assert client.login(username="gyx_clerk", password=PASSWORD)
+    other = delivered_to_b(cast, 1)[0]
+    text = client.post("/inbox/sign/", {"ids": [other.pk], "pin": PIN,
+                                        "key": str(uuid.uuid4())}, follow=True).content.decode()
+    assert "所选来文：未找到该来文。" in text and "关于第1项工作的通知" not in text
+    assert Delivery.objects.get(pk=other.pk).state == DeliveryState.DELIVERED

@@ -59,7 +59,9 @@ class Cast:
     """Sender (市政府办公室 with clerk, head, seal keeper, operator, an active seal and an
     enrolled workstation) and one county government whose clerk holds a receipt key disk."""
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", authority_cast: Cast | None = None) -> None:
+        """``authority_cast``: for a ``--workers`` process, the first cast, whose 市政府办公室
+        approves and makes this cast's seal (the sender is then another 办公室-like unit)."""
         from gongwen.accounts.models import Role, RoleGrant, User
         from gongwen.authority import services as authority
         from gongwen.seals import services as seals
@@ -84,29 +86,39 @@ class Cast:
             return person
 
         self.unit = unit
-        self.sender = unit("连云港市人民政府办公室", short_name="连政办", level=Level.CITY,
-                           kind=Kind.GOVERNMENT_OFFICE, is_platform_operator=True,
-                           is_seal_authority=True)
+        if authority_cast is None:
+            self.sender = unit("连云港市人民政府办公室", short_name="连政办", level=Level.CITY,
+                               kind=Kind.GOVERNMENT_OFFICE, is_platform_operator=True,
+                               is_seal_authority=True)
+        else:
+            self.sender = unit("连云港市人民政府办公室", short_name=f"连政办{prefix}",
+                               level=Level.CITY, kind=Kind.GOVERNMENT_OFFICE)
         self.receiver = unit("东海县人民政府", short_name="东政", level=Level.COUNTY,
                              kind=Kind.GOVERNMENT)
         self.clerk = user(self.sender, "bench_clerk", Role.CLERK)
         self.head = user(self.sender, "bench_head", Role.HEAD)
         self.keeper = user(self.sender, "bench_seal", Role.SEAL_KEEPER)
-        operator = user(self.sender, "bench_op", Role.OPERATOR)
         self.receiving_clerk = user(self.receiver, "bench_dhx_clerk", Role.CLERK)
         authority.init_pki()  # idempotent: done once before the workers start
-        authority.issue_certificate(unit=self.sender, profile="seal-maker", holder=operator,
-                                    pin=MAKER_PIN)
+        if authority_cast is None:
+            self.operator = user(self.sender, "bench_op", Role.OPERATOR)
+            authority.issue_certificate(unit=self.sender, profile="seal-maker",
+                                        holder=self.operator, pin=MAKER_PIN)
+            approver = self.head
+        else:
+            self.operator = authority_cast.operator
+            approver = authority_cast.head
         authority.issue_certificate(unit=self.receiver, profile="unit-receipt",
                                     holder=self.receiving_clerk, pin=PIN)
         app = seals.fill_application(actor=self.keeper, kind="make", reason="基准测试",
                                      keeper_id=self.keeper.pk)
         seals.sign_application(actor=self.head, application_id=app.pk)
-        seals.approve_application(actor=self.head, application_id=app.pk)
-        self.the_seal = seals.execute_application(actor=operator, application_id=app.pk,
-                                              keeper_pin=PIN, maker_pin=MAKER_PIN).result_seal
+        seals.approve_application(actor=approver, application_id=app.pk)
+        self.the_seal = seals.execute_application(actor=self.operator, application_id=app.pk,
+                                                  keeper_pin=PIN,
+                                                  maker_pin=MAKER_PIN).result_seal
         self.workstation = seals.enrol_workstation(
-            actor=operator, unit_id=self.sender.pk, name="基准用印机",
+            actor=self.operator, unit_id=self.sender.pk, name="基准用印机",
             seal_ids=[self.the_seal.pk]).credential
 
     def approved(self, title: str, *, main_units=(), main_groups=()):
@@ -247,13 +259,13 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             "statements": counted}
 
 
-def _worker(index: int, n: int, batch: int, ready, results) -> None:
+def _worker(authority_cast: Cast, index: int, n: int, batch: int, ready, results) -> None:
     """One process of ``--workers``: its own connection, cast and documents."""
     from django.db import connections
 
     connections.close_all()  # never reuse the parent's connection after the fork
     try:
-        cast = Cast(prefix=f"W{index}")
+        cast = Cast(prefix=f"W{index}", authority_cast=authority_cast)
         results.put(("ok", bench_end_to_end(cast, n, batch=batch, ready=ready)))
     except BaseException as exc:  # pragma: no cover - reported by the parent
         ready.abort()
@@ -262,7 +274,7 @@ def _worker(index: int, n: int, batch: int, ready, results) -> None:
         connections.close_all()
 
 
-def run_workers(k: int, n: int, batch: int) -> dict:
+def run_workers(authority_cast: Cast, k: int, n: int, batch: int) -> dict:
     """K processes (fork), each N documents; throughput over the common wall time."""
     from django.db import connections
 
@@ -270,7 +282,7 @@ def run_workers(k: int, n: int, batch: int) -> dict:
     ctx = multiprocessing.get_context("fork")
     ready = ctx.Barrier(k)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(i, n, batch, ready, results)) for i in range(k)]
+    procs = [ctx.Process(target=_worker, args=(authority_cast, i, n, batch, ready, results)) for i in range(k)]
     for p in procs:
         p.start()
     out = [results.get() for _ in procs]
@@ -391,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                    else [])
         for batch in modes:
             if args.workers > 1:
-                e = run_workers(args.workers, args.docs, batch)
+                e = run_workers(cast, args.workers, args.docs, batch)
             else:
                 e = bench_end_to_end(cast, args.docs, batch=batch)
             report(e, mode_label(batch, args.workers), args.workers)

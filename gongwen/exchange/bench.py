@@ -201,7 +201,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     if ready is not None:
         ready.wait()
     started = time.time()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     size = batch or 1
@@ -250,11 +250,11 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             # (per item: its own chain).
             whole += [s3 - s0] * k
             exchange += [s3 - a for a in exch_start]
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"n": n, "total": total, "started": started, "ended": time.time(),
+    return {"n": n, "total": total, "cpu": cpu, "started": started, "ended": time.time(),
             "whole": whole, "exchange": exchange, "steps": steps,
             "statements": counted}
 
@@ -292,7 +292,7 @@ def run_workers(authority_cast: Cast, k: int, n: int, batch: int) -> dict:
     if errors:
         raise RuntimeError("; ".join(errors))
     runs = [r for _, r in out]
-    merged = {"n": sum(r["n"] for r in runs),
+    merged = {"n": sum(r["n"] for r in runs), "cpu": sum(r["cpu"] for r in runs),
               "total": max(r["ended"] for r in runs) - min(r["started"] for r in runs),
               "whole": [x for r in runs for x in r["whole"]],
               "exchange": [x for r in runs for x in r["exchange"]],
@@ -328,6 +328,11 @@ def report(e: dict, label: str, workers: int = 1) -> None:
     print("  per step, median / p95 ms per document: " + ", ".join(
         f"{k} {statistics.median(v) * 1000:.0f}/{_p95(v) * 1000:.0f}"
         for k, v in e["steps"].items()))
+    cpu = e["cpu"] / n
+    print(f"  CPU time of the benchmark process(es) per document: {cpu * 1000:.0f} ms "
+          f"(the database server's not included; on a shared machine the wall time above "
+          f"includes waiting for the CPU: 1/{cpu * 1000:.0f} ms = {1 / cpu:.1f} documents/s "
+          f"per core if it were idle)")
     print(f"  SQL statements per document: {statements / n:.0f} (" + ", ".join(
         f"{k} {v / n:.0f}" for k, v in e["statements"].items()) + ")")
 

@@ -36,6 +36,7 @@ profile and prints the functions with the largest cumulative time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import multiprocessing
 import os
@@ -184,15 +185,17 @@ STEPS = ("seal", "dispatch", "open", "sign")
 
 
 def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int = 0,
-                     ready=None) -> dict:
+                     ready=None, setup_lock=None) -> dict:
     """N documents sealed → dispatched → opened → signed, per item or in batches of
-    ``batch``. ``ready``: a barrier to wait at after the setup (``--workers``)."""
+    ``batch``. ``--workers``: ``setup_lock`` serialises the setup (drafting and approval,
+    not measured), ``ready`` is the barrier the timed part starts from."""
     from django.db import connection
 
     from gongwen.exchange import services
 
-    docs = [cast.approved(f"关于第{i}项工作的通知", main_units=[cast.receiver.pk])
-            for i in range(n)]
+    with setup_lock or contextlib.nullcontext():
+        docs = [cast.approved(f"关于第{i}项工作的通知", main_units=[cast.receiver.pk])
+                for i in range(n)]
     whole, exchange = [], []
     steps: dict[str, list[float]] = {k: [] for k in STEPS}
     counted = {k: 0 for k in STEPS}
@@ -259,14 +262,17 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             "statements": counted}
 
 
-def _worker(authority_cast: Cast, index: int, n: int, batch: int, ready, results) -> None:
+def _worker(authority_cast: Cast, index: int, n: int, batch: int, ready, setup_lock,
+            results) -> None:
     """One process of ``--workers``: its own connection, cast and documents."""
     from django.db import connections
 
     connections.close_all()  # never reuse the parent's connection after the fork
     try:
-        cast = Cast(prefix=f"W{index}", authority_cast=authority_cast)
-        results.put(("ok", bench_end_to_end(cast, n, batch=batch, ready=ready)))
+        with setup_lock:
+            cast = Cast(prefix=f"W{index}B{batch}", authority_cast=authority_cast)
+        results.put(("ok", bench_end_to_end(cast, n, batch=batch, ready=ready,
+                                            setup_lock=setup_lock)))
     except BaseException as exc:  # pragma: no cover - reported by the parent
         ready.abort()
         results.put(("error", f"worker {index}: {exc!r}"))
@@ -280,9 +286,9 @@ def run_workers(authority_cast: Cast, k: int, n: int, batch: int) -> dict:
 
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
-    ready = ctx.Barrier(k)
-    results = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(authority_cast, i, n, batch, ready, results)) for i in range(k)]
+    ready, setup_lock, results = ctx.Barrier(k), ctx.Lock(), ctx.Queue()
+    procs = [ctx.Process(target=_worker,
+                         args=(authority_cast, i, n, batch, ready, setup_lock, results)) for i in range(k)]
     for p in procs:
         p.start()
     out = [results.get() for _ in procs]

@@ -355,6 +355,8 @@ def sign_receipt(*, actor, delivery_id: int, pin: str, key, request=None) -> Rec
     key = _key(key)
     try:
         delivery_id = int(delivery_id)
+        if not 0 < delivery_id < 2**63:
+            raise ValueError(delivery_id)
     except (TypeError, ValueError):
         raise Http404("未找到该来文。") from None
     item = _sign_batch(actor=actor, pairs=[(delivery_id, key)], pin=pin, request=request)[0]
@@ -377,6 +379,8 @@ def sign_receipts(*, actor, delivery_ids, pin: str, key, request=None) -> list[B
     for raw in delivery_ids or []:
         try:
             value = int(raw)
+            if not 0 < value < 2**63:  # no primary key: never ask the database
+                raise ValueError(raw)
         except (TypeError, ValueError):
             bad.append(BatchItem(0, error_zh="未找到该来文。", error=Http404("未找到该来文。")))
             continue
@@ -491,7 +495,7 @@ def _sign_in_transaction(*, actor, delivery_id: int, key: uuid.UUID, disk, priva
     # 签收 re-checks the report "so that a seal revoked in between is caught"; the stored
     # one is kept when nothing it depended on has changed (see _still_valid).
     if not _verify(delivery, actor=actor, request=request, cas=cas, reuse=True):
-        return f"（{delivery.return_reason}）"
+        return f"（{delivery.return_reason.removeprefix('来文核验未通过：')}）"
     delivery.apply(DeliveryAction.SIGN)
     now = timezone.now()
     _assign_registration(delivery, timezone.localdate(now).year)

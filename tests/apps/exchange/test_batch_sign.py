@@ -62,14 +62,14 @@ def test_mixed_batch_signs_what_it_can_with_one_unlock(cast, dispatched):
     services.return_delivery(actor=cast["clerk_b"], delivery_id=returned.pk,
                              reason="非本单位职责", key=uuid.uuid4())
     other = dispatched().deliveries.get(recipient_unit=cast["gyx"])
-    ids = [good[0].pk, returned.pk, other.pk, good[1].pk, good[2].pk, "x"]
+    ids = [good[0].pk, returned.pk, other.pk, good[1].pk, good[2].pk, "x", 10**30]
     items = services.sign_receipts(actor=cast["clerk_b"], delivery_ids=ids, pin=PIN,
                                    key=uuid.uuid4())
     by_id = {i.delivery_id: i for i in items}
-    assert [i.ok for i in items] == [True, False, False, True, True, False]
+    assert [i.ok for i in items] == [True, False, False, True, True, False, False]
     assert "已退回" in by_id[returned.pk].error_zh and by_id[returned.pk].result is None
     assert by_id[other.pk].error_zh == "未找到该来文。"
-    assert items[-1].error_zh == "未找到该来文。"
+    assert items[-1].error_zh == items[-2].error_zh == "未找到该来文。"
     serials = sorted(Delivery.objects.get(pk=d.pk).registration_serial for d in good)
     assert serials == [1, 2, 3]
     assert Receipt.objects.count() == 3

@@ -335,10 +335,9 @@ def report(e: dict, label: str, workers: int = 1) -> None:
         f"{k} {statistics.median(v) * 1000:.0f}/{_p95(v) * 1000:.0f}"
         for k, v in e["steps"].items()))
     cpu = e["cpu"] / n
-    print(f"  CPU time of the benchmark process(es) per document: {cpu * 1000:.0f} ms "
-          f"(the database server's not included; on a shared machine the wall time above "
-          f"includes waiting for the CPU: 1/{cpu * 1000:.0f} ms = {1 / cpu:.1f} documents/s "
-          f"per core if it were idle)")
+    print(f"  CPU time per document in the benchmark process(es): {cpu * 1000:.0f} ms, i.e. "
+          f"{1 / cpu:.1f} documents/s per core on an idle machine (the database server's CPU "
+          "not included; the wall-clock figures above include waiting for a shared CPU)")
     print(f"  SQL statements per document: {statements / n:.0f} (" + ", ".join(
         f"{k} {v / n:.0f}" for k, v in e["statements"].items()) + ")")
 

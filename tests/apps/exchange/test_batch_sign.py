@@ -132,7 +132,10 @@ def test_batch_returns_an_item_that_fails_verification_and_signs_the_rest(cast, 
 @pytest.fixture
 def counted_verifier(monkeypatch):
     """The verification of these tests fails as soon as any certificate is revoked (as if
-    the seal's own certificate were), and counts its runs."""
+    the seal's own certificate were revoked with effect before the sealing), and counts its
+    runs. The real verification fails a seal only for a revocation dated at or before the
+    signing time, which a seal in use cannot have; what is tested here is that 签收 runs the
+    verification again, and acts on it, exactly when a CRL was published since opening."""
     from gongwen.authority.models import Certificate, CertStatus
 
     calls = []

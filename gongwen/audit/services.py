@@ -41,21 +41,21 @@ def client_ip(request) -> str:
 def record(actor, action: str, target: models.Model | None = None, *, unit=None,
            detail: dict[str, Any] | None = None, request=None, actor_name: str = "",
            ) -> AuditEntry:
-    """Append one entry to the chain. Safe under concurrency: the head row is locked."""
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"seq": 0, "hash": chain.GENESIS_HASH})
-        # get_or_create may have inserted without a lock on some backends: lock it now.
-        head = AuditHead.objects.select_for_update().get(id=1)
+    """Append one entry to the chain. Safe under concurrency: the head row is locked.
+
+    Three statements in the usual case: lock and read the head, insert the entry, move the
+    head. No savepoint of its own (a failed append fails the caller's transaction, which is
+    what an audited change must do); outside a transaction it opens one. Call it as late
+    as possible in a verb: the head lock is held until the verb commits, and every writer
+    of the trail waits for it."""
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
         user = actor if getattr(actor, "pk", None) else None
-        if unit is None and user is not None:
-            unit = user.unit
         entry = AuditEntry(
             seq=head.seq + 1,
             at=timezone.now(),
             actor=user,
             actor_name=(actor_name or (user.username if user else "system"))[:150],
-            unit=unit,
             action=action,
             target_type=target._meta.label_lower if target is not None else "",
             target_id=str(target.pk) if target is not None else "",
@@ -65,11 +65,25 @@ def record(actor, action: str, target: models.Model | None = None, *, unit=None,
             algorithm=_ALGORITHM,
             prev_hash=head.hash,
         )
+        if unit is not None:
+            entry.unit = unit
+        elif user is not None:
+            entry.unit_id = user.unit_id  # the id is enough: no query for the unit row
         entry.hash = chain.entry_hash(entry.algorithm, entry.prev_hash, _content(entry))
         entry.save(force_insert=True)
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
+        AuditHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
         return entry
+
+
+def _locked_head() -> AuditHead:
+    """The chain head, locked (SELECT … FOR UPDATE); created on the first append. The
+    creation races safely: ``ignore_conflicts`` and then the locking read again."""
+    head = AuditHead.objects.select_for_update().filter(id=1).first()
+    if head is None:
+        AuditHead.objects.bulk_create([AuditHead(id=1, seq=0, hash=chain.GENESIS_HASH)],
+                                      ignore_conflicts=True)
+        head = AuditHead.objects.select_for_update().get(id=1)
+    return head
 
 
 def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:

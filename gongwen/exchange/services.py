@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -45,8 +47,9 @@ from .models import (
     overdue_cutoff,
 )
 
-__all__ = ["check_delivery", "dispatch", "mark_read", "open_delivery", "record_follow_up",
-           "return_delivery", "send_overdue_reminders", "sign_receipt", "withdraw"]
+__all__ = ["BatchItem", "check_delivery", "dispatch", "mark_read", "open_delivery",
+           "record_follow_up", "return_delivery", "send_overdue_reminders", "sign_receipt",
+           "sign_receipts", "withdraw"]
 
 
 # One durable transaction per verb; refusals are audited after the work rolled back.
@@ -71,7 +74,7 @@ def _lock_delivery(delivery_id) -> Delivery:
     try:
         return (Delivery.objects.select_for_update(of=("self",))
                 .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
-                                "recipient_unit").get(pk=delivery_id))
+                                "dispatch__by", "recipient_unit").get(pk=delivery_id))
     except (Delivery.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该来文。") from None
 
@@ -116,20 +119,20 @@ def dispatch(*, actor, doc_id: int, key, request=None) -> Dispatch:
     "dispatched" commit together. A retry with the same key, or a second click with a new
     one, returns the first dispatch."""
     key = _key(key)
-    prior = Dispatch.objects.filter(idempotency_key=key).select_related("document").first()
-    if prior is not None:
-        if prior.document_id != int(doc_id) or prior.sender_unit_id != actor.unit_id:
-            raise ValidationError("幂等键已被使用。")
-        return prior
     try:
         doc = (OfficialDocument.objects.select_for_update(of=("self",)).select_related("unit")
                .get(pk=doc_id))
     except (OfficialDocument.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该公文。") from None
     _require(actor, Perm.DISPATCH, doc, request=request)
-    existing = Dispatch.objects.filter(document=doc).first()
-    if existing is not None:
-        return existing  # dispatched once: a second click never sends twice
+    # A retry with the same key, or the document dispatched already: one query for both.
+    found = list(Dispatch.objects.filter(Q(idempotency_key=key) | Q(document=doc)))
+    for prior in found:
+        if prior.idempotency_key == key and (prior.document_id != doc.pk
+                                             or prior.sender_unit_id != actor.unit_id):
+            raise ValidationError("幂等键已被使用。")
+    if found:
+        return found[0]  # dispatched once: a second click never sends twice
     doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
     guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (notice §3(8))
     data = hooks.sealed_file(doc)
@@ -153,30 +156,92 @@ def dispatch(*, actor, doc_id: int, key, request=None) -> Dispatch:
         for unit, role, group_id in recipients])
     _checkpoint("deliveries_created")
     doc.save(update_fields=["state", "updated_at"])
+    from . import tasks
+
+    _enqueue(tasks.notify_dispatch, sent.pk)
+    _enqueue(tasks.verify_dispatch, sent.pk)
     record(actor, "exchange.dispatched", doc, request=request,
            detail={"dispatch": sent.pk, "fingerprint": ref.digest, "format": fmt,
                    "recipients": len(recipients),
                    "paper": sum(1 for u, _, _ in recipients if not u.networked)})
     _checkpoint("audited")
-    from . import tasks
-
-    _enqueue(tasks.notify_dispatch, sent.pk)
-    _enqueue(tasks.verify_dispatch, sent.pk)
     return sent
 
 
 # -- receiving -------------------------------------------------------------------------------
+def reverify_after() -> int:
+    """Seconds for which a passing report may be reused without running the verification
+    again, provided no CRL was published since (GONGWEN["REVERIFY_AFTER_SECONDS"])."""
+    return int(getattr(settings, "GONGWEN", {}).get("REVERIFY_AFTER_SECONDS", 300))
+
+
+def _authorities() -> list:
+    from gongwen.authority.models import CertificateAuthority
+
+    return list(CertificateAuthority.objects.order_by("id"))
+
+
+def _basis(cas, now: dt.datetime) -> dict:
+    """What a verification report depends on besides the file: the CRL generation of every
+    CA (a revocation, also of a seal, republishes its issuer's CRL) and the time it ran."""
+    return {"crls": {str(ca.pk): ca.crl_number for ca in cas}, "at": now.isoformat()}
+
+
+def _still_valid(delivery: Delivery, cas, now: dt.datetime) -> bool:
+    """True if the stored passing report still holds: computed at most
+    ``reverify_after()`` seconds ago, against the CRLs still in force (no CRL published
+    since, none past its nextUpdate), and the dispatched file is still byte for byte the one
+    sent (re-hashed: cheap). Anything else means: verify again."""
+    report = delivery.verification or {}
+    basis = report.get("basis") or {}
+    if not report.get("ok") or not basis:
+        return False
+    if basis.get("crls") != _basis(cas, now)["crls"]:
+        return False
+    if any(ca.crl_der and (ca.crl_next_update is None or ca.crl_next_update <= now)
+           for ca in cas):
+        return False
+    try:
+        age = (now - dt.datetime.fromisoformat(basis["at"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not 0 <= age <= reverify_after():
+        return False
+    fingerprint = delivery.dispatch.fingerprint
+    try:
+        data = blobs.read(fingerprint)
+    except (blobs.BlobError, OSError):
+        return False
+    return data is not None and hooks.digest_of(data, fingerprint) == fingerprint
+
+
 def _report(delivery: Delivery) -> hooks.Report:
     return hooks.verify_for_receipt(delivery.dispatch.document, delivery)
 
 
-def _store_report(delivery: Delivery, report: hooks.Report, *, actor=None, request=None
-                  ) -> bool:
+def _verify(delivery: Delivery, *, actor=None, request=None, cas=None,
+            reuse: bool = False) -> bool:
+    """Store a fresh verification report (or keep the stored one when ``reuse`` and it
+    still holds, see ``_still_valid``); a failed one returns the delivery to the sender
+    (notice §3(7)). Returns True if the delivery passed, False if it was returned now."""
+    cas = _authorities() if cas is None else cas
+    now = timezone.now()
+    if reuse and _still_valid(delivery, cas, now):
+        return True
+    # The basis is read before the checks run: a CRL published meanwhile makes it older.
+    basis = _basis(cas, now)
+    return not _store_report(delivery, _report(delivery), basis=basis, actor=actor,
+                             request=request)
+
+
+def _store_report(delivery: Delivery, report: hooks.Report, *, basis: dict | None = None,
+                  actor=None, request=None, fields: tuple[str, ...] = ()) -> bool:
     """Keep the report; a failed one returns the delivery to the sender (notice §3(7)).
-    True if the delivery was returned now."""
-    delivery.verification = report.as_dict()
+    True if the delivery was returned now. ``fields``: other changed fields of the
+    delivery, saved in the same UPDATE."""
+    delivery.verification = {**report.as_dict(), **({"basis": basis} if basis else {})}
     delivery.verified_at = timezone.now()
-    fields = ["verification", "verified_at"]
+    fields = [*fields, "verification", "verified_at"]
     returned = False
     if not report.ok and delivery.can_apply(DeliveryAction.REJECT):
         delivery.apply(DeliveryAction.REJECT)
@@ -184,30 +249,43 @@ def _store_report(delivery: Delivery, report: hooks.Report, *, actor=None, reque
         delivery.return_reason = f"来文核验未通过：{report.reason_zh()}"[:500]
         fields += ["state", "returned_at", "return_reason"]
         returned = True
-    delivery.save(update_fields=fields)
+    delivery.save(update_fields=list(dict.fromkeys(fields)))
     if returned:
-        record(actor, "exchange.auto_returned", delivery, unit=delivery.recipient_unit,
-               request=request, detail={"reason": delivery.return_reason})
         _notify_sender(delivery, Notification.Kind.RETURNED,
                        f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
                        f"自动退回：{delivery.return_reason}")
+        record(actor, "exchange.auto_returned", delivery, unit=delivery.recipient_unit,
+               request=request, detail={"reason": delivery.return_reason})
     return returned
 
 
 @_verb
 def open_delivery(*, actor, delivery_id: int, request=None) -> Delivery:
     """The recipient's clerk opens the item: the time is recorded once and the verification
-    report computed; a failing document goes back to the sender (R-FLOW-2, notice §3(7))."""
+    report computed (or the background check's kept while it still holds); a failing
+    document goes back to the sender (R-FLOW-2, notice §3(7))."""
     delivery = _lock_delivery(delivery_id)
     _require(actor, Perm.RECEIVE, delivery, request=request)
-    if delivery.can_apply(DeliveryAction.OPEN):
+    opened = delivery.can_apply(DeliveryAction.OPEN)
+    opening = ("state", "opened_at", "handled_by") if opened else ()
+    if opened:
         delivery.apply(DeliveryAction.OPEN)
         delivery.opened_at = timezone.now()
         delivery.handled_by = actor
-        delivery.save(update_fields=["state", "opened_at", "handled_by"])
-        record(actor, "exchange.opened", delivery, request=request)
     if delivery.is_pending:
-        _store_report(delivery, _report(delivery), actor=actor, request=request)
+        cas = _authorities()
+        now = timezone.now()
+        if _still_valid(delivery, cas, now):
+            if opened:
+                delivery.save(update_fields=list(opening))
+        else:
+            # The basis is read before the checks run; one UPDATE for opening and report.
+            _store_report(delivery, _report(delivery), basis=_basis(cas, now), actor=actor,
+                          request=request, fields=opening)
+    elif opened:  # pragma: no cover - OPEN leads to a pending state
+        delivery.save(update_fields=list(opening))
+    if opened:
+        record(actor, "exchange.opened", delivery, request=request)
     return delivery
 
 
@@ -216,10 +294,10 @@ def check_delivery(*, delivery_id: int) -> Delivery:
     """Verification by the worker right after dispatch (no user)."""
     delivery = _lock_delivery(delivery_id)
     if delivery.is_pending and not delivery.paper:
+        cas = _authorities()
+        basis = _basis(cas, timezone.now())
         report = _report(delivery)
-        if _store_report(delivery, report):
-            pass
-        else:
+        if not _store_report(delivery, report, basis=basis):
             record(None, "exchange.verified", delivery, unit=delivery.recipient_unit,
                    detail={"ok": report.ok}, actor_name="worker")
     return delivery
@@ -236,71 +314,188 @@ def receipt_key_disk(user):
             .select_related("certificate", "certificate__issuer").order_by("-id").first())
 
 
+MAX_BATCH = 200
+
+
+@dataclass
+class BatchItem:
+    """One delivery of a batch 签收: ``result`` is its receipt, or ``error_zh`` says why not
+    (``returned``: it failed verification and went back to the sender)."""
+
+    delivery_id: int
+    result: Receipt | None = None
+    error_zh: str = ""
+    returned: bool = False
+    error: Exception | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+class _Returned(Exception):
+    """Verification failed inside 签收: the delivery was returned (committed)."""
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, Http404):  # missing or another unit's: the same answer (R-SEC-1)
+        return "未找到该来文。"
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return getattr(exc, "message_zh", "") or (exc.args[0] if exc.args else "") or "操作失败。"
+
+
 def sign_receipt(*, actor, delivery_id: int, pin: str, key, request=None) -> Receipt:
     """签收: the clerk signs a receipt (document fingerprint, recipient unit, time, 收文登记号)
     with the unit-receipt key on their key disk (R-FLOW-2). Only a delivery whose
     verification passes can be signed; a failing one is returned automatically.
 
-    The key disk is opened first, in its own transaction, so that a wrong PIN is counted
-    even though nothing else happens (authority.services.open_key_disk)."""
+    The one-item case of ``sign_receipts``; errors are raised (ValidationError, Http404,
+    PKIError for the PIN)."""
     key = _key(key)
-    if (prior := Receipt.objects.filter(idempotency_key=key).first()) is not None:
-        if prior.delivery_id != int(delivery_id):
-            raise ValidationError("幂等键已被使用。")
-        return prior
-    delivery = Delivery.objects.select_related("dispatch").filter(pk=delivery_id).first()
-    if delivery is None:
-        raise Http404("未找到该来文。")
-    require(actor, Perm.RECEIVE, delivery, request=request)
-    if delivery.state == DeliveryState.SIGNED:
-        return delivery.receipt
+    try:
+        delivery_id = int(delivery_id)
+        if not 0 < delivery_id < 2**63:
+            raise ValueError(delivery_id)
+    except (TypeError, ValueError):
+        raise Http404("未找到该来文。") from None
+    item = _sign_batch(actor=actor, pairs=[(delivery_id, key)], pin=pin, request=request)[0]
+    if item.error is not None:
+        raise item.error
+    return item.result
+
+
+def sign_receipts(*, actor, delivery_ids, pin: str, key, request=None) -> list[BatchItem]:
+    """批量签收: one PIN for a stack of incoming documents. The receipt key disk is opened
+    once (one PIN attempt, counted once if wrong — then nothing is signed), then every
+    delivery is verified (the stored report is kept while it still holds) and signed in a
+    transaction of its own; an item that cannot be signed (not pending, another unit's,
+    failed verification → returned to the sender) gets its reason in ``error_zh`` and the
+    others go on. Idempotent per delivery: item keys are ``uuid5(key, str(delivery_id))``,
+    so resubmitting the same batch returns the same receipts."""
+    key = _key(key)
+    ids: list[int] = []
+    bad: list[BatchItem] = []
+    for raw in delivery_ids or []:
+        try:
+            value = int(raw)
+            if not 0 < value < 2**63:  # no primary key: never ask the database
+                raise ValueError(raw)
+        except (TypeError, ValueError):
+            bad.append(BatchItem(0, error_zh="未找到该来文。", error=Http404("未找到该来文。")))
+            continue
+        if value not in ids:
+            ids.append(value)
+    if not ids and not bad:
+        raise ValidationError("请选择要签收的来文。")
+    if len(ids) > MAX_BATCH:
+        raise ValidationError(f"一次最多签收 {MAX_BATCH} 件来文。")
+    items = _sign_batch(actor=actor, pairs=[(i, uuid.uuid5(key, str(i))) for i in ids],
+                        pin=pin, request=request)
+    return items + bad
+
+
+def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
+                ) -> list[BatchItem]:
+    from gongwen.authority.services import open_key_disk
+    from gongwen.pki.errors import PKIError
+
+    require(actor, Perm.RECEIVE, request=request)  # the role; each item's scope below
+    items = {i: BatchItem(i) for i, _ in pairs}
+    keys = dict(pairs)
+    for receipt in Receipt.objects.filter(idempotency_key__in=keys.values()):
+        i = next(i for i, k in keys.items() if k == receipt.idempotency_key)
+        if receipt.delivery_id == i:
+            items[i].result = receipt  # a retry: the first answer
+        else:
+            items[i].error = ValidationError("幂等键已被使用。")
+    todo = [i for i in keys if items[i].result is None and items[i].error is None]
+    found = {d.pk: d for d in Delivery.objects.select_related("dispatch", "recipient_unit")
+             .filter(pk__in=todo)}
+    signable = []
+    for i in todo:
+        d = found.get(i)
+        try:
+            if d is None:
+                raise Http404("未找到该来文。")
+            require(actor, Perm.RECEIVE, d, request=request)
+            if d.state == DeliveryState.SIGNED:
+                items[i].result = d.receipt
+                continue
+            _check_signable(d)
+        except (ValidationError, Http404, PermissionDenied) as exc:
+            items[i].error = exc
+            continue
+        signable.append(i)
+    if signable:
+        disk = receipt_key_disk(actor)
+        if disk is None:
+            raise ValidationError("您没有可用的单位签收证书密钥盘，请联系平台管理员办理。")
+        # Once for the whole batch, in its own transaction: a wrong PIN is counted once and
+        # raises before anything is signed.
+        private_key = open_key_disk(user=actor, disk=disk, pin=pin, request=request)
+        for i in signable:
+            try:
+                items[i].result = _sign(actor=actor, delivery_id=i, key=keys[i], disk=disk,
+                                        private_key=private_key, request=request)
+            except _Returned as exc:
+                items[i].returned = True
+                items[i].error = ValidationError(
+                    f"来文核验未通过，已自动退回发文单位，不能签收。{exc.args[0]}".strip())
+            except IntegrityError:
+                items[i].error = ValidationError("该来文已签收，请刷新页面。")
+            except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
+                items[i].error = exc
+    for item in items.values():
+        if item.error is not None:
+            item.error_zh = _message(item.error)
+    return [items[i] for i, _ in pairs]
+
+
+def _check_signable(delivery: Delivery) -> None:
     if not delivery.is_pending:
         raise ValidationError(f"该来文当前状态为“{delivery.get_state_display()}”，不能签收。")
     if delivery.paper:
         raise ValidationError("该单位未联网，按纸质公文办理签收。")
-    disk = receipt_key_disk(actor)
-    if disk is None:
-        raise ValidationError("您没有可用的单位签收证书密钥盘，请联系平台管理员办理。")
-    if not _verify_now(delivery_id, actor=actor, request=request):
-        raise ValidationError("来文核验未通过，已自动退回发文单位，不能签收。")
-    from gongwen.authority.services import open_key_disk
-
-    private_key = open_key_disk(user=actor, disk=disk, pin=pin, request=request)
-    return _sign(actor=actor, delivery_id=delivery_id, key=key, disk=disk,
-                 private_key=private_key, request=request)
-
-
-@_verb
-def _verify_now(delivery_id: int, *, actor, request) -> bool:
-    delivery = _lock_delivery(delivery_id)
-    if not delivery.is_pending:
-        return delivery.state == DeliveryState.SIGNED
-    return not _store_report(delivery, _report(delivery), actor=actor, request=request)
 
 
 def _assign_registration(delivery: Delivery, year: int) -> None:
-    """Next 收文登记号 of the recipient unit and year: a locked counter row inside the
-    signing transaction, so numbers are consecutive (a rollback gives the number back)."""
-    RegistrationCounter.objects.bulk_create(
-        [RegistrationCounter(unit_id=delivery.recipient_unit_id, year=year, last=0)],
-        ignore_conflicts=True)
-    counter = RegistrationCounter.objects.select_for_update().get(
-        unit_id=delivery.recipient_unit_id, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
+    """Next 收文登记号 of the recipient unit and year: the counter row is incremented (and so
+    locked) inside the signing transaction, so numbers are consecutive (a rollback gives the
+    number back). Two statements: the UPDATE, then reading the number."""
+    counter = RegistrationCounter.objects.filter(unit_id=delivery.recipient_unit_id, year=year)
+    if not counter.update(last=F("last") + 1):
+        RegistrationCounter.objects.bulk_create(
+            [RegistrationCounter(unit_id=delivery.recipient_unit_id, year=year, last=0)],
+            ignore_conflicts=True)
+        counter.update(last=F("last") + 1)
     delivery.registration_year = year
-    delivery.registration_serial = counter.last
+    delivery.registration_serial = counter.values_list("last", flat=True).get()
+
+
+def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request) -> Receipt:
+    """One delivery of a 签收, in its own transaction. A failed verification commits the
+    automatic return and raises ``_Returned`` afterwards."""
+    outcome = _sign_in_transaction(actor=actor, delivery_id=delivery_id, key=key, disk=disk,
+                                   private_key=private_key, request=request)
+    if isinstance(outcome, str):
+        raise _Returned(outcome)
+    return outcome
 
 
 @_verb
-def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request) -> Receipt:
-    from gongwen.authority.models import CARole, CertificateAuthority
-
+def _sign_in_transaction(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key,
+                         request) -> Receipt | str:
     delivery = _lock_delivery(delivery_id)
-    if (prior := Receipt.objects.filter(idempotency_key=key).first()) is not None:
-        return prior
+    _require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.state == DeliveryState.SIGNED:
         return delivery.receipt  # signed by a parallel click: one receipt only
+    _check_signable(delivery)
+    cas = _authorities()
+    # 签收 re-checks the report "so that a seal revoked in between is caught"; the stored
+    # one is kept when nothing it depended on has changed (see _still_valid).
+    if not _verify(delivery, actor=actor, request=request, cas=cas, reuse=True):
+        return f"（{delivery.return_reason.removeprefix('来文核验未通过：')}）"
     delivery.apply(DeliveryAction.SIGN)
     now = timezone.now()
     _assign_registration(delivery, timezone.localdate(now).year)
@@ -321,7 +516,8 @@ def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request
         "delivery_id": delivery.pk,
         "certificate_serial": cert.serial,
     }
-    cas = list(CertificateAuthority.objects.order_by("id"))
+    from gongwen.authority.models import CARole
+
     chain = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
     crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]
     content = receipts.build(payload, private_key, bytes(cert.der), chain, crls)
@@ -329,20 +525,19 @@ def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request
     delivery.handled_by = actor
     delivery.save(update_fields=["state", "signed_at", "handled_by", "registration_year",
                                  "registration_serial"])
-    try:
-        with transaction.atomic():
-            receipt = Receipt.objects.create(
-                delivery=delivery, idempotency_key=key, certificate=cert, signed_by=actor,
-                signed_at=now, content=content, digest=hooks.digest_of(content))
-    except IntegrityError:
-        raise ValidationError("该来文已签收，请刷新页面。") from None
+    # A second receipt for the delivery or a reused key fails the unique constraints: the
+    # transaction rolls back and the caller reports it (no savepoint needed).
+    receipt = Receipt.objects.create(
+        delivery=delivery, idempotency_key=key, certificate=cert, signed_by=actor,
+        signed_at=now, content=content, digest=hooks.digest_of(content))
+    _notify_sender(delivery, Notification.Kind.SIGNED,
+                   f"{delivery.recipient_unit.name}已签收《{doc.title}》"
+                   f"（收文登记号 {delivery.registration_number}）")
+    # Last: the audit head stays locked only until the commit right after.
     record(actor, "exchange.signed", delivery, request=request,
            detail={"registration_number": delivery.registration_number,
                    "fingerprint": delivery.dispatch.fingerprint,
                    "certificate": cert.serial, "receipt_digest": receipt.digest})
-    _notify_sender(delivery, Notification.Kind.SIGNED,
-                   f"{delivery.recipient_unit.name}已签收《{doc.title}》"
-                   f"（收文登记号 {delivery.registration_number}）")
     return receipt
 
 
@@ -490,14 +685,27 @@ def _clerks(unit_id: int):
 
 
 def _notify(users, kind: str, text: str, link: str, dedup: str, unit_id=None) -> list[int]:
-    made = []
-    for user in users:
-        note, created = Notification.objects.get_or_create(
-            dedup_key=f"{dedup}:u{user.pk}"[:120],
-            defaults={"user": user, "unit_id": unit_id or user.unit_id, "kind": kind,
-                      "text": text[:300], "link": link})
-        if created:
-            made.append(note.pk)
+    """One notice per user, at most once per ``dedup`` key: the keys already there are read
+    in one query and the new notices written with one ``bulk_create`` (a notice made by a
+    concurrent run meanwhile is skipped by ``ignore_conflicts``). E-mail goes out after the
+    commit when it is enabled. Returns one entry per new notice: its id when e-mail is
+    enabled (read back for the mail task), else None (no query)."""
+    by_key = {f"{dedup}:u{user.pk}"[:120]: user for user in users}
+    if not by_key:
+        return []
+    have = set(Notification.objects.filter(dedup_key__in=list(by_key))
+               .values_list("dedup_key", flat=True))
+    fresh = [Notification(user=user, unit_id=unit_id or user.unit_id, kind=kind,
+                          text=text[:300], link=link, dedup_key=k)
+             for k, user in by_key.items() if k not in have]
+    if not fresh:
+        return []
+    Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+    if not email_enabled():
+        return [n.pk for n in fresh]
+    made = list(Notification.objects.filter(dedup_key__in=[n.dedup_key for n in fresh],
+                                            emailed_at__isnull=True)
+                .values_list("pk", flat=True))
     if made:
         from . import tasks
 

@@ -3,8 +3,8 @@
 A verb runs in one durable transaction (STYLE.md §2). When it refuses — a permission check
 failed, a classified document, a rejected upload — its own writes must roll back, yet the
 refusal must be in the audit trail (R-AUDIT-1, R-DOC-5). So the verb raises a marker
-exception from a savepoint, and ``verb`` writes the audit row in the outer transaction,
-after the savepoint was rolled back, then re-raises what the caller should see.
+exception, its transaction rolls back, and ``verb`` writes the audit row in a transaction
+of its own afterwards, then re-raises what the caller should see.
 """
 
 from __future__ import annotations
@@ -39,25 +39,28 @@ def require_in_verb(actor, perm: Perm, obj=None, *, request=None) -> None:
 
 
 def verb(fn):
-    """Run ``fn`` in one durable transaction; audit refusals that roll its work back."""
+    """Run ``fn`` in one durable transaction; audit refusals that roll its work back.
+
+    A refusal leaves the transaction by an exception, so all of ``fn``'s writes are rolled
+    back; the audit row of the refusal is then written in a transaction of its own. No
+    savepoint is needed for that (two statements fewer per verb)."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
-        failure: BaseException | None = None
-        with transaction.atomic(durable=True):
-            try:
-                with transaction.atomic():
-                    return fn(*args, **kwargs)
-            except AuditedRefusal as exc:
+        try:
+            with transaction.atomic(durable=True):
+                return fn(*args, **kwargs)
+        except AuditedRefusal as exc:
+            with transaction.atomic(durable=True):
                 exc.audit()
-                failure = exc
-            except Denied as denied:
-                try:
-                    require(denied.actor, denied.perm, denied.obj, request=denied.request)
-                except (PermissionDenied, Http404) as exc:
-                    failure = exc
-                else:  # pragma: no cover - can() and require() agree
-                    failure = PermissionDenied("您没有执行此操作的权限。")
-        raise failure
+            raise
+        except Denied as denied:
+            try:
+                require(denied.actor, denied.perm, denied.obj, request=denied.request)
+            except (PermissionDenied, Http404) as exc:
+                failure: BaseException = exc
+            else:  # pragma: no cover - can() and require() agree
+                failure = PermissionDenied("您没有执行此操作的权限。")
+            raise failure from None
 
     return wrapper

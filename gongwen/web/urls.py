@@ -102,6 +102,7 @@ urlpatterns += [
 
 urlpatterns += [
     path("inbox/", exchange.inbox, name="inbox"),
+    path("inbox/sign/", exchange.inbox_sign, name="inbox_sign"),
     path("inbox/<int:delivery_id>/", exchange.delivery_detail, name="delivery"),
     path("inbox/<int:delivery_id>/sign/", exchange.delivery_sign, name="delivery_sign"),
     path("inbox/<int:delivery_id>/return/", exchange.delivery_return, name="delivery_return"),

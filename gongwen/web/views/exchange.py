@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from gongwen.documents import blobs
 from gongwen.exchange import hooks, selectors, services
 from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
-from gongwen.policy.permissions import Perm, can, require
+from gongwen.policy.permissions import Perm, can, require, visible_deliveries
 
 from .common import error_messages, paginate, requires
 
@@ -66,8 +67,41 @@ def inbox(request):
     counts = selectors.inbox_counts(request.user)
     tabs = [(k, label, counts.get(k, 0)) for k, (label, _) in selectors.INBOX_TABS.items()]
     template = "exchange/_inbox_rows.html" if request.htmx else "exchange/inbox.html"
+    batch = tab == "pending" and can(request.user, Perm.RECEIVE)
     return render(request, template, {"page": page, "tab": tab, "tabs": tabs,
-                                      "search": search, "title": "收文"})
+                                      "search": search, "title": "收文", "batch": batch,
+                                      "key": uuid.uuid4()})
+
+
+@require_POST
+@requires(Perm.RECEIVE)
+def inbox_sign(request):
+    """批量签收: the ticked items of the 未签收 tab with one PIN; one message per item."""
+    back = redirect(f"{reverse('web:inbox')}?tab=pending")
+    try:
+        items = services.sign_receipts(actor=request.user,
+                                       delivery_ids=request.POST.getlist("ids"),
+                                       pin=request.POST.get("pin", ""),
+                                       key=request.POST.get("key"), request=request)
+    except (ValidationError, PKIError) as exc:
+        _errors(request, exc)
+        return back
+    own = {d.pk: d for d in visible_deliveries(request.user).filter(
+        recipient_unit_id=request.user.unit_id, pk__in=[i.delivery_id for i in items])
+        .select_related("dispatch__document", "recipient_unit")}
+    signed = sum(1 for i in items if i.ok)
+    if signed:
+        messages.success(request, f"已签收 {signed} 件，签收回执已生成并发送给发文单位。")
+    for item in items:
+        d = own.get(item.delivery_id)
+        label = f"《{d.dispatch.document.title}》" if d is not None else "所选来文"
+        if item.ok:
+            number = d.registration_number if d is not None else ""
+            messages.success(request, f"{label}：已签收" + (f"，收文登记号 {number}" if number
+                                                            else "。"))
+        else:
+            messages.error(request, f"{label}：{item.error_zh}")
+    return back
 
 
 @requires(Perm.VIEW_DELIVERY)

@@ -120,7 +120,8 @@ def test_return_reason_is_visible_to_sender(cast, dispatched, client):
     assert "附件缺页，请补发" in page
 
 
-def test_failed_verification_returns_automatically(cast, dispatched, monkeypatch):
+def test_failed_verification_returns_automatically(cast, dispatched, monkeypatch, settings):
+    settings.GONGWEN = {**settings.GONGWEN, "REVERIFY_AFTER_SECONDS": 0}  # always re-verify
     sent = dispatched()
     d = delivery_to(sent, cast["gn"])
     bad = hooks.Report.of([hooks.Check("seal", "电子印章", False, "印章签名无效")])

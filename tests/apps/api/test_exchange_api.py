@@ -413,10 +413,13 @@ def test_lists_do_not_query_per_row(api, cast, dispatched):
     assert one == three
 
 
-def test_a_failing_document_is_not_signed_but_returned(api, cast, dispatched, monkeypatch):
+def test_a_failing_document_is_not_signed_but_returned(api, cast, dispatched, monkeypatch,
+                                                       settings):
     """notice §3(7): 签收 of a document that fails verification answers 409 and the delivery
     has gone back to the sender with the reason."""
     from gongwen.exchange import hooks
+
+    settings.GONGWEN = {**settings.GONGWEN, "REVERIFY_AFTER_SECONDS": 0}  # always re-verify
 
     sent = dispatched()
     d = delivery_to(sent, cast["gn"])

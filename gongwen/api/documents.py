@@ -69,6 +69,10 @@ class SealIn(Schema):
         description="专用计算机凭据（gwws-…）；也可由 X-Gongwen-Workstation 请求头提供")
 
 
+class BatchSealIn(SealIn):
+    doc_ids: list[BodyId] = Field(min_length=1, max_length=200, description="待用印公文编号")
+
+
 class SealingOut(Schema):
     document: DocumentOut
     seals_applied: int
@@ -159,3 +163,38 @@ def seal_document(request, doc_id: ObjectId, body: SealIn, idempotency_key: Idem
     return {"document": _fresh(result.document.pk), "seals_applied": result.seals_applied,
             "seals_required": result.seals_required, "complete": result.complete,
             "already": result.already}
+
+
+class BatchSealItemOut(Schema):
+    doc_id: int
+    ok: bool
+    error: str | None = None
+    sealing: SealingOut | None = None
+
+
+class BatchSealOut(Schema):
+    sealed: int
+    refused: int
+    items: list[BatchSealItemOut]
+
+
+@router.post("/sealing/batch", response=BatchSealOut,
+             summary="批量用印（一次输入口令；需 Idempotency-Key；逐件返回结果）")
+def seal_documents(request, body: BatchSealIn, idempotency_key: IdempotencyKey,
+                   x_gongwen_workstation: str = Header("", alias="X-Gongwen-Workstation",
+                                                       max_length=512)):
+    credential = (x_gongwen_workstation or body.workstation_credential).strip()
+    items = sealing.seal_documents(actor=request.user, doc_ids=body.doc_ids,
+                                   seal_id=body.seal_id, workstation_credential=credential,
+                                   pin=body.pin, idempotency_key=idempotency_key,
+                                   request=request)
+    out = []
+    for item in items:
+        r = item.result
+        out.append({"doc_id": item.doc_id, "ok": item.ok, "error": item.error_zh,
+                    "sealing": None if r is None else {
+                        "document": _fresh(r.document.pk), "seals_applied": r.seals_applied,
+                        "seals_required": r.seals_required, "complete": r.complete,
+                        "already": r.already}})
+    sealed = sum(1 for i in items if i.ok)
+    return {"sealed": sealed, "refused": len(items) - sealed, "items": out}

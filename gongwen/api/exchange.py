@@ -32,6 +32,7 @@ from gongwen.policy.permissions import Perm, can, require
 
 from .common import (
     MAX_PAGE_SIZE,
+    BodyId,
     IdempotencyKey,
     ObjectId,
     PageMeta,
@@ -185,6 +186,24 @@ class ReasonIn(Schema):
 
 class SignIn(Schema):
     pin: str = Field(min_length=1, max_length=64, description="单位签收证书密钥盘口令")
+
+
+class BatchSignIn(SignIn):
+    delivery_ids: list[BodyId] = Field(min_length=1, max_length=200, description="待签收来文编号")
+
+
+class BatchSignItemOut(Schema):
+    delivery_id: int
+    ok: bool
+    error: str = ""
+    returned: bool = Field(False, description="核验未通过，已自动退回发文单位")
+    receipt: ReceiptOut | None = None
+
+
+class BatchSignOut(Schema):
+    signed: int
+    refused: int
+    items: list[BatchSignItemOut]
 
 
 class FollowUpIn(Schema):
@@ -489,6 +508,22 @@ def sign_delivery(request, delivery_id: ObjectId, body: SignIn,
         "signed_by").get(pk=receipt.pk)
     created = not replay and receipt.idempotency_key == key
     return Status(201 if created else 200, _receipt_out(receipt))
+
+
+@incoming.post("/inbox/sign", response=BatchSignOut,
+               summary="批量签收（一次输入口令；需 Idempotency-Key；逐件返回结果）")
+def sign_deliveries(request, body: BatchSignIn, idempotency_key: IdempotencyKey):
+    items = services.sign_receipts(actor=request.user, delivery_ids=body.delivery_ids,
+                                   pin=body.pin, key=idempotency_key, request=request)
+    ids = [i.result.pk for i in items if i.ok]
+    receipts = {r.pk: r for r in Receipt.objects.select_related(
+        "delivery", "delivery__recipient_unit", "delivery__dispatch", "certificate",
+        "signed_by").filter(pk__in=ids)}
+    out = [{"delivery_id": i.delivery_id, "ok": i.ok, "error": i.error_zh,
+            "returned": i.returned,
+            "receipt": _receipt_out(receipts[i.result.pk]) if i.ok else None} for i in items]
+    signed = len(ids)
+    return {"signed": signed, "refused": len(items) - signed, "items": out}
 
 
 @incoming.post("/deliveries/{delivery_id}/return", response=DeliveryDetailOut,

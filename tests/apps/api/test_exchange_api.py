@@ -30,6 +30,7 @@ EXCHANGE_PATHS = {
     "/api/notifications/read-all", "/api/documents", "/api/documents/{doc_id}",
     "/api/documents/{doc_id}/submit", "/api/approvals", "/api/documents/{doc_id}/approve",
     "/api/documents/{doc_id}/return", "/api/sealing", "/api/documents/{doc_id}/seal",
+    "/api/sealing/batch", "/api/inbox/sign",
 }
 
 

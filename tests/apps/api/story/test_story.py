@@ -118,3 +118,80 @@ def test_whole_story_over_the_api(real_sealing, api, clerk_b, head_b, keeper_b, 
     assert board["deliveries"][0]["registration_number"] == number
     notes = clerk.get("/api/notifications").json()
     assert any(n["kind"] == "signed" for n in notes["items"]) and notes["unread"] >= 1
+
+
+def test_batch_sealing_and_batch_signing_over_the_api(real_sealing, api, clerk_b, head_b,
+                                                      keeper_b, seal_b, station_b, unit_a,
+                                                      unit_b, make_user,
+                                                      django_capture_on_commit_callbacks):
+    """批量用印 and 批量签收: one PIN for a stack, one result per item, idempotent retries,
+    an item of another unit refused without stopping the others."""
+    from gongwen.authority import services as authority
+
+    unit_a.networked = unit_b.networked = True
+    unit_a.save()
+    unit_b.save()
+    receiver = make_user(unit_a, Role.CLERK, username="sfb_receiver2")
+    authority.issue_certificate(unit=unit_a, profile="unit-receipt", holder=receiver,
+                                pin=RECEIPT_PIN)
+    clerk, head, keeper = api.as_(clerk_b), api.as_(head_b), api.as_(keeper_b)
+    ids = []
+    for title in ("关于做好防汛工作的通知", "关于做好安全生产工作的通知"):
+        made = clerk.post("/api/documents", {"doc_type": "notice", "title": title,
+                                             "body_text": BODY, "main_units": [unit_a.pk],
+                                             "main_recipients_text": "市政府办公室"},
+                          key=uuid.uuid4()).json()
+        clerk.post(f"/api/documents/{made['id']}/submit")
+        head.post(f"/api/documents/{made['id']}/approve", {"comment": "同意"})
+        ids.append(made["id"])
+
+    body = {"doc_ids": ids, "seal_id": seal_b.pk, "pin": SEAL_PIN}
+    hdr = {"X-Gongwen-Workstation": station_b}
+    assert_error(keeper.post("/api/sealing/batch", body, **hdr), 400, "invalid")  # no key
+    assert_error(keeper.post("/api/sealing/batch", {**body, "doc_ids": []}, key=uuid.uuid4(),
+                             **hdr), 400, "invalid")
+    wrong = keeper.post("/api/sealing/batch", {**body, "pin": "11111111"}, key=uuid.uuid4(),
+                        **hdr).json()  # one PIN attempt counted; every item says why
+    assert wrong["sealed"] == 0 and all("口令错误" in i["error"] for i in wrong["items"])
+    key = uuid.uuid4()
+    sealed = keeper.post("/api/sealing/batch", body, key=key, **hdr)
+    assert sealed.status_code == 200, sealed.content
+    result = sealed.json()
+    assert result["sealed"] == 2 and result["refused"] == 0
+    assert all(i["sealing"]["document"]["state"] == "sealed" for i in result["items"])
+    again = keeper.post("/api/sealing/batch", body, key=key, **hdr).json()
+    assert again["sealed"] == 2 and all(i["sealing"]["already"] for i in again["items"])
+    assert AuditEntry.objects.filter(action="document.sealed").count() == 2
+
+    deliveries = []
+    for doc_id in ids:
+        with django_capture_on_commit_callbacks(execute=True):
+            sent = clerk.post(f"/api/documents/{doc_id}/dispatch", key=uuid.uuid4()).json()
+        deliveries.append(sent["deliveries"][0]["id"])
+
+    me = api.as_(receiver)
+    stranger = make_user(unit_b, Role.CLERK, username="dh_clerk2")
+    refused = api.as_(stranger).post("/api/inbox/sign",
+                                     {"delivery_ids": deliveries, "pin": RECEIPT_PIN},
+                                     key=uuid.uuid4())
+    assert refused.status_code == 200 and refused.json()["signed"] == 0
+    assert {i["error"] for i in refused.json()["items"]} == {"未找到该来文。"}  # not theirs
+    assert Receipt.objects.count() == 0
+    assert_error(me.post("/api/inbox/sign", {"delivery_ids": deliveries, "pin": "1"},
+                         key=uuid.uuid4()), 400)
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        signed = me.post("/api/inbox/sign",
+                         {"delivery_ids": deliveries + [2_000_000], "pin": RECEIPT_PIN},
+                         key=key)
+    assert signed.status_code == 200, signed.content
+    out = signed.json()
+    assert out["signed"] == 2 and out["refused"] == 1
+    missing = next(i for i in out["items"] if i["delivery_id"] == 2_000_000)
+    assert not missing["ok"] and missing["error"] == "未找到该来文。"
+    numbers = {i["receipt"]["registration_number"] for i in out["items"] if i["ok"]}
+    assert len(numbers) == 2
+    retry = me.post("/api/inbox/sign", {"delivery_ids": deliveries, "pin": RECEIPT_PIN},
+                    key=key).json()
+    assert {i["receipt"]["registration_number"] for i in retry["items"]} == numbers
+    assert Receipt.objects.count() == 2

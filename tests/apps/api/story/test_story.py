@@ -182,7 +182,7 @@ def test_batch_sealing_and_batch_signing_over_the_api(real_sealing, api, clerk_b
     key = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
         signed = me.post("/api/inbox/sign",
-                         {"delivery_ids": deliveries + [2_000_000], "pin": RECEIPT_PIN},
+                         {"delivery_ids": [*deliveries, 2_000_000], "pin": RECEIPT_PIN},
                          key=key)
     assert signed.status_code == 200, signed.content
     out = signed.json()

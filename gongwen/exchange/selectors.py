@@ -8,8 +8,14 @@ from django.db.models import Count, Q, QuerySet
 
 from gongwen.policy.permissions import visible_deliveries
 
-from .models import PENDING_STATES, RETURNED_STATES, Delivery, DeliveryState, Dispatch, \
-    overdue_cutoff
+from .models import (
+    PENDING_STATES,
+    RETURNED_STATES,
+    Delivery,
+    DeliveryState,
+    Dispatch,
+    overdue_cutoff,
+)
 
 INBOX_TABS = {
     "pending": ("未签收", list(PENDING_STATES)),

@@ -77,7 +77,11 @@ def _lock_delivery(delivery_id) -> Delivery:
 
 
 def _enqueue(task, *args) -> None:
-    transaction.on_commit(lambda: task.enqueue(*args))
+    """Background work after the verb: written in its transaction (outbox) where the task
+    backend is the database queue, else on commit (tasks.enqueue)."""
+    from .tasks import enqueue
+
+    enqueue(task, *args)
 
 
 # -- recipients ------------------------------------------------------------------------------

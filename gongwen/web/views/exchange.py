@@ -155,7 +155,10 @@ def receipt_download(request, delivery_id: int):
 @requires(Perm.VIEW_OUTBOX)
 def outbox(request):
     search = _search(request)
-    page = paginate(request, selectors.outbox_for(request.user, **search))
+    status = request.GET.get("status", "")
+    if status not in selectors.OUTBOX_FILTERS:
+        status = ""
+    page = paginate(request, selectors.outbox_for(request.user, status, **search))
     ready = list(selectors.sealed_to_dispatch(request.user)[:50]) \
         if can(request.user, Perm.DISPATCH) else []
     for doc in ready:
@@ -164,6 +167,8 @@ def outbox(request):
         doc.dispatch_key = uuid.uuid4()
     template = "exchange/_outbox_rows.html" if request.htmx else "exchange/outbox.html"
     return render(request, template, {"page": page, "search": search, "ready": ready,
+                                      "status": status,
+                                      "statuses": list(selectors.OUTBOX_FILTERS.items()),
                                       "key": uuid.uuid4(), "title": "发文"})
 
 
@@ -197,6 +202,7 @@ def dispatch_detail(request, dispatch_id: int):
     return render(request, "exchange/dispatch.html", {
         "title": sent.document.title, "sent": sent, "doc": sent.document,
         "deliveries": deliveries, "key": uuid.uuid4(),
+        "withdrawal": selectors.withdrawal_label(sent.document, sent),
         "may_withdraw": sent.withdrawn_at is None and can(request.user, Perm.DISPATCH, sent)
         and any(d.is_pending for d in deliveries)})
 

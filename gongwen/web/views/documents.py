@@ -9,6 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -364,9 +365,13 @@ def attachment_file(request, doc_id: int, attachment_id: int):
 # -- 待核批 -------------------------------------------------------------------------------------
 @requires(Perm.APPROVE)
 def approvals(request):
+    q = request.GET.get("q", "").strip()[:100]
     docs = selectors.approval_queue_for(request.user)
+    if q:  # 标题 or 拟稿人 (the queue is the unit's own: no 字号 yet)
+        docs = docs.filter(Q(title__icontains=q) | Q(created_by__full_name__icontains=q)
+                           | Q(created_by__username__icontains=q))
     return render(request, "documents/approvals.html",
-                  {"title": "待核批", "page": paginate(request, docs)})
+                  {"title": "待核批", "page": paginate(request, docs), "q": q})
 
 
 @require_POST

@@ -194,3 +194,27 @@ def test_outbox_search_by_unit_keeps_the_counts(cast, dispatched, client):
     assert not selectors.outbox_for(cast["clerk_a"], "returned").exists()
     page = client.get("/outbox/", {"q": "赣榆", "status": "open"}).content.decode()
     assert sent.document.title in page
+
+
+def test_follow_up_time_and_safe_redirect(cast, dispatched, client):
+    sent = dispatched()
+    d = delivery_to(sent, cast["gyx"])
+    login(client, "sfb_clerk")
+    resp = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone", "at": "2026-11-26T09:30",
+                                                      "contact": "王科长",
+                                                      "next": "https://evil.example/"})
+    assert resp.status_code == 302 and resp["Location"] == "/tracking/"
+    item = d.follow_ups.get()
+    assert item.at.isoformat().startswith("2026-11-26T")
+    resp = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone", "at": "昨天"})
+    assert resp.status_code == 302 and d.follow_ups.count() == 1
+
+
+def test_approval_queue_search(cast, client):
+    for title in ("关于春节值班的通知", "关于防汛工作的通知"):
+        doc = docs.create_draft(actor=cast["clerk_a"], doc_type="notice", title=title,
+                                body_text="正文", main_units=[cast["b"].pk])
+        docs.submit(actor=cast["clerk_a"], doc_id=doc.pk)
+    login(client, "sfb_head")
+    page = client.get("/approvals/", {"q": "防汛"}).content.decode()
+    assert "关于防汛工作的通知" in page and "关于春节值班的通知" not in page

@@ -96,6 +96,8 @@ class Action(models.TextChoices):
     RETURN = "return", "退回修改"
     SEAL = "seal", "用印"
     DISPATCH = "dispatch", "分发"
+    # 撤回 of a dispatch (exchange.services.withdraw); not the drafter's WITHDRAW from approval.
+    RECALL = "recall", "撤回分发"
 
 
 # (state, action) -> new state. R-FLOW-1: draft → submit → approve or return → seal → dispatch.
@@ -109,7 +111,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (State.SEALED, Action.DISPATCH): State.DISPATCHED,
     # 撤回 of a dispatch before anyone signed for it (exchange.services.withdraw): the document
     # stays sealed and immutable; a correction is a new document (``corrects``).
-    (State.DISPATCHED, Action.WITHDRAW): State.WITHDRAWN,
+    (State.DISPATCHED, Action.RECALL): State.WITHDRAWN,
 }
 
 # Only these states may be edited; from approval on the content is fixed (R-FLOW-1).

@@ -421,7 +421,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
         # Nobody signed for it: the document itself is 已撤回. With some receipts it stays
         # 已分发 and the pages show 部分撤回 (selectors.withdrawal_of).
         doc = OfficialDocument.objects.select_for_update(of=("self",)).get(pk=doc.pk)
-        doc.apply(Action.WITHDRAW)
+        doc.apply(Action.RECALL)
         doc.save(update_fields=["state", "updated_at"])
         sent.document = doc
     record(actor, "exchange.withdrawn", doc, request=request,

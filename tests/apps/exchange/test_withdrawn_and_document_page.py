@@ -218,3 +218,17 @@ def test_approval_queue_search(cast, client):
     login(client, "sfb_head")
     page = client.get("/approvals/", {"q": "防汛"}).content.decode()
     assert "关于防汛工作的通知" in page and "关于春节值班的通知" not in page
+
+
+def test_withdrawing_from_approval_is_not_withdrawing_a_dispatch(cast, dispatched, client):
+    """The drafter's 撤回 (submitted → draft) never applies to a dispatched document: only
+    the exchange's withdraw() moves it to 已撤回, together with its deliveries."""
+    from gongwen.documents.models import InvalidTransition
+
+    sent = dispatched()
+    with pytest.raises(InvalidTransition):
+        docs.withdraw(actor=cast["clerk_a"], doc_id=sent.document_id)
+    assert OfficialDocument.objects.get(pk=sent.document_id).state == State.DISPATCHED
+    login(client, "sfb_clerk")
+    page = client.get(f"/documents/{sent.document_id}/").content.decode()
+    assert f"/drafts/{sent.document_id}/withdraw/" not in page

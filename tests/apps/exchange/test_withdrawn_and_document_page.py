@@ -232,3 +232,28 @@ def test_withdrawing_from_approval_is_not_withdrawing_a_dispatch(cast, dispatche
     login(client, "sfb_clerk")
     page = client.get(f"/documents/{sent.document_id}/").content.decode()
     assert f"/drafts/{sent.document_id}/withdraw/" not in page
+
+
+def test_timeline_queries_do_not_grow_with_receipts_and_follow_ups(cast, dispatched):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sent = dispatched()
+    doc = OfficialDocument.objects.get(pk=sent.document_id)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.document_timeline(cast["clerk_a"], doc)
+        return len(ctx.captured_queries)
+
+    services.record_follow_up(actor=cast["clerk_a"], how="phone", key=uuid.uuid4(),
+                              delivery_id=delivery_to(sent, cast["gn"]).pk)
+    before = queries()
+    services.sign_receipt(actor=cast["clerk_b"], delivery_id=delivery_to(sent, cast["b"]).pk,
+                          pin=PIN, key=uuid.uuid4())
+    services.sign_receipt(actor=cast["clerk_gyx"], pin=PIN, key=uuid.uuid4(),
+                          delivery_id=delivery_to(sent, cast["gyx"]).pk)
+    for unit in ("gn", "fgw"):
+        services.record_follow_up(actor=cast["clerk_a"], how="phone", key=uuid.uuid4(),
+                                  delivery_id=delivery_to(sent, cast[unit]).pk)
+    assert queries() == before

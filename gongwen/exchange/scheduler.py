@@ -22,6 +22,7 @@ def interval_minutes() -> float:
 def tick() -> None:
     """One round; errors are logged, never fatal to the worker."""
     from django.db import close_old_connections, connection
+    from django.utils import timezone
 
     def tidy() -> None:
         # A long-lived thread drops broken or expired connections between rounds.
@@ -32,7 +33,8 @@ def tick() -> None:
     try:
         from . import tasks
 
-        if not queued(tasks.send_overdue_reminders):
+        stale = timezone.now() - dt.timedelta(minutes=sweep_minutes())
+        if not queued(tasks.send_overdue_reminders, running_since=stale):
             tasks.send_overdue_reminders.enqueue()
     except Exception:  # the next tick tries again
         log.exception("could not enqueue overdue reminders")
@@ -76,26 +78,31 @@ def sweep_minutes() -> float:
     return float(getattr(settings, "GONGWEN", {}).get("SWEEP_MINUTES", 10))
 
 
-def _pending_args(task_obj) -> list | None:
-    """The argument lists of ``task_obj`` runs still waiting or running on the database
-    queue; None when the backend keeps no queue we can read (then nothing counts as queued)."""
+def _pending_args(task_obj, running_since: dt.datetime | None = None) -> list | None:
+    """The argument lists of ``task_obj`` runs still waiting (READY) or running on the
+    database queue; None when the backend keeps no queue we can read (then nothing counts as
+    queued). A run RUNNING since before ``running_since`` belonged to a worker that died
+    (the queue leaves such rows RUNNING): it does not count, so the sweep enqueues again."""
+    from django.db.models import Q
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
     from . import tasks
 
     if not tasks.transactional(task_obj):
         return None
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    rows = DBTaskResult.objects.filter(
-        task_path=task_obj.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).values_list(
-        "args_kwargs", flat=True)
+    running = Q(status=TaskResultStatus.RUNNING)
+    if running_since is not None:
+        running &= Q(started_at__gte=running_since)
+    rows = DBTaskResult.objects.filter(Q(status=TaskResultStatus.READY) | running,
+                                       task_path=task_obj.module_path) \
+        .values_list("args_kwargs", flat=True)
     return [(row or {}).get("args", []) for row in rows]
 
 
-def queued(task_obj, *args) -> bool:
-    """True if ``task_obj(*args)`` already waits on the database queue."""
-    pending = _pending_args(task_obj)
+def queued(task_obj, *args, running_since: dt.datetime | None = None) -> bool:
+    """True if ``task_obj(*args)`` already waits (or runs) on the database queue."""
+    pending = _pending_args(task_obj, running_since)
     return pending is not None and list(args) in pending
 
 
@@ -142,17 +149,17 @@ def sweep(now: dt.datetime | None = None, minutes: float | None = None) -> dict[
             emailed_at__isnull=True, created_at__lte=cutoff,
             created_at__gte=now - dt.timedelta(days=1))
             .exclude(user__email="").values_list("pk", flat=True).order_by("pk"))
-        waiting = _pending_args(tasks.email_notifications) or []
+        waiting = _pending_args(tasks.email_notifications, cutoff) or []
         already = {i for args in waiting for i in (args[0] if args else [])}
         to_email = [i for i in to_email if i not in already]
 
     done = {"notify": 0, "verify": 0, "email": 0}
     for dispatch_id in sorted(to_notify):
-        if not queued(tasks.notify_dispatch, dispatch_id):
+        if not queued(tasks.notify_dispatch, dispatch_id, running_since=cutoff):
             tasks.notify_dispatch.enqueue(dispatch_id)
             done["notify"] += 1
     for dispatch_id in sorted(to_verify):
-        if not queued(tasks.verify_dispatch, dispatch_id):
+        if not queued(tasks.verify_dispatch, dispatch_id, running_since=cutoff):
             tasks.verify_dispatch.enqueue(dispatch_id)
             done["verify"] += 1
     if to_email:

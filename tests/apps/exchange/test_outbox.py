@@ -139,3 +139,23 @@ def test_tick_does_not_pile_up_reminder_tasks(settings, monkeypatch):
     scheduler.tick()
     scheduler.tick()
     assert _queued_paths() == ["send_overdue_reminders"]
+
+
+def test_sweep_replaces_a_task_left_running_by_a_dead_worker(settings, cast, sealed_doc):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DB_QUEUE
+    doc = sealed_doc()
+    services.dispatch(actor=cast["clerk_a"], doc_id=doc.pk, key=uuid.uuid4())
+    now = timezone.now()
+    # A busy worker picked both tasks up 20 minutes later: still running 5 minutes after.
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING,
+                                started_at=now + dt.timedelta(minutes=20))
+    later = now + dt.timedelta(minutes=25)
+    assert scheduler.sweep(now=later) == {"notify": 0, "verify": 0, "email": 0}
+    # The worker was killed: the rows stay RUNNING; SWEEP_MINUTES later they count as dead.
+    much_later = now + dt.timedelta(minutes=45)
+    assert scheduler.sweep(now=much_later) == {"notify": 1, "verify": 1, "email": 0}
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
+    assert scheduler.sweep(now=much_later) == {"notify": 0, "verify": 0, "email": 0}

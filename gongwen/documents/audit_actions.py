@@ -15,4 +15,5 @@ LABELS = {
     "document.body_removed": "改用文字正文",
     "document.upload_refused": "拒收上传文件",
     "document.classified_refused": "拒绝密级公文",
+    "document.correction_started": "起草更正公文",
 }

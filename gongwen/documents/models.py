@@ -86,6 +86,7 @@ class State(models.TextChoices):
     APPROVED = "approved", "已核批"
     SEALED = "sealed", "已用印"
     DISPATCHED = "dispatched", "已分发"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 class Action(models.TextChoices):
@@ -95,6 +96,8 @@ class Action(models.TextChoices):
     RETURN = "return", "退回修改"
     SEAL = "seal", "用印"
     DISPATCH = "dispatch", "分发"
+    # 撤回 of a dispatch (exchange.services.withdraw); not the drafter's WITHDRAW from approval.
+    RECALL = "recall", "撤回分发"
 
 
 # (state, action) -> new state. R-FLOW-1: draft → submit → approve or return → seal → dispatch.
@@ -106,12 +109,18 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (State.SUBMITTED, Action.RETURN): State.RETURNED,
     (State.APPROVED, Action.SEAL): State.SEALED,
     (State.SEALED, Action.DISPATCH): State.DISPATCHED,
+    # 撤回 of a dispatch before anyone signed for it (exchange.services.withdraw): the document
+    # stays sealed and immutable; a correction is a new document (``corrects``).
+    (State.DISPATCHED, Action.RECALL): State.WITHDRAWN,
 }
 
 # Only these states may be edited; from approval on the content is fixed (R-FLOW-1).
 EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
 # A recipient unit sees a document only once it has been sent to it (R-SEC-1).
+# A 已撤回 document is not: its recipients see only their withdrawn delivery and the reason.
 RECIPIENT_VISIBLE_STATES = frozenset({State.DISPATCHED})
+# A sealed file exists: the document is immutable and may be the basis of a correction.
+CORRECTABLE_STATES = frozenset({State.SEALED, State.DISPATCHED, State.WITHDRAWN})
 
 
 class InvalidTransition(ValidationError):
@@ -187,6 +196,9 @@ class OfficialDocument(models.Model):
     approved_at = models.DateTimeField("核批时间", null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="核批人", null=True,
                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    # A correction is a new document referencing the sealed one it corrects (R-FLOW-1).
+    corrects = models.ForeignKey("self", verbose_name="更正的原公文", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="corrections")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -49,7 +49,7 @@ from .models import Action, FileFormat, OfficialDocument, Rendition, State
 log = logging.getLogger("gongwen.documents.sealing")
 
 SEALED_PREFIX = "sealed:"
-SEALED_STATES = frozenset({State.SEALED, State.DISPATCHED})
+SEALED_STATES = frozenset({State.SEALED, State.DISPATCHED, State.WITHDRAWN})
 
 
 class SealingRefused(PermissionDenied):

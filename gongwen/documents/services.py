@@ -719,3 +719,50 @@ def remove_body_file(*, actor, doc_id: int, request=None) -> OfficialDocument:
     record(actor, "document.body_removed", doc, request=request)
     return doc
 
+
+
+# -- correction (R-FLOW-1) --------------------------------------------------------------------
+@_verb
+def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
+                     ) -> OfficialDocument:
+    """更正: a sealed document is immutable, so a correction is a new draft of the same unit
+    that references it (``corrects``), prefilled with its content, recipients, issuers and
+    attachments, and then goes through 核批, 用印 and 分发 like any other document (it gets
+    its own 发文字号). Typical after a 撤回. A retry with the same key returns the first."""
+    _require(actor, Perm.DRAFT, request=request)
+    key = _uuid(idempotency_key)
+    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+        prior = _prior_for(prior, actor)
+        if prior.corrects_id != int(doc_id):
+            raise ValidationError("幂等键已被使用。")
+        return prior
+    old = _lock(doc_id)
+    if old.unit_id != actor.unit_id:
+        raise Http404("未找到该公文。")
+    _require(actor, Perm.DRAFT, old, request=request)
+    from .models import CORRECTABLE_STATES
+
+    if old.state not in CORRECTABLE_STATES:
+        raise ValidationError("只有已用印的公文才以新公文更正；未用印的公文可撤回后直接修改。")
+    doc = OfficialDocument(unit=old.unit, created_by=actor, idempotency_key=key, corrects=old)
+    for name in DRAFT_FIELDS:
+        setattr(doc, name, getattr(old, name))
+    for name in ("body_source", "body_blob", "body_filename", "body_format", "body_size"):
+        setattr(doc, name, getattr(old, name))
+    doc.signers = []  # 签发人 signs again
+    doc.date = None
+    doc.print_date = None
+    doc.save()
+    Issuer.objects.bulk_create([Issuer(document=doc, unit_id=i.unit_id, position=i.position,
+                                       sealed=i.sealed) for i in old.issuers.all()])
+    Recipient.objects.bulk_create([
+        Recipient(document=doc, role=r.role, position=r.position, unit_id=r.unit_id,
+                  group_id=r.group_id, name=r.name) for r in old.recipients.all()])
+    Attachment.objects.bulk_create([
+        Attachment(document=doc, position=a.position, title=a.title, body=a.body, blob=a.blob,
+                   filename=a.filename, file_format=a.file_format, size=a.size, pages=a.pages,
+                   uploaded_by=actor) for a in old.attachments.all()])
+    record(actor, "document.correction_started", doc, request=request,
+           detail={"corrects": old.pk, "corrects_number": old.doc_number,
+                   "corrects_state": old.state})
+    return doc

@@ -150,7 +150,7 @@ def _fallback_checks(document, dispatch, data: bytes) -> list[Check]:
     checks.append(Check("sender", "发文单位", sender_ok,
                         f"发文单位为{dispatch.sender_unit.name}" if sender_ok
                         else "文件的发文单位与分发单位不符"))
-    sealed = document.state in ("sealed", "dispatched")
+    sealed = document.state in ("sealed", "dispatched", "withdrawn")
     checks.append(Check("seal", "电子印章", sealed,
                         "公文已经用印（未做印章签名核验）" if sealed else "公文未经用印"))
     layout_ok = bool(document.doc_number and document.title)

@@ -80,7 +80,11 @@ def _lock_delivery(delivery_id) -> Delivery:
 
 
 def _enqueue(task, *args) -> None:
-    transaction.on_commit(lambda: task.enqueue(*args))
+    """Background work after the verb: written in its transaction (outbox) where the task
+    backend is the database queue, else on commit (tasks.enqueue)."""
+    from .tasks import enqueue
+
+    enqueue(task, *args)
 
 
 # -- recipients ------------------------------------------------------------------------------
@@ -573,7 +577,9 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
 @_verb
 def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Dispatch:
     """撤回: the sender takes back every delivery not yet signed for, with a reason; the
-    recipients see it withdrawn (R-FLOW-1)."""
+    recipients see it withdrawn (R-FLOW-1). If nobody had signed for it the document moves
+    to 已撤回 in the same transaction; otherwise it stays 已分发 (部分撤回). A retry with the
+    same key returns the first result; a second withdrawal is refused."""
     key = _key(key)
     prior = Dispatch.objects.filter(withdraw_key=key).first()
     if prior is not None:
@@ -604,10 +610,18 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     sent.withdraw_reason, sent.withdraw_key = reason[:300], key
     sent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason",
                              "withdraw_key"])
-    record(actor, "exchange.withdrawn", sent.document, request=request,
+    signed = sum(1 for d in deliveries if d.state == DeliveryState.SIGNED)
+    doc = sent.document
+    if not signed:
+        # Nobody signed for it: the document itself is 已撤回. With some receipts it stays
+        # 已分发 and the pages show 部分撤回 (selectors.withdrawal_of).
+        doc = OfficialDocument.objects.select_for_update(of=("self",)).get(pk=doc.pk)
+        doc.apply(Action.RECALL)
+        doc.save(update_fields=["state", "updated_at"])
+        sent.document = doc
+    record(actor, "exchange.withdrawn", doc, request=request,
            detail={"dispatch": sent.pk, "reason": reason, "withdrawn": len(pending),
-                   "already_signed": sum(1 for d in deliveries
-                                         if d.state == DeliveryState.SIGNED)})
+                   "already_signed": signed, "document_state": doc.state})
     for d in pending:
         _notify_unit(d.recipient_unit_id, Notification.Kind.WITHDRAWN,
                      f"{sent.sender_unit.name}已撤回《{sent.document.title}》：{reason}",

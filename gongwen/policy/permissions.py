@@ -220,10 +220,12 @@ def visible_documents(user):
     """The one gate for reading documents across units (R-SEC-1): documents of the user's
     unit, documents the unit co-issues (联合行文), and documents sent to the unit as a 主送 or
     抄送 recipient (directly or through a recipient group) once they have been dispatched.
-    Before dispatch only the issuing units see a document."""
+    Before dispatch only the issuing units see a document, and a recipient whose delivery was
+    withdrawn (撤回) no longer sees it."""
     from django.db.models import Q
 
     from gongwen.documents.models import RECIPIENT_VISIBLE_STATES, OfficialDocument
+    from gongwen.exchange.models import Delivery, DeliveryState
 
     if not getattr(user, "is_authenticated", False) or not user.is_active or not user.unit_id:
         return OfficialDocument.objects.none()
@@ -232,6 +234,9 @@ def visible_documents(user):
                     | Q(recipients__group__members__id=unit_id))
     ids = OfficialDocument.objects.filter(
         Q(unit_id=unit_id) | Q(issuers__unit_id=unit_id)
-        | (as_recipient & Q(state__in=RECIPIENT_VISIBLE_STATES))
+        | (as_recipient & Q(state__in=RECIPIENT_VISIBLE_STATES)
+           & ~Q(pk__in=Delivery.objects.filter(recipient_unit_id=unit_id,
+                                               state=DeliveryState.WITHDRAWN)
+                .values("dispatch__document_id")))
     ).values("pk")
     return OfficialDocument.objects.filter(pk__in=ids)

@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/<int:doc_id>/body-file/", documents.body_file, name="document_body_file"),
     path("documents/<int:doc_id>/attachments/<int:attachment_id>/", documents.attachment_file,
          name="attachment_file"),
+    path("documents/<int:doc_id>/correct/", documents.document_correct,
+         name="document_correct"),
     path("documents/<int:doc_id>/review/<str:decision>/", documents.document_review,
          name="document_review"),
     path("seals/", seals.register, name="seals"),

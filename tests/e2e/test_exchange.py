@@ -249,6 +249,18 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     forged.write_text(json.dumps(receipt, ensure_ascii=False), "utf-8")
     assert gongwen(["verify-receipt", str(forged), "--trust", str(trust)]) == 1
 
+    # 7b. The document page: each receipt with 收文登记号, signer and time, and the timeline.
+    clerk.locator("#document-link").click()
+    clerk.wait_for_url(f"**/documents/{sent.document_id}/")
+    receipts = clerk.locator("#receipt-table tbody tr", has_text="东海县人民政府")
+    assert receipts.get_by_text(registration).is_visible()
+    assert receipts.get_by_role("link", name="下载回执").is_visible()
+    timeline = clerk.locator("#timeline-list")
+    assert timeline.locator("li.ev-approved").count() == 1
+    assert timeline.locator("li.ev-signed", has_text="东海县人民政府").count() == 1
+    assert timeline.locator("li.ev-returned_by_recipient", has_text=RETURN_REASON).count() == 1
+    people.shot(clerk, "7-document-timeline")
+
     # 8. 灌南县 never signs: 25 hours later it is overdue on the sender's tracking board
     #    (the live server thread sees the moved clock; the 8-hour sessions have expired).
     states = dict(sent.deliveries.values_list("recipient_unit__name", "state"))

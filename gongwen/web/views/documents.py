@@ -5,9 +5,11 @@ render; the permission layer is asked here for pages and again inside every serv
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_POST
 from gongwen.documents import blobs, rendering, selectors, services
 from gongwen.documents.forms import DraftForm, ReviewForm, UploadForm
 from gongwen.documents.models import (
+    CORRECTABLE_STATES,
     EDITABLE_STATES,
     Action,
     Attachment,
@@ -23,6 +26,7 @@ from gongwen.documents.models import (
     OfficialDocument,
     State,
 )
+from gongwen.exchange import selectors as exchange_selectors
 from gongwen.policy.permissions import Perm, can, require, visible_documents
 
 from .common import error_messages, paginate, requires
@@ -267,7 +271,14 @@ def document_preview(request, doc_id: int):
 def document_detail(request, doc_id: int):
     doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
     own = doc.unit_id == request.user.unit_id
+    exchange = exchange_selectors.document_exchange(request.user, doc)
     return render(request, "documents/detail.html", {
+        "exchange": exchange,
+        "timeline": exchange_selectors.document_timeline(request.user, doc, exchange),
+        "can_correct": own and doc.state in CORRECTABLE_STATES
+        and can(request.user, Perm.DRAFT, doc),
+        "corrections": doc.corrections.order_by("created_at", "id") if own else [],
+        "correction_key": uuid.uuid4(),
         "title": doc.title, "doc": doc,
         "issuers": doc.issuer_names(),
         "attachments": doc.attachments.order_by("position"),
@@ -279,6 +290,23 @@ def document_detail(request, doc_id: int):
         and can(request.user, Perm.APPROVE, doc),
         "review_form": ReviewForm(),
     })
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def document_correct(request, doc_id: int):
+    """更正: a new draft referencing this sealed (or withdrawn) document."""
+    doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
+    try:
+        new = services.start_correction(actor=request.user, doc_id=doc.pk,
+                                        idempotency_key=request.POST.get("key"),
+                                        request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("web:document", doc_id=doc.pk)
+    messages.success(request, f"已起草更正公文，原公文为《{doc.title}》；修改后提交核批。")
+    return redirect("web:draft_edit", doc_id=new.pk)
 
 
 def _download(data: bytes, filename: str, content_type: str, inline: bool = False):
@@ -337,9 +365,13 @@ def attachment_file(request, doc_id: int, attachment_id: int):
 # -- 待核批 -------------------------------------------------------------------------------------
 @requires(Perm.APPROVE)
 def approvals(request):
+    q = request.GET.get("q", "").strip()[:100]
     docs = selectors.approval_queue_for(request.user)
+    if q:  # 标题 or 拟稿人 (the queue is the unit's own: no 字号 yet)
+        docs = docs.filter(Q(title__icontains=q) | Q(created_by__full_name__icontains=q)
+                           | Q(created_by__username__icontains=q))
     return render(request, "documents/approvals.html",
-                  {"title": "待核批", "page": paginate(request, docs)})
+                  {"title": "待核批", "page": paginate(request, docs), "q": q})
 
 
 @require_POST

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gongwen.documents import blobs
@@ -189,7 +189,10 @@ def receipt_download(request, delivery_id: int):
 @requires(Perm.VIEW_OUTBOX)
 def outbox(request):
     search = _search(request)
-    page = paginate(request, selectors.outbox_for(request.user, **search))
+    status = request.GET.get("status", "")
+    if status not in selectors.OUTBOX_FILTERS:
+        status = ""
+    page = paginate(request, selectors.outbox_for(request.user, status, **search))
     ready = list(selectors.sealed_to_dispatch(request.user)[:50]) \
         if can(request.user, Perm.DISPATCH) else []
     for doc in ready:
@@ -198,6 +201,8 @@ def outbox(request):
         doc.dispatch_key = uuid.uuid4()
     template = "exchange/_outbox_rows.html" if request.htmx else "exchange/outbox.html"
     return render(request, template, {"page": page, "search": search, "ready": ready,
+                                      "status": status,
+                                      "statuses": list(selectors.OUTBOX_FILTERS.items()),
                                       "key": uuid.uuid4(), "title": "发文"})
 
 
@@ -231,6 +236,7 @@ def dispatch_detail(request, dispatch_id: int):
     return render(request, "exchange/dispatch.html", {
         "title": sent.document.title, "sent": sent, "doc": sent.document,
         "deliveries": deliveries, "key": uuid.uuid4(),
+        "withdrawal": selectors.withdrawal_label(sent.document, sent),
         "may_withdraw": sent.withdrawn_at is None and can(request.user, Perm.DISPATCH, sent)
         and any(d.is_pending for d in deliveries)})
 
@@ -261,16 +267,31 @@ def tracking(request):
                                       "now": timezone.localtime()})
 
 
+def _next(request) -> str:
+    """Where to go after a form: a local path only (no open redirect), else the board."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse("web:tracking")
+
+
 @require_POST
 @requires(Perm.TRACK)
 def follow_up(request, delivery_id: int):
     delivery = _delivery(request, delivery_id)
     at = None
-    if raw := request.POST.get("at", ""):
-        try:
-            at = timezone.make_aware(dt.datetime.fromisoformat(raw))
-        except ValueError:
-            at = None
+    try:
+        if raw := request.POST.get("at", "").strip():
+            at = dt.datetime.fromisoformat(raw)
+            if timezone.is_naive(at):
+                at = timezone.make_aware(at)
+    except ValueError:
+        exc = ValidationError("催办时间格式不正确，请按“年-月-日 时:分”填写。")
+        if request.htmx:
+            return HttpResponse("；".join(error_messages(exc)), status=400)
+        _errors(request, exc)
+        return redirect(_next(request))
     try:
         services.record_follow_up(actor=request.user, delivery_id=delivery.pk,
                                   how=request.POST.get("how", ""),
@@ -285,7 +306,7 @@ def follow_up(request, delivery_id: int):
         return render(request, "exchange/_follow_ups.html",
                       {"d": delivery, "follow_ups": delivery.follow_ups.select_related("by")})
     messages.success(request, "催办情况已登记。")
-    return redirect(request.POST.get("next") or "web:tracking")
+    return redirect(_next(request))
 
 
 # -- 通知 --------------------------------------------------------------------------------------

@@ -544,6 +544,13 @@ def approve(*, actor, doc_id: int, comment: str = "", request=None) -> OfficialD
                           comment=doc.review_comment, revision=doc.revision)
     record(actor, "document.approved", doc,
            detail={"doc_number": number, "revision": doc.revision}, request=request)
+    # The text is final now: render the files for 用印 in the background (outbox, so the
+    # task commits with the approval).
+    from gongwen.outbox import enqueue
+
+    from .tasks import prerender_document
+
+    enqueue(prerender_document, doc.pk)
     return doc
 
 

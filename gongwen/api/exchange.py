@@ -65,15 +65,14 @@ class FollowUpOut(Schema):
     by: str
 
 
-class TrackOut(Schema):
-    """One recipient of a dispatch as its sender sees it (R-FLOW-3)."""
+class _DeliveryStateOut(Schema):
+    """What sender and recipient both see of one delivery: its state and times."""
 
     id: int
     dispatch_id: int
     document: DocumentRef
     recipient_unit: UnitRef
     role: str
-    via_group: str | None
     paper: bool
     state: str
     state_label: str
@@ -84,8 +83,14 @@ class TrackOut(Schema):
     withdrawn_at: dt.datetime | None
     return_reason: str
     overdue: bool
-    overdue_at: dt.datetime
     registration_number: str
+
+
+class TrackOut(_DeliveryStateOut):
+    """One recipient of a dispatch as its sender sees it (R-FLOW-3)."""
+
+    via_group: str | None
+    overdue_at: dt.datetime
     follow_ups: list[FollowUpOut]
 
 
@@ -123,24 +128,8 @@ class TrackPage(PageMeta):
     items: list[TrackOut]
 
 
-class InboxItemOut(Schema):
-    id: int
-    dispatch_id: int
-    document: DocumentRef
+class InboxItemOut(_DeliveryStateOut):
     sender_unit: UnitRef
-    recipient_unit: UnitRef
-    role: str
-    paper: bool
-    state: str
-    state_label: str
-    dispatched_at: dt.datetime
-    opened_at: dt.datetime | None
-    signed_at: dt.datetime | None
-    returned_at: dt.datetime | None
-    withdrawn_at: dt.datetime | None
-    return_reason: str
-    overdue: bool
-    registration_number: str
 
 
 class InboxPage(PageMeta):

@@ -9,6 +9,7 @@ recorded (PostgreSQL: "deadlock detected", SQLSTATE 40P01). Inside ``audited`` (
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -136,8 +137,82 @@ def test_a_verb_with_one_entry_costs_no_extra_statement(clerk_a):
     plain = count(plain_one)  # the previous verb: a plain transaction, immediate append
     one = count(lambda: verb(body)(1))
     three = count(lambda: verb(body)(3))
-    assert len(one) == len(plain)
+    # PostgreSQL: one statement more, SET CONSTRAINTS ALL IMMEDIATE before the head lock
+    # (the deferred foreign-key checks run then instead of at COMMIT: moved, not added work).
+    extra = ["SET CONSTRAINTS ALL IMMEDIATE"] if connection.vendor == "postgresql" else []
+    assert len(one) == len(plain) + len(extra)
+    assert [sql for sql in one if sql.startswith("SET CONSTRAINTS")] == extra
     assert len(three) == len(one)  # bulk insert: lock, insert all, move head once
     if connection.vendor == "postgresql":
         assert sum("FOR UPDATE" in sql for sql in three) == 1
+    assert verify_chain() is None
+
+
+def _wait_until_blocked_or_done(pid: int, done: threading.Event) -> None:
+    """Poll (on this thread's own connection) until backend ``pid`` waits for a lock or its
+    verb has committed."""
+
+    for _ in range(400):
+        if done.is_set():
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                           [pid])
+            row = cursor.fetchone()
+        if row and row[0] == "Lock":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"backend {pid} neither waited for a lock nor finished")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_commit_time_foreign_key_check_against_a_locked_row(clerk_a, unit_b):
+    """Verb B locks a unit row FOR UPDATE and then records; verb A's entry names that unit.
+    With a foreign-key constraint on the entry's unit, its (deferred) check at A's commit
+    needed a key-share lock on that row while A held the chain head: deadlock with B."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock deadlocks are exercised on PostgreSQL")
+    from gongwen.units.models import Unit
+
+    b_locked, a_done, a_pid = threading.Event(), threading.Event(), []
+    errors: list[BaseException] = []
+
+    @verb
+    def record_for_unit():
+        assert b_locked.wait(_WAIT)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            a_pid.append(cursor.fetchone()[0])
+        record(clerk_a, "test.a", unit=unit_b)
+
+    @verb
+    def lock_unit_then_record():
+        Unit.objects.select_for_update().get(pk=unit_b.pk)
+        b_locked.set()
+        while not a_pid and not a_done.is_set():
+            time.sleep(0.05)
+        if a_pid:
+            _wait_until_blocked_or_done(a_pid[0], a_done)
+        record(clerk_a, "test.b", unit=unit_b)
+
+    def run(fn):
+        try:
+            fn()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+            b_locked.set()
+        finally:
+            if fn is record_for_unit:
+                a_done.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(fn,))
+               for fn in (record_for_unit, lock_unit_then_record)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(AuditEntry.objects.values_list("action", flat=True)) == ["test.a", "test.b"]
     assert verify_chain() is None

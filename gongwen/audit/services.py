@@ -144,20 +144,24 @@ def audited(*, durable: bool = False) -> Iterator[None]:
     head: three statements however many entries) just before the transaction commits. An
     entry recorded inside a savepoint that was rolled back is dropped with it, so the trail
     never claims a change that did not happen. ``at`` and ``seq`` are given at that moment,
-    so the chain's order is still commit order and gapless. Nested ``audited`` blocks (or
-    one inside a plain ``transaction.atomic``) are savepoints of the outer one as usual and
-    leave their entries to the outermost ``audited`` block.
+    so the chain's order is still commit order and gapless. A nested ``audited`` block is a
+    savepoint of the outer one as usual and leaves its entries to the outermost ``audited``
+    block; an ``audited`` block inside a caller's plain ``transaction.atomic`` appends at
+    its own end, which is not the commit: there the head stays locked for the rest of the
+    caller's transaction, as it did before ``audited``.
 
     Locks the head does wait for: none. On PostgreSQL the transaction's deferred
     foreign-key checks are run just before the head is locked (``SET CONSTRAINTS ALL
-    IMMEDIATE``, one statement), and the entries' own references (actor, unit) carry no
-    database constraint, so nothing after the head lock takes a lock on another row.
+    IMMEDIATE``, one statement, only when ``audited`` is the outermost transaction), and
+    the entries' own references (actor, unit) carry no database constraint, so nothing
+    after the head lock takes a lock on another row.
     """
     if _pending() is not None:
         with transaction.atomic(durable=durable):
             yield
         return
     pending: list[tuple[_Marker, AuditEntry]] = []
+    outermost = not connection.in_atomic_block
     _state.pending = pending
     try:
         with transaction.atomic(durable=durable):
@@ -165,23 +169,25 @@ def audited(*, durable: bool = False) -> Iterator[None]:
                 yield
             finally:
                 _state.pending = None
-            _flush(pending)
+            _flush(pending, commits_next=outermost)
     finally:
         _state.pending = None
 
 
-def _flush(pending: list[tuple[_Marker, AuditEntry]]) -> None:
+def _flush(pending: list[tuple[_Marker, AuditEntry]], *, commits_next: bool) -> None:
     if not pending or connection.needs_rollback:
         return  # nothing to append, or the transaction is rolled back anyway
     live = {id(func) for _sids, func, _robust in connection.run_on_commit}
     entries = [entry for marker, entry in pending if id(marker) in live]
     if not entries:
         return
-    if connection.vendor == "postgresql":
+    if commits_next and connection.vendor == "postgresql":
         # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks (key-share
         # locks on the referenced rows) would run at COMMIT, i.e. while we hold the head,
         # and could wait for a row that a transaction waiting for the head has locked.
-        # Run them now, before the head is locked. One statement.
+        # Run them now, before the head is locked. One statement. Only when the commit
+        # follows (``audited`` is the outermost transaction): inside a caller's plain
+        # transaction the mode would stay changed for the caller's remaining work.
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     _append(entries)

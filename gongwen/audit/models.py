@@ -8,11 +8,15 @@ from django.db import models
 class AuditEntry(models.Model):
     seq = models.PositiveBigIntegerField("序号", unique=True)
     at = models.DateTimeField("时间", db_index=True)
+    # No database constraint on the two references: a foreign-key check takes a key-share
+    # lock on the referenced row, and an append (which holds the chain head) must never
+    # wait for a row another transaction has locked (see ``services.audited``).
     actor = models.ForeignKey("accounts.User", verbose_name="操作人", null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+                              on_delete=models.SET_NULL, related_name="+",
+                              db_constraint=False)
     actor_name = models.CharField("操作人", max_length=150, blank=True)
     unit = models.ForeignKey("units.Unit", verbose_name="单位", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+                             on_delete=models.SET_NULL, related_name="+", db_constraint=False)
     action = models.CharField("事项", max_length=64, db_index=True)
     target_type = models.CharField("对象类型", max_length=64, blank=True)
     target_id = models.CharField("对象编号", max_length=64, blank=True)

@@ -4,10 +4,12 @@ commit or roll back together."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import chain
@@ -41,38 +43,154 @@ def client_ip(request) -> str:
 def record(actor, action: str, target: models.Model | None = None, *, unit=None,
            detail: dict[str, Any] | None = None, request=None, actor_name: str = "",
            ) -> AuditEntry:
-    """Append one entry to the chain. Safe under concurrency: the head row is locked.
+    """Append one entry to the chain, in the caller's transaction.
 
-    Three statements in the usual case: lock and read the head, insert the entry, move the
-    head. No savepoint of its own (a failed append fails the caller's transaction, which is
-    what an audited change must do); outside a transaction it opens one. Call it as late
-    as possible in a verb: the head lock is held until the verb commits, and every writer
-    of the trail waits for it."""
-    with transaction.atomic(savepoint=False):
-        head = _locked_head()
-        user = actor if getattr(actor, "pk", None) else None
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=user,
-            actor_name=(actor_name or (user.username if user else "system"))[:150],
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            target_repr=str(target)[:200] if target is not None else "",
-            detail=_jsonable(detail or {}),
-            ip=client_ip(request),
-            algorithm=_ALGORITHM,
-            prev_hash=head.hash,
-        )
-        if unit is not None:
-            entry.unit = unit
-        elif user is not None:
-            entry.unit_id = user.unit_id  # the id is enough: no query for the unit row
-        entry.hash = chain.entry_hash(entry.algorithm, entry.prev_hash, _content(entry))
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
+    Inside an ``audited()`` transaction (every ``policy.verbs.verb``, the PKI operator verbs,
+    seal execution) the entry is only *prepared* here and appended when that transaction's
+    body ends, as its last writes: see ``audited``. The returned entry then gets its
+    ``seq``/``hash`` at that moment. Anywhere else it is appended at once: lock and read the
+    head, insert the entry, move the head (three statements); no savepoint of its own (a
+    failed append fails the caller's transaction, which is what an audited change must do);
+    outside a transaction it opens one. There, call it as late as possible: the head lock
+    is held until the transaction commits."""
+    entry = _prepare(actor, action, target, unit=unit, detail=detail, request=request,
+                     actor_name=actor_name)
+    pending = _pending()
+    if pending is not None and connection.in_atomic_block:
+        # A no-op commit hook marks the savepoint this entry belongs to: Django drops the
+        # hooks of a rolled-back savepoint, and so ``_flush`` drops the entry with it.
+        marker = _Marker()
+        transaction.on_commit(marker)
+        pending.append((marker, entry))
         return entry
+    with transaction.atomic(savepoint=False):
+        _append([entry])
+    return entry
+
+
+def _prepare(actor, action: str, target: models.Model | None, *, unit, detail, request,
+             actor_name: str) -> AuditEntry:
+    user = actor if getattr(actor, "pk", None) else None
+    entry = AuditEntry(
+        actor=user,
+        actor_name=(actor_name or (user.username if user else "system"))[:150],
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        detail=_jsonable(detail or {}),
+        ip=client_ip(request),
+        algorithm=_ALGORITHM,
+    )
+    if unit is not None:
+        entry.unit = unit
+    elif user is not None:
+        entry.unit_id = user.unit_id  # the id is enough: no query for the unit row
+    return entry
+
+
+def _append(entries: list[AuditEntry]) -> None:
+    """Chain ``entries`` onto the head, in order, under the head's row lock: lock and read
+    the head, insert the entries (one statement), move the head."""
+    head = _locked_head()
+    seq, prev = head.seq, head.hash
+    for entry in entries:
+        seq += 1
+        entry.seq, entry.at, entry.prev_hash = seq, timezone.now(), prev
+        entry.hash = prev = chain.entry_hash(entry.algorithm, entry.prev_hash, _content(entry))
+    if len(entries) == 1:
+        entries[0].save(force_insert=True)
+    else:
+        AuditEntry.objects.bulk_create(entries)
+    AuditHead.objects.filter(id=1).update(seq=seq, hash=prev)
+
+
+class _Marker:
+    """The commit hook ``record`` registers for a deferred entry; it does nothing."""
+
+    __slots__ = ()
+
+    def __call__(self) -> None:
+        return None
+
+
+_state = threading.local()
+
+
+def _pending() -> list[tuple[_Marker, AuditEntry]] | None:
+    return getattr(_state, "pending", None)
+
+
+@contextmanager
+def audited(*, durable: bool = False) -> Iterator[None]:
+    """A transaction whose audit entries are appended last (deadlock freedom).
+
+    Every append locks the single ``AuditHead`` row until commit. A transaction that
+    appended and *then* locked or updated another row (a seal, a CA's CRL counter, a key
+    disk) could wait for a second transaction that held that row and was itself waiting
+    for the head: PostgreSQL aborts one of them (deadlock, SQLSTATE 40P01), a 500 for the
+    user. Inside ``audited`` the head is always the *last* lock a transaction takes, after
+    all its other work, so no transaction ever waits for a row while holding the head, and
+    such a cycle cannot form. This was chosen over the alternatives:
+
+    - taking the head lock *first* in every audited transaction would serialise every
+      audited verb for its whole length (all of them write the trail);
+    - retrying on 40P01/40001 would need every verb's side effects outside the database
+      (key generation, PIN-attempt counting, files) to be safe to repeat, and still costs
+      a deadlock-detection wait (``deadlock_timeout``, 1 s) each time.
+
+    ``record`` calls inside the block only prepare their entries; when the block's body
+    finishes without an exception they are appended in one go (lock head, insert all, move
+    head: three statements however many entries) just before the transaction commits. An
+    entry recorded inside a savepoint that was rolled back is dropped with it, so the trail
+    never claims a change that did not happen. ``at`` and ``seq`` are given at that moment,
+    so the chain's order is still commit order and gapless. A nested ``audited`` block is a
+    savepoint of the outer one as usual and leaves its entries to the outermost ``audited``
+    block; an ``audited`` block inside a caller's plain ``transaction.atomic`` appends at
+    its own end, which is not the commit: there the head stays locked for the rest of the
+    caller's transaction, as it did before ``audited``.
+
+    Locks the head does wait for: none. On PostgreSQL the transaction's deferred
+    foreign-key checks are run just before the head is locked (``SET CONSTRAINTS ALL
+    IMMEDIATE``, one statement, only when ``audited`` is the outermost transaction), and
+    the entries' own references (actor, unit) carry no database constraint, so nothing
+    after the head lock takes a lock on another row.
+    """
+    if _pending() is not None:
+        with transaction.atomic(durable=durable):
+            yield
+        return
+    pending: list[tuple[_Marker, AuditEntry]] = []
+    outermost = not connection.in_atomic_block
+    _state.pending = pending
+    try:
+        with transaction.atomic(durable=durable):
+            try:
+                yield
+            finally:
+                _state.pending = None
+            _flush(pending, commits_next=outermost)
+    finally:
+        _state.pending = None
+
+
+def _flush(pending: list[tuple[_Marker, AuditEntry]], *, commits_next: bool) -> None:
+    if not pending or connection.needs_rollback:
+        return  # nothing to append, or the transaction is rolled back anyway
+    live = {id(func) for _sids, func, _robust in connection.run_on_commit}
+    entries = [entry for marker, entry in pending if id(marker) in live]
+    if not entries:
+        return
+    if commits_next and connection.vendor == "postgresql":
+        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks (key-share
+        # locks on the referenced rows) would run at COMMIT, i.e. while we hold the head,
+        # and could wait for a row that a transaction waiting for the head has locked.
+        # Run them now, before the head is locked. One statement. Only when the commit
+        # follows (``audited`` is the outermost transaction): inside a caller's plain
+        # transaction the mode would stay changed for the caller's remaining work.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    _append(entries)
 
 
 def _locked_head() -> AuditHead:

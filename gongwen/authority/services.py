@@ -28,11 +28,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from gongwen.accounts.models import User
-from gongwen.audit.services import record
+from gongwen.audit.services import audited, record
 from gongwen.authority import opensslcheck
 from gongwen.pki import crl as pki_crl
 from gongwen.pki import keystore, x509
@@ -169,7 +168,7 @@ def _operator_verb(func):
     @functools.wraps(func)
     def wrapper(*, actor=None, request=None, **kwargs):
         _require(actor, request)
-        with transaction.atomic():
+        with audited():
             return func(actor=actor, request=request, **kwargs)
 
     return wrapper
@@ -519,7 +518,7 @@ def revoke_for_process(*, process: str, actor: User, cert_id: int, reason: str,
         raise ValueError(f"unknown revoking process {process!r}")
     if not getattr(actor, "pk", None):
         raise ValueError("revoke_for_process needs the real actor")
-    with transaction.atomic():
+    with audited():
         return _revoke(actor=actor, cert_id=cert_id, reason=reason, note=note,
                        destroy_key=destroy_key, request=request, process=process)
 
@@ -626,7 +625,7 @@ class KeyDiskUnavailable(PKIError):
     default_message_zh = "密钥盘不可用"
 
 
-@transaction.atomic(durable=True)
+@audited(durable=True)
 def _attempt(user: User, disk_id: int, pin: str, request) -> tuple[Any, PKIError | None]:
     disk = KeyDisk.objects.select_for_update().select_related("certificate").get(pk=disk_id)
     if not user.is_authenticated or not user.is_active or disk.holder_id != user.pk:

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 
+from gongwen.audit.services import audited
+
 from .permissions import Perm, can, require
 
 
@@ -41,6 +43,11 @@ def require_in_verb(actor, perm: Perm, obj=None, *, request=None) -> None:
 def verb(fn):
     """Run ``fn`` in one durable transaction; audit refusals that roll its work back.
 
+    The transaction is ``gongwen.audit.services.audited``: the audit entries ``fn`` records
+    are appended after the rest of its work, right before the commit, so the audit chain's
+    head row is always the last lock the verb takes and two verbs cannot deadlock on it
+    (see ``audited`` for why this and not a fixed lock order or retries).
+
     A refusal leaves the transaction by an exception, so all of ``fn``'s writes are rolled
     back; the audit row of the refusal is then written in a transaction of its own. No
     savepoint is needed for that (two statements fewer per verb)."""
@@ -48,7 +55,7 @@ def verb(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            with transaction.atomic(durable=True):
+            with audited(durable=True):
                 return fn(*args, **kwargs)
         except AuditedRefusal as exc:
             with transaction.atomic(durable=True):

@@ -27,11 +27,10 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from gongwen.accounts.models import Role, User
-from gongwen.audit.services import record
+from gongwen.audit.services import audited, record
 from gongwen.authority import services as authority
 from gongwen.authority.models import Certificate, CertStatus, Profile
 from gongwen.pki import keystore
@@ -151,7 +150,7 @@ def fill_application(*, actor: User, kind: str, reason: str, seal_id: int | None
         _validate_keeper(unit, keeper)
     if unit.state != UnitState.ACTIVE and kind != ApplicationKind.RETURN:
         raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，只能办理交回。")
-    with transaction.atomic():
+    with audited():
         if seal is not None:
             seal = Seal.objects.select_for_update().get(pk=seal.pk)
             if kind != ApplicationKind.REISSUE_LOST and not seal.is_active:
@@ -172,7 +171,7 @@ def sign_application(*, actor: User, application_id: int, request=None) -> SealA
     """The unit head agrees and signs (art. 7: 经本单位负责人同意并签字)."""
     app = SealApplication.objects.select_related("unit").get(pk=application_id)
     _require_member(actor, Perm.SIGN_SEAL_APPLICATION, app, request)
-    with transaction.atomic():
+    with audited():
         app = SealApplication.objects.select_for_update().get(pk=app.pk)
         if app.state == ApplicationState.HEAD_SIGNED and app.head_signer_id == actor.pk:
             return app
@@ -187,7 +186,7 @@ def approve_application(*, actor: User, application_id: int, request=None) -> Se
     """市政府办公室 approves (art. 7: 报市政府办公室审批)."""
     app = SealApplication.objects.select_related("unit").get(pk=application_id)
     require(actor, Perm.APPROVE_SEAL_APPLICATION, app, request=request)
-    with transaction.atomic():
+    with audited():
         app = SealApplication.objects.select_for_update().get(pk=app.pk)
         if app.state in (ApplicationState.APPROVED, ApplicationState.EXECUTED):
             return app
@@ -209,7 +208,7 @@ def reject_application(*, actor: User, application_id: int, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("退回时必须填写理由。")
-    with transaction.atomic():
+    with audited():
         app = SealApplication.objects.select_for_update().get(pk=app.pk)
         if app.state == ApplicationState.REJECTED:
             return app
@@ -346,7 +345,7 @@ def execute_application(*, actor: User, application_id: int, keeper_pin: str = "
                     maker_key=maker_key, request=request)
 
 
-@transaction.atomic(durable=True)
+@audited(durable=True)
 def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certificate | None,
              maker_key: Any, request=None) -> SealApplication:
     app = SealApplication.objects.select_for_update().select_related("unit").get(pk=app_id)
@@ -434,7 +433,7 @@ def enrol_workstation(*, actor: User, unit_id: int, name: str, seal_ids: list[in
     if not name:
         raise ValidationError("请填写专用计算机名称。")
     credential = "gwws-" + secrets.token_urlsafe(32)
-    with transaction.atomic():
+    with audited():
         ws = Workstation.objects.create(name=name[:60], unit=unit, enrolled_by=actor,
                                         credential_sha256=credential_fingerprint(credential))
         seals = list(Seal.objects.filter(pk__in=list(seal_ids), unit=unit))
@@ -448,7 +447,7 @@ def bind_seals(*, actor: User, workstation_id: int, seal_ids: list[int],
                request=None) -> Workstation:
     ws = Workstation.objects.select_related("unit").get(pk=workstation_id)
     require(actor, Perm.MANAGE_WORKSTATIONS, ws, request=request)
-    with transaction.atomic():
+    with audited():
         seals = list(Seal.objects.filter(pk__in=list(seal_ids), unit=ws.unit))
         ws.seals.set(seals)
         record(actor, "seal.workstation.bound", ws, unit=ws.unit, request=request,
@@ -459,7 +458,7 @@ def bind_seals(*, actor: User, workstation_id: int, seal_ids: list[int],
 def retire_workstation(*, actor: User, workstation_id: int, request=None) -> Workstation:
     ws = Workstation.objects.select_related("unit").get(pk=workstation_id)
     require(actor, Perm.MANAGE_WORKSTATIONS, ws, request=request)
-    with transaction.atomic():
+    with audited():
         if ws.active:
             ws.active, ws.retired_at = False, _now()
             ws.save(update_fields=["active", "retired_at"])
@@ -472,7 +471,7 @@ def approve_self_seal_system(*, actor: User, unit_id: int, reference: str = "",
     """Art. 4 para. 2: the city office consents to a unit's own seal system."""
     unit = Unit.objects.get(pk=unit_id)
     require(actor, Perm.APPROVE_SEAL_APPLICATION, unit, request=request)
-    with transaction.atomic():
+    with audited():
         approval = SelfSealSystemApproval.objects.create(unit=unit, approved_by=actor,
                                                          reference=reference[:100],
                                                          note=note[:300])
@@ -580,7 +579,7 @@ class SealSession:
             raise _refuse(self.user, seal, "status",
                           f"该电子印章{seal.get_status_display()}，不能使用。", request,
                           self.workstation)
-        with transaction.atomic():
+        with audited():
             SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.USED, user=self.user,
                                      workstation=self.workstation, document_id_ref=document_id,
                                      document_ref=document_ref[:200])

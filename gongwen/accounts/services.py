@@ -11,10 +11,9 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from gongwen.audit.services import record
+from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, require
 
 from .models import ApiToken, Role, RoleGrant, User
@@ -39,7 +38,7 @@ def attempt_login(username: str, password: str, *, request=None) -> LoginResult:
     max_failures, lock_minutes = _limits()
     username = (username or "").strip()
     generic = "用户名或密码错误。"
-    with transaction.atomic():
+    with audited():
         user = User.objects.select_for_update().filter(username=username).first()
         if user is None:
             record(None, "login.failed", detail={"username": username[:150]}, request=request,
@@ -86,7 +85,7 @@ def _set_roles(user: User, roles: list[str]) -> tuple[list[str], list[str]]:
     return added, removed
 
 
-@transaction.atomic
+@audited()
 def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
                 password: str, email: str = "", phone: str = "", request=None) -> User:
     require(actor, Perm.MANAGE_USERS, request=request)
@@ -109,7 +108,7 @@ def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
     return user
 
 
-@transaction.atomic
+@audited()
 def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
                 email: str = "", phone: str = "", is_active: bool = True,
                 request=None) -> User:
@@ -140,7 +139,7 @@ def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
     return user
 
 
-@transaction.atomic
+@audited()
 def unlock_user(*, actor, user_id: int, request=None) -> User:
     require(actor, Perm.MANAGE_USERS, request=request)
     user = User.objects.select_for_update().get(pk=user_id)
@@ -151,7 +150,7 @@ def unlock_user(*, actor, user_id: int, request=None) -> User:
     return user
 
 
-@transaction.atomic
+@audited()
 def reset_password(*, actor, user_id: int, password: str, request=None) -> User:
     require(actor, Perm.MANAGE_USERS, request=request)
     user = User.objects.select_for_update().get(pk=user_id)
@@ -169,7 +168,7 @@ def token_digest(token: str) -> str:
 MAX_TOKEN_NAME = 60
 
 
-@transaction.atomic
+@audited()
 def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
     """Issue a bearer token for a user's OA integration (R-UI-2). Only its digest is stored:
     the clear token is returned once, to be shown once. A user issues their own tokens; an
@@ -189,7 +188,7 @@ def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
     return token
 
 
-@transaction.atomic
+@audited()
 def revoke_api_token(*, actor, token_id: int, request=None) -> ApiToken:
     """Revoke a token at once (idempotent): its holder, an operator or the console."""
     row = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()

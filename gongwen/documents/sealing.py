@@ -36,11 +36,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils import timezone
 
-from gongwen.audit.services import record
+from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, can, require
 
 from . import blobs, rendering
@@ -389,7 +389,7 @@ def seal_document(*, actor, doc_id: int, seal_id: int, workstation_credential: s
     return result
 
 
-@transaction.atomic(durable=True)
+@audited(durable=True)
 def _store(*, actor, doc_id: int, k: int, total: int, refs: dict, seal, key: str,
            when: datetime, request) -> SealingResult:
     doc = OfficialDocument.objects.select_for_update(of=("self",)).get(pk=doc_id)

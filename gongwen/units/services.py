@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.dispatch import Signal
 
-from gongwen.audit.services import record
+from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, require
 
 from .models import RecipientGroup, Unit, UnitEvent, UnitState
@@ -39,7 +38,7 @@ def _validate(unit: Unit) -> None:
     unit.full_clean()
 
 
-@transaction.atomic
+@audited()
 def create_unit(*, actor, request=None, **fields) -> Unit:
     require(actor, Perm.MANAGE_UNITS, request=request)
     unit = Unit(**{k: v for k, v in fields.items() if k in EDITABLE_FIELDS
@@ -53,7 +52,7 @@ def create_unit(*, actor, request=None, **fields) -> Unit:
     return unit
 
 
-@transaction.atomic
+@audited()
 def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
     require(actor, Perm.MANAGE_UNITS, unit, request=request)
@@ -81,7 +80,7 @@ def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
     return unit
 
 
-@transaction.atomic
+@audited()
 def rename_unit(*, actor, unit_id: int, new_name: str, new_short_name: str = "",
                 new_code: str = "", request=None, note: str = "") -> Unit:
     """Rename. With a new code the renamed organ becomes a new unit and the old one is kept
@@ -139,7 +138,7 @@ def _move_members(old: Unit, new: Unit) -> None:
         group.members.add(new)
 
 
-@transaction.atomic
+@audited()
 def merge_unit(*, actor, unit_id: int, into_id: int, request=None, note: str = "") -> Unit:
     if unit_id == into_id:
         raise ValidationError("不能并入本单位。")
@@ -161,7 +160,7 @@ def merge_unit(*, actor, unit_id: int, into_id: int, request=None, note: str = "
     return unit
 
 
-@transaction.atomic
+@audited()
 def revoke_unit(*, actor, unit_id: int, successor_id: int | None = None, request=None,
                 note: str = "") -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
@@ -187,7 +186,7 @@ def revoke_unit(*, actor, unit_id: int, successor_id: int | None = None, request
     return unit
 
 
-@transaction.atomic
+@audited()
 def save_group(*, actor, name: str, member_ids: list[int], group_id: int | None = None,
                description: str = "", request=None) -> RecipientGroup:
     require(actor, Perm.MANAGE_GROUPS, request=request)
@@ -210,7 +209,7 @@ def save_group(*, actor, name: str, member_ids: list[int], group_id: int | None 
     return group
 
 
-@transaction.atomic
+@audited()
 def delete_group(*, actor, group_id: int, request=None) -> None:
     require(actor, Perm.MANAGE_GROUPS, request=request)
     group = RecipientGroup.objects.get(pk=group_id, owner__isnull=True)

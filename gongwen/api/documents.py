@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from django.http import Http404
 from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
 from gongwen.documents import sealing
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
-from gongwen.documents.selectors import approval_queue_for
+from gongwen.documents.selectors import approval_queue_for, visible_document
 from gongwen.policy.permissions import Perm, require
 
 from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, parse_key, unit_ref
@@ -92,11 +91,7 @@ def _doc_out(doc: OfficialDocument) -> dict:
 
 
 def _doc(request, doc_id: int) -> OfficialDocument:
-    doc = OfficialDocument.objects.select_related("unit").filter(pk=doc_id).first()
-    if doc is None:
-        raise Http404("未找到该公文。")
-    require(request.user, Perm.VIEW_DOCUMENT, doc, request=request)
-    return doc
+    return visible_document(request.user, doc_id, request=request)
 
 
 def _fresh(doc_id: int) -> dict:

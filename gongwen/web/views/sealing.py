@@ -22,7 +22,8 @@ from django.shortcuts import redirect, render
 from gongwen.documents import sealing as sealing_service
 from gongwen.documents import verification
 from gongwen.documents.models import OfficialDocument
-from gongwen.policy.permissions import Perm, require
+from gongwen.documents.selectors import visible_document
+from gongwen.policy.permissions import Perm
 from gongwen.seals.models import Seal, SealStatus
 
 from .common import requires
@@ -102,11 +103,7 @@ def queue(request):
 
 
 def _doc(request, doc_id: int) -> OfficialDocument:
-    doc = OfficialDocument.objects.select_related("unit").filter(pk=doc_id).first()
-    if doc is None:
-        raise Http404("未找到该公文。")
-    require(request.user, Perm.VIEW_DOCUMENT, doc, request=request)
-    return doc
+    return visible_document(request.user, doc_id, request=request)
 
 
 @requires(Perm.SEAL)

@@ -531,8 +531,10 @@ def _revoke(*, actor, cert_id: int, reason: str, note: str, destroy_key: bool, r
     reason = {r.replace("_", ""): r for r in LEAF_REASONS}.get(squashed, "")
     if not reason:
         raise ValidationError(f"未知的吊销原因“{given}”，可选：{'、'.join(LEAF_REASONS)}。")
-    cert = Certificate.objects.select_for_update().select_related("issuer", "unit").get(
-        pk=cert_id)
+    # The certificate's row only (its issuer's is locked by the CRL publication below, the
+    # unit's not at all): certificate → key disk → CA, the one order revocation takes.
+    cert = (Certificate.objects.select_for_update(of=("self",)).select_related("issuer", "unit")
+            .get(pk=cert_id))
     if cert.status == CertStatus.REVOKED:
         raise ValidationError("该证书已被吊销。")
     cert.status = CertStatus.REVOKED
@@ -627,7 +629,10 @@ class KeyDiskUnavailable(PKIError):
 
 @audited(durable=True)
 def _attempt(user: User, disk_id: int, pin: str, request) -> tuple[Any, PKIError | None]:
-    disk = KeyDisk.objects.select_for_update().select_related("certificate").get(pk=disk_id)
+    # Only the disk's row is locked, not its certificate's: a revocation locks the
+    # certificate and then the disk (``_revoke``); locking both here could form a cycle.
+    disk = (KeyDisk.objects.select_for_update(of=("self",)).select_related("certificate")
+            .get(pk=disk_id))
     if not user.is_authenticated or not user.is_active or disk.holder_id != user.pk:
         # Only the holder may use a disk (attachment art. 3: 印章管理专人).
         record(user if getattr(user, "pk", None) else None, "permission.denied", disk,

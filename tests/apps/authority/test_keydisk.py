@@ -150,3 +150,29 @@ def test_parallel_wrong_pins_never_exceed_the_limit(settings, make_user, make_un
     assert actions.count("keydisk.pin_wrong") == 5
     assert actions.count("keydisk.locked") == 1
     assert actions.count("keydisk.pin_refused") == 3
+
+
+@pytest.mark.django_db
+def test_pin_attempt_and_revocation_lock_rows_in_one_order(gm, seal_cert_b, keeper_b,
+                                                           operator):
+    """No lock cycle between opening a key disk and revoking its certificate: the PIN
+    attempt locks only the key disk's row; revocation locks the certificate, then the disk,
+    then the CA (PostgreSQL ``FOR UPDATE OF``; SQLite has no row locks)."""
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    with CaptureQueriesContext(connection) as opened:
+        services.open_key_disk(user=keeper_b, disk=seal_cert_b.key_disk, pin=PIN)
+    locks = [q["sql"] for q in opened if "FOR UPDATE" in q["sql"]
+             and "authority_keydisk" in q["sql"]]
+    assert locks and all('FOR UPDATE OF "authority_keydisk"' in sql for sql in locks), locks
+    with CaptureQueriesContext(connection) as revoked:
+        services.revoke_certificate(actor=operator, cert_id=seal_cert_b.pk,
+                                    reason="superseded")
+    locked = [q["sql"] for q in revoked if "FOR UPDATE" in q["sql"]]
+    # The table each statement locks: the one after OF, else its FROM table (no join).
+    tables = [(sql.split("FOR UPDATE OF ", 1)[1] if " OF " in sql
+               else sql.split(" FROM ", 1)[1]).split()[0].strip('"') for sql in locked]
+    assert tables[:2] == ["authority_certificate", "authority_keydisk"], locked
+    assert all(" OF " in sql or " JOIN " not in sql for sql in locked), locked

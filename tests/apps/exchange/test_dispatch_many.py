@@ -239,3 +239,36 @@ def test_a_failing_file_returns_every_pending_delivery_with_notices(cast, sealed
     assert Delivery.objects.get(paper=True).state == DeliveryState.DELIVERED
     assert AuditEntry.objects.filter(action="exchange.auto_returned").count() == 4
     assert Notification.objects.filter(kind="returned", user__username="sfb_clerk").count() == 4
+
+
+# -- web: 待分发 with checkboxes, 全选 and 批量分发 ---------------------------------------------------
+def test_outbox_batch_dispatch_form(cast, sealed_doc, client):
+    import re
+
+    from tests.conftest import PASSWORD
+
+    docs = [sealed_doc(f"关于第{i}项工作的通知") for i in range(1, 3)]
+    classified = sealed_doc("关于第三项工作的通知")
+    assert client.login(username="sfb_clerk", password=PASSWORD)
+    page = client.get("/outbox/").content.decode()
+    assert 'id="batch-dispatch-form"' in page and "全选" in page and "批量分发" in page
+    assert all(f'name="ids" value="{d.pk}"' in page for d in [*docs, classified])
+    key = re.search(r'id="batch-dispatch-form">.*?name="key" value="([^"]+)"', page).group(1)
+    OfficialDocument.objects.filter(pk=classified.pk).update(title="关于第三项工作的通知（秘密★1年）")
+    ids = [d.pk for d in [*docs, classified]] + [987654]
+    resp = client.post("/outbox/dispatch/", {"ids": ids, "key": key}, follow=True)
+    text = resp.content.decode()
+    assert resp.redirect_chain[-1][0].endswith("/outbox/")
+    assert "已分发 2 件公文" in text
+    assert "《关于第1项工作的通知》：已分发至 5 个收文单位。" in text
+    assert "《关于第三项工作的通知（秘密★1年）》：" in text and "秘密" in text
+    assert "所选公文：未找到该公文。" in text
+    again = client.post("/outbox/dispatch/", {"ids": ids, "key": key}, follow=True)
+    assert "《关于第2项工作的通知》：此前已分发（5 个收文单位），未重复分发。" in \
+        again.content.decode()
+    assert Dispatch.objects.count() == 2
+    text = client.post("/outbox/dispatch/", {"key": key}, follow=True).content.decode()
+    assert "请选择要分发的公文。" in text
+    client.logout()
+    assert client.login(username="sfb_head", password=PASSWORD)
+    assert client.post("/outbox/dispatch/", {"ids": ids, "key": key}).status_code == 403

@@ -157,12 +157,16 @@ def test_one_outbox_row_each_for_the_notices_and_the_verification_of_a_stack(set
 
 
 # -- statement budgets (stand-in verification; see test_batch_sign) --------------------------
+SINGLE_BUDGET = 13        # dispatch, one recipient (test transaction; 15 before)
 STACK_BUDGET = 13         # a stack of one document with one recipient (test transaction)
 STACK_PER_DOCUMENT = 1    # every further document: its 密级 guard's read of its attachments
 OPEN_WITH_REPORT_BUDGET = 8  # SAVEPOINT, the locked read, CAs, UPDATE, 3 audit, RELEASE
 
 
 def test_stack_statement_budget(cast, django_assert_max_num_queries):
+    single = to_b(cast, "关于单件分发的通知")
+    with django_assert_max_num_queries(SINGLE_BUDGET):
+        services.dispatch(actor=cast["clerk_a"], doc_id=single.pk, key=uuid.uuid4())
     one = to_b(cast, "关于第一项工作的通知")
     with django_assert_max_num_queries(STACK_BUDGET):
         services.dispatch_many(actor=cast["clerk_a"], doc_ids=[one.pk], key=uuid.uuid4())

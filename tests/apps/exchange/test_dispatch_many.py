@@ -156,6 +156,25 @@ def test_one_outbox_row_each_for_the_notices_and_the_verification_of_a_stack(set
     assert row.args_kwargs["args"] == [[i.result.pk for i in items]]
 
 
+def test_sweep_counts_dispatches_waiting_in_a_stack_task_as_queued(settings, cast, sealed_doc):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from gongwen.exchange import scheduler
+
+    settings.TASKS = DB_QUEUE
+    docs = [sealed_doc(f"关于第{i}项工作的通知") for i in range(2)]
+    services.dispatch_many(actor=cast["clerk_a"], doc_ids=[d.pk for d in docs],
+                           key=uuid.uuid4())
+    later = timezone.now() + dt.timedelta(minutes=11)
+    assert scheduler.sweep(now=later) == {"notify": 0, "verify": 0, "email": 0}
+    DBTaskResult.objects.all().delete()  # lost: each dispatch is enqueued again, once
+    assert scheduler.sweep(now=later) == {"notify": 2, "verify": 2, "email": 0}
+    assert scheduler.sweep(now=later) == {"notify": 0, "verify": 0, "email": 0}
+
+
 # -- statement budgets (stand-in verification; see test_batch_sign) --------------------------
 SINGLE_BUDGET = 13        # dispatch, one recipient (test transaction; 15 before)
 STACK_BUDGET = 13         # a stack of one document with one recipient (test transaction)
@@ -276,3 +295,42 @@ def test_outbox_batch_dispatch_form(cast, sealed_doc, client):
     client.logout()
     assert client.login(username="sfb_head", password=PASSWORD)
     assert client.post("/outbox/dispatch/", {"ids": ids, "key": key}).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_dispatching_overlapping_stacks_send_each_document_once(cast, sealed_doc):
+    """Two stacks with the same documents in opposite order, at the same time: the documents
+    are locked in id order, so neither deadlocks and each document is dispatched once."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock races are exercised on PostgreSQL")
+    docs = [sealed_doc(f"关于第{i}项工作的通知") for i in range(4)]
+    ids = [d.pk for d in docs]
+    start = threading.Barrier(2, timeout=20)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run(order):
+        try:
+            start.wait()
+            results.append(services.dispatch_many(actor=cast["clerk_a"], doc_ids=order,
+                                                  key=uuid.uuid4()))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(o,)) for o in (ids, ids[::-1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert all(i.ok for r in results for i in r)
+    assert Dispatch.objects.count() == 4 and Delivery.objects.count() == 20
+    fresh = sum(1 for r in results for i in r if not i.already)
+    assert fresh == 4
+    assert AuditEntry.objects.filter(action="exchange.dispatched").count() == 4

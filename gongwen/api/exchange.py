@@ -195,6 +195,24 @@ class BatchSignOut(Schema):
     items: list[BatchSignItemOut]
 
 
+class BatchDispatchIn(Schema):
+    doc_ids: list[BodyId] = Field(min_length=1, max_length=200, description="待分发公文编号")
+
+
+class BatchDispatchItemOut(Schema):
+    doc_id: int
+    ok: bool
+    already: bool = Field(False, description="此前已分发（重试或重复提交），未再次分发")
+    error: str = ""
+    dispatch: DispatchOut | None = None
+
+
+class BatchDispatchOut(Schema):
+    dispatched: int
+    refused: int
+    items: list[BatchDispatchItemOut]
+
+
 class FollowUpIn(Schema):
     how: Literal["phone", "sms", "visit", "other"] = "phone"
     contact: str = Field("", max_length=60)
@@ -374,6 +392,21 @@ def dispatch_document(request, doc_id: ObjectId, idempotency_key: IdempotencyKey
     sent = Dispatch.objects.select_related("document", "sender_unit", "by").get(pk=sent.pk)
     created = not replay and sent.idempotency_key == key
     return Status(201 if created else 200, _dispatch_detail(sent))
+
+
+@outgoing.post("/dispatches/batch", response=BatchDispatchOut,
+               summary="批量分发已用印的公文（需 Idempotency-Key；逐件返回结果）")
+def dispatch_documents(request, body: BatchDispatchIn, idempotency_key: IdempotencyKey):
+    items = services.dispatch_many(actor=request.user, doc_ids=body.doc_ids,
+                                   key=idempotency_key, request=request)
+    ids = [i.result.pk for i in items if i.ok]
+    sent = {d.pk: d for d in Dispatch.objects.select_related("document", "sender_unit", "by")
+            .prefetch_related("deliveries").filter(pk__in=ids)}
+    out = [{"doc_id": i.doc_id, "ok": i.ok, "already": i.already, "error": i.error_zh,
+            "dispatch": _dispatch_out(sent[i.result.pk]) if i.ok else None} for i in items]
+    dispatched = sum(1 for i in items if i.ok and not i.already)
+    return {"dispatched": dispatched, "refused": sum(1 for i in items if not i.ok),
+            "items": out}
 
 
 def _dispatch(request, dispatch_id: int) -> Dispatch:

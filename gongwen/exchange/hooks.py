@@ -103,9 +103,62 @@ def sealed_file(document) -> bytes | None:
     return None
 
 
+def sealed_files(documents) -> dict[int, bytes | None]:
+    """``sealed_file`` for a stack of documents, with one query for all their sealed
+    renditions: the same choice per document (the sealing service's newest PDF, then OFD,
+    with the most seals; else a ``sealed…`` rendition of another shape, newest first)."""
+    from gongwen.documents.models import Rendition
+
+    docs = list(documents)
+    rows: dict[int, list] = {d.pk: [] for d in docs}
+    for row in (Rendition.objects.filter(document_id__in=list(rows),
+                                         fingerprint__startswith="sealed")
+                .only("id", "document_id", "file_format", "fingerprint", "blob", "created_at")
+                .order_by("id")):
+        rows[row.document_id].append(row)
+    sealing, _ = _sealing()
+    prefix = getattr(sealing, "SEALED_PREFIX", None) if sealing is not None else None
+    out: dict[int, bytes | None] = {}
+    for doc in docs:
+        out[doc.pk] = _choose_sealed(rows[doc.pk], prefix)
+    return out
+
+
+def _seals_of(row) -> int:
+    try:
+        return int(row.fingerprint.split(":")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _choose_sealed(rows: list, prefix: str | None) -> bytes | None:
+    if prefix:  # the sealing service's files (documents.sealing.sealed_bytes)
+        for fmt in ("pdf", "ofd"):
+            best = None
+            for row in rows:
+                if row.file_format == fmt and row.fingerprint.startswith(prefix) and (
+                        best is None or _seals_of(row) > _seals_of(best)):
+                    best = row
+            if best is not None and blobs.exists(best.blob):
+                return blobs.read(best.blob)
+    for fmt in ("pdf", "ofd"):
+        newest = sorted((r for r in rows if r.file_format == fmt),
+                        key=lambda r: (r.created_at, r.id), reverse=True)
+        if newest and blobs.exists(newest[0].blob):
+            return blobs.read(newest[0].blob)
+    return None
+
+
 def verify_for_receipt(document, delivery) -> Report:
-    """The verification report for ``delivery`` of ``document`` (R-FLOW-2)."""
-    dispatch = delivery.dispatch
+    """The verification report for ``delivery`` of ``document`` (R-FLOW-2). It depends on
+    the dispatched file and the document only, not on the recipient: see
+    ``verify_dispatched``."""
+    return verify_dispatched(document, delivery.dispatch)
+
+
+def verify_dispatched(document, dispatch) -> Report:
+    """The verification report of the file ``dispatch`` sent, valid for each of its
+    deliveries."""
     try:
         data = blobs.read(dispatch.fingerprint)
     except (blobs.BlobError, OSError):

@@ -112,6 +112,8 @@ def sweep(now: dt.datetime | None = None, minutes: float | None = None) -> dict[
     * a dispatch with a pending networked delivery whose unit has clerks but no 新来文
       notice → ``notify_dispatch``;
     * a dispatch with a pending networked delivery never verified → ``verify_dispatch``;
+      (a dispatch waiting in a stack's ``notify_dispatches``/``verify_dispatches`` counts as
+      queued);
     * notifications of the last day not e-mailed although e-mail is on → ``email_notifications``.
 
     Tasks already waiting on the queue are not enqueued again and every task is idempotent, so
@@ -153,12 +155,21 @@ def sweep(now: dt.datetime | None = None, minutes: float | None = None) -> dict[
         already = {i for args in waiting for i in (args[0] if args else [])}
         to_email = [i for i in to_email if i not in already]
 
+    def in_stacks(task_obj) -> set[int]:
+        """Dispatch ids waiting in a task for a whole stack (``dispatch_many``)."""
+        if not (to_notify or to_verify):
+            return set()
+        return {i for args in _pending_args(task_obj, cutoff) or []
+                for i in (args[0] if args else [])}
+
+    stacked_notify = in_stacks(tasks.notify_dispatches)
+    stacked_verify = in_stacks(tasks.verify_dispatches)
     done = {"notify": 0, "verify": 0, "email": 0}
-    for dispatch_id in sorted(to_notify):
+    for dispatch_id in sorted(to_notify - stacked_notify):
         if not queued(tasks.notify_dispatch, dispatch_id, running_since=cutoff):
             tasks.notify_dispatch.enqueue(dispatch_id)
             done["notify"] += 1
-    for dispatch_id in sorted(to_verify):
+    for dispatch_id in sorted(to_verify - stacked_verify):
         if not queued(tasks.verify_dispatch, dispatch_id, running_since=cutoff):
             tasks.verify_dispatch.enqueue(dispatch_id)
             done["verify"] += 1

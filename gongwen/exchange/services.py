@@ -28,7 +28,7 @@ from django.utils import timezone
 from gongwen.accounts.models import Role, User
 from gongwen.audit.services import record
 from gongwen.documents import blobs
-from gongwen.documents.models import Action, OfficialDocument, Recipient
+from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.verbs import require_in_verb, verb
@@ -36,6 +36,7 @@ from gongwen.units.models import Unit, UnitState
 
 from . import hooks, receipts
 from .models import (
+    PENDING_STATES,
     Delivery,
     DeliveryAction,
     DeliveryState,
@@ -47,9 +48,9 @@ from .models import (
     overdue_cutoff,
 )
 
-__all__ = ["BatchItem", "check_delivery", "dispatch", "mark_read", "open_delivery",
-           "record_follow_up", "return_delivery", "send_overdue_reminders", "sign_receipt",
-           "sign_receipts", "withdraw"]
+__all__ = ["BatchItem", "DispatchItem", "check_delivery", "dispatch", "dispatch_many", "mark_read",
+           "open_delivery", "record_follow_up", "return_delivery", "send_overdue_reminders",
+           "sign_receipt", "sign_receipts", "verify_dispatches", "withdraw"]
 
 
 # One durable transaction per verb; refusals are audited after the work rolled back.
@@ -88,20 +89,28 @@ def _enqueue(task, *args) -> None:
 
 
 # -- recipients ------------------------------------------------------------------------------
-def expand_recipients(doc: OfficialDocument) -> list[tuple[Unit, str, int | None]]:
+def expand_recipients(doc: OfficialDocument, rows=None, members=None
+                      ) -> list[tuple[Unit, str, int | None]]:
     """(unit, role, via group id) for every 主送/抄送 unit, groups expanded, each unit once:
     主送 wins over 抄送, a unit listed directly wins over one reached through a group. The
     sender itself and units no longer active are left out; names typed in for units outside
-    the platform are text only (no delivery)."""
+    the platform are text only (no delivery).
+
+    ``rows`` (the document's recipient rows, ordered by role and position) and ``members``
+    (group id -> member units by id) may be given when loaded for a stack of documents
+    (``_recipients_of``); else they are read here."""
     chosen: dict[int, tuple[Unit, str, int | None]] = {}
     rank: dict[int, tuple[int, int]] = {}
-    rows = doc.recipients.select_related("unit", "group").order_by("role", "position")
+    if rows is None:
+        rows = doc.recipients.select_related("unit", "group").order_by("role", "position")
     for row in rows:
         role_rank = 0 if row.role == Recipient.Role.MAIN else 1
         if row.unit_id:
             candidates = [(row.unit, None, 0)]
         elif row.group_id:
-            candidates = [(u, row.group_id, 1) for u in row.group.members.order_by("id")]
+            units = (members.get(row.group_id, []) if members is not None
+                     else row.group.members.order_by("id"))
+            candidates = [(u, row.group_id, 1) for u in units]
         else:
             continue
         for unit, group_id, direct in candidates:
@@ -114,62 +123,234 @@ def expand_recipients(doc: OfficialDocument) -> list[tuple[Unit, str, int | None
     return list(chosen.values())
 
 
+def _recipients_of(docs: list[OfficialDocument]) -> dict[int, list[tuple[Unit, str, int | None]]]:
+    """``expand_recipients`` for a stack of documents in two queries: every recipient row
+    (with its unit), then the members of every group named."""
+    rows: dict[int, list[Recipient]] = {d.pk: [] for d in docs}
+    for row in (Recipient.objects.filter(document_id__in=list(rows)).select_related("unit")
+                .order_by("document_id", "role", "position")):
+        rows[row.document_id].append(row)
+    groups = {r.group_id for rs in rows.values() for r in rs if not r.unit_id and r.group_id}
+    members: dict[int, list[Unit]] = {g: [] for g in groups}
+    if groups:
+        through = Unit.groups.through
+        for link in (through.objects.filter(recipientgroup_id__in=groups)
+                     .select_related("unit").order_by("unit_id")):
+            members[link.recipientgroup_id].append(link.unit)
+    return {d.pk: expand_recipients(d, rows[d.pk], members) for d in docs}
+
+
 # -- dispatch --------------------------------------------------------------------------------
+@dataclass
+class DispatchItem:
+    """One document of a 批量分发: ``result`` is its dispatch (``already``: dispatched
+    before, by a retry or another click), or ``error_zh`` says why not."""
+
+    doc_id: int
+    result: Dispatch | None = None
+    already: bool = False
+    error_zh: str = ""
+    error: Exception | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+def _doc_id(raw) -> int:
+    try:
+        value = int(raw)
+        if not 0 < value < 2**63:  # no primary key: never ask the database
+            raise ValueError(raw)
+    except (TypeError, ValueError):
+        raise Http404("未找到该公文。") from None
+    return value
+
+
 @_verb
 def dispatch(*, actor, doc_id: int, key, request=None) -> Dispatch:
     """分发: a sealed document to one delivery per recipient unit (R-FLOW-1, R-OPS-3).
 
     All or nothing: the dispatch row, every delivery and the document's move to
     "dispatched" commit together. A retry with the same key, or a second click with a new
-    one, returns the first dispatch."""
+    one, returns the first dispatch. The one-item case of ``dispatch_many``; errors are
+    raised (refusals audited after the rollback)."""
     key = _key(key)
-    try:
-        doc = (OfficialDocument.objects.select_for_update(of=("self",)).select_related("unit")
-               .get(pk=doc_id))
-    except (OfficialDocument.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该公文。") from None
-    _require(actor, Perm.DISPATCH, doc, request=request)
-    # A retry with the same key, or the document dispatched already: one query for both.
-    found = list(Dispatch.objects.filter(Q(idempotency_key=key) | Q(document=doc)))
-    for prior in found:
-        if prior.idempotency_key == key and (prior.document_id != doc.pk
-                                             or prior.sender_unit_id != actor.unit_id):
-            raise ValidationError("幂等键已被使用。")
-    if found:
-        return found[0]  # dispatched once: a second click never sends twice
-    doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
-    guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (notice §3(8))
-    data = hooks.sealed_file(doc)
-    if not data:
-        raise ValidationError("未找到用印后的版式文件，不能分发。")
-    fmt = hooks.file_format_of(data)
-    if not fmt:
-        raise ValidationError("用印后的文件不是 PDF/OFD 版式文件，不能分发。")
-    recipients = expand_recipients(doc)
-    if not recipients:
-        raise ValidationError("该公文没有平台内的主送或抄送单位，不能分发。")
-    ref = blobs.put(data)  # already stored by the sealing step: the same digest, no copy
-    now = timezone.now()
-    sent = Dispatch.objects.create(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
-                                   idempotency_key=key, fingerprint=ref.digest,
-                                   file_format=fmt, size=ref.size)
-    _checkpoint("dispatch_created")
-    Delivery.objects.bulk_create([
-        Delivery(dispatch=sent, recipient_unit=unit, role=role, via_group_id=group_id,
-                 paper=not unit.networked, dispatched_at=now)
-        for unit, role, group_id in recipients])
-    _checkpoint("deliveries_created")
-    doc.save(update_fields=["state", "updated_at"])
-    from . import tasks
+    item = _dispatch_stack(actor, [(_doc_id(doc_id), key)], request=request, single=True)[0]
+    return item.result
 
-    _enqueue(tasks.notify_dispatch, sent.pk)
-    _enqueue(tasks.verify_dispatch, sent.pk)
-    record(actor, "exchange.dispatched", doc, request=request,
-           detail={"dispatch": sent.pk, "fingerprint": ref.digest, "format": fmt,
-                   "recipients": len(recipients),
-                   "paper": sum(1 for u, _, _ in recipients if not u.networked)})
-    _checkpoint("audited")
-    return sent
+
+MAX_DISPATCH_BATCH = 200
+
+
+@_verb
+def dispatch_many(*, actor, doc_ids, key, request=None) -> list[DispatchItem]:
+    """批量分发: a keeper or clerk dispatches a stack of sealed documents at once (after a
+    sealing sitting). Per document the same rules as ``dispatch`` (permission, sealed state,
+    密级 guard, recipients); a document that cannot be dispatched gets its reason in
+    ``error_zh`` (a refusal is audited) and the others go on. One transaction for the
+    stack, with a few statements for all of it: the documents, prior dispatches, recipients
+    and sealed files are read together, the dispatches and deliveries bulk-inserted, the
+    documents moved in one UPDATE, one outbox task for the notices and one for the
+    verification of the whole stack. Idempotent per document: item keys are
+    ``uuid5(key, str(doc_id))``, and a document dispatched already is never sent twice."""
+    key = _key(key)
+    _require(actor, Perm.DISPATCH, request=request)  # the role; each document's scope below
+    ids: list[int] = []
+    bad: list[DispatchItem] = []
+    for raw in doc_ids or []:
+        try:
+            value = _doc_id(raw)
+        except Http404 as exc:
+            bad.append(DispatchItem(0, error_zh=str(exc.args[0]), error=exc))
+            continue
+        if value not in ids:
+            ids.append(value)
+    if not ids and not bad:
+        raise ValidationError("请选择要分发的公文。")
+    if len(ids) > MAX_DISPATCH_BATCH:
+        raise ValidationError(f"一次最多分发 {MAX_DISPATCH_BATCH} 件公文。")
+    items = _dispatch_stack(actor, [(i, uuid.uuid5(key, str(i))) for i in ids],
+                            request=request, single=False)
+    return items + bad
+
+
+def _dispatch_message(exc: Exception) -> str:
+    if isinstance(exc, Http404):  # missing or another unit's: the same answer (R-SEC-1)
+        return "未找到该公文。"
+    if isinstance(exc, PermissionDenied):
+        return "您没有分发该公文的权限。"
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return "分发失败。"  # pragma: no cover
+
+
+def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, single: bool
+                    ) -> list[DispatchItem]:
+    """The work of ``dispatch`` and ``dispatch_many`` inside the caller's transaction.
+    ``single``: raise the first error (the verb rolls back and audits a refusal); else keep
+    it on its item, audit a refusal in this transaction and go on."""
+    from gongwen.documents.services import ClassifiedRefused
+
+    keys = dict(pairs)
+    items = {i: DispatchItem(i) for i, _ in pairs}
+    # Locked in id order: two stacks sharing documents wait for each other, never deadlock.
+    docs = {d.pk: d for d in OfficialDocument.objects.select_for_update(of=("self",))
+            .select_related("unit").filter(pk__in=list(keys)).order_by("pk")}
+    # Retries with the same keys, or documents dispatched already: one query for all.
+    priors = sorted(Dispatch.objects.filter(Q(idempotency_key__in=list(keys.values()))
+                                            | Q(document_id__in=list(docs))),
+                    key=lambda p: p.pk)
+
+    def fail(i: int, exc: Exception) -> None:
+        items[i].error = exc
+        items[i].error_zh = _dispatch_message(exc)
+
+    todo: list[OfficialDocument] = []
+    for i, key in pairs:
+        doc = docs.get(i)
+        try:
+            if doc is None:
+                raise Http404("未找到该公文。")
+            if single:
+                _require(actor, Perm.DISPATCH, doc, request=request)
+            else:  # a denial is audited in this transaction, which commits
+                require(actor, Perm.DISPATCH, doc, request=request)
+            found = [p for p in priors if p.idempotency_key == key or p.document_id == i]
+            for prior in found:
+                if prior.idempotency_key == key and (prior.document_id != i
+                                                     or prior.sender_unit_id != actor.unit_id):
+                    raise ValidationError("幂等键已被使用。")
+            if found:  # dispatched once: a second click never sends twice
+                items[i].result, items[i].already = found[0], True
+                continue
+            state = doc.state
+            doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
+            try:
+                guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (§3(8))
+            except ClassifiedRefused:
+                doc.state = state
+                raise
+        except ClassifiedRefused as exc:
+            if single:
+                raise
+            exc.audit()
+            fail(i, exc)
+            continue
+        except (Http404, PermissionDenied, ValidationError) as exc:
+            if single:
+                raise
+            fail(i, exc)
+            continue
+        todo.append(doc)
+
+    files = hooks.sealed_files(todo) if todo else {}
+    ready: list[tuple[OfficialDocument, bytes, str]] = []
+    for doc in todo:
+        try:
+            data = files.get(doc.pk)
+            if not data:
+                raise ValidationError("未找到用印后的版式文件，不能分发。")
+            fmt = hooks.file_format_of(data)
+            if not fmt:
+                raise ValidationError("用印后的文件不是 PDF/OFD 版式文件，不能分发。")
+        except ValidationError as exc:
+            if single:
+                raise
+            fail(doc.pk, exc)
+            continue
+        ready.append((doc, data, fmt))
+    recipients = _recipients_of([doc for doc, _, _ in ready]) if ready else {}
+    now = timezone.now()
+    made: list[tuple[OfficialDocument, Dispatch, list]] = []
+    for doc, data, fmt in ready:
+        if not recipients[doc.pk]:
+            exc = ValidationError("该公文没有平台内的主送或抄送单位，不能分发。")
+            if single:
+                raise exc
+            fail(doc.pk, exc)
+            continue
+        ref = blobs.put(data)  # already stored by the sealing step: the same digest, no copy
+        made.append((doc, Dispatch(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
+                                   idempotency_key=keys[doc.pk], fingerprint=ref.digest,
+                                   file_format=fmt, size=ref.size), recipients[doc.pk]))
+    # Sealed documents whose checks failed are left as they were (their state is restored).
+    for doc in todo:
+        if items[doc.pk].error is not None:
+            doc.state = State.SEALED
+    if made:
+        sent_rows = Dispatch.objects.bulk_create([sent for _, sent, _ in made])
+        if any(sent.pk is None for sent in sent_rows):  # pragma: no cover - old SQLite
+            by_key = {d.idempotency_key: d.pk for d in Dispatch.objects.filter(
+                idempotency_key__in=[sent.idempotency_key for sent in sent_rows])}
+            for sent in sent_rows:
+                sent.pk = by_key[sent.idempotency_key]
+        _checkpoint("dispatch_created")
+        Delivery.objects.bulk_create([
+            Delivery(dispatch=sent, recipient_unit=unit, role=role, via_group_id=group_id,
+                     paper=not unit.networked, dispatched_at=now)
+            for _, sent, units in made for unit, role, group_id in units])
+        _checkpoint("deliveries_created")
+        for doc, _, _ in made:
+            doc.updated_at = now
+        OfficialDocument.objects.filter(pk__in=[doc.pk for doc, _, _ in made]) \
+            .update(state=State.DISPATCHED, updated_at=now)
+        from . import tasks
+
+        if single:
+            _enqueue(tasks.notify_dispatch, made[0][1].pk)
+            _enqueue(tasks.verify_dispatch, made[0][1].pk)
+        else:  # one outbox row each for the whole stack
+            _enqueue(tasks.notify_dispatches, [sent.pk for _, sent, _ in made])
+            _enqueue(tasks.verify_dispatches, [sent.pk for _, sent, _ in made])
+        for doc, sent, units in made:
+            items[doc.pk].result = sent
+            record(actor, "exchange.dispatched", doc, request=request,
+                   detail={"dispatch": sent.pk, "fingerprint": sent.fingerprint,
+                           "format": sent.file_format, "recipients": len(units),
+                           "paper": sum(1 for u, _, _ in units if not u.networked)})
+        _checkpoint("audited")
+    return [items[i] for i, _ in pairs]
 
 
 # -- receiving -------------------------------------------------------------------------------
@@ -305,6 +486,68 @@ def check_delivery(*, delivery_id: int) -> Delivery:
             record(None, "exchange.verified", delivery, unit=delivery.recipient_unit,
                    detail={"ok": report.ok}, actor_name="worker")
     return delivery
+
+
+def verify_dispatches(dispatch_ids) -> int:
+    """The worker's verification right after dispatch (no user), once per dispatched file:
+    the report depends on the file and the document, not on the recipient, so it is
+    computed once per dispatch, outside any lock, and stored on every pending networked
+    delivery of it not verified yet (one ``bulk_update`` for the whole list); a failing
+    report returns those deliveries to the sender with a notice (notice §3(7)). Audited per
+    delivery ("exchange.verified" / "exchange.auto_returned"). Idempotent: a delivery
+    verified meanwhile (opened) keeps its report. Returns the deliveries verified."""
+    ids = sorted({int(i) for i in dispatch_ids or []})
+    todo = set(Delivery.objects.filter(dispatch_id__in=ids, paper=False,
+                                       verified_at__isnull=True, state__in=PENDING_STATES)
+               .order_by().values_list("dispatch_id", flat=True).distinct())
+    if not todo:
+        return 0
+    sent_rows = list(Dispatch.objects.filter(pk__in=todo)
+                     .select_related("document", "sender_unit", "by").order_by("pk"))
+    cas = _authorities()
+    # The basis is read before the checks run: a CRL published meanwhile makes it older.
+    basis = _basis(cas, timezone.now())
+    reports = {sent.pk: hooks.verify_dispatched(sent.document, sent) for sent in sent_rows}
+    return _store_reports(reports, basis, {sent.pk: sent for sent in sent_rows})
+
+
+@_verb
+def _store_reports(reports: dict[int, hooks.Report], basis: dict,
+                   sent_rows: dict[int, Dispatch]) -> int:
+    deliveries = list(Delivery.objects.select_for_update(of=("self",))
+                      .select_related("recipient_unit")
+                      .filter(dispatch_id__in=list(reports), paper=False,
+                              verified_at__isnull=True, state__in=PENDING_STATES)
+                      .order_by("pk"))
+    if not deliveries:
+        return 0
+    now = timezone.now()
+    fields = ["verification", "verified_at"]
+    returned: set[int] = set()
+    for d in deliveries:
+        d.dispatch = sent_rows[d.dispatch_id]
+        report = reports[d.dispatch_id]
+        d.verification = {**report.as_dict(), "basis": basis}
+        d.verified_at = now
+        if not report.ok and d.can_apply(DeliveryAction.REJECT):
+            d.apply(DeliveryAction.REJECT)
+            d.returned_at = now
+            d.return_reason = f"来文核验未通过：{report.reason_zh()}"[:500]
+            returned.add(d.pk)
+    if returned:
+        fields += ["state", "returned_at", "return_reason"]
+    Delivery.objects.bulk_update(deliveries, fields)
+    for d in deliveries:
+        if d.pk in returned:
+            _notify_sender(d, Notification.Kind.RETURNED,
+                           f"《{d.dispatch.document.title}》被{d.recipient_unit.name}"
+                           f"自动退回：{d.return_reason}")
+            record(None, "exchange.auto_returned", d, unit=d.recipient_unit,
+                   detail={"reason": d.return_reason})
+        else:
+            record(None, "exchange.verified", d, unit=d.recipient_unit,
+                   detail={"ok": reports[d.dispatch_id].ok}, actor_name="worker")
+    return len(deliveries)
 
 
 def receipt_key_disk(user):

@@ -23,17 +23,29 @@ def notify_dispatch(dispatch_id: int) -> int:
 
 
 @task()
-def verify_dispatch(dispatch_id: int) -> int:
-    """Verify every delivery of a dispatch; failures go back to the sender (notice §3(7))."""
+def notify_dispatches(dispatch_ids: list[int]) -> int:
+    """``notify_dispatch`` for a stack dispatched at once (``services.dispatch_many``)."""
     from . import services
-    from .models import PENDING_STATES, Delivery
 
-    ids = list(Delivery.objects.filter(dispatch_id=dispatch_id, paper=False,
-                                       verified_at__isnull=True,
-                                       state__in=PENDING_STATES).values_list("pk", flat=True))
-    for delivery_id in ids:
-        services.check_delivery(delivery_id=delivery_id)
-    return len(ids)
+    return sum(services.notify_dispatch(i) for i in dispatch_ids)
+
+
+@task()
+def verify_dispatch(dispatch_id: int) -> int:
+    """Verify the dispatched file once and store the report on every pending delivery;
+    failures go back to the sender (notice §3(7))."""
+    from . import services
+
+    return services.verify_dispatches([dispatch_id])
+
+
+@task()
+def verify_dispatches(dispatch_ids: list[int]) -> int:
+    """``verify_dispatch`` for a stack dispatched at once: each file verified once, the
+    reports stored in one transaction (``services.verify_dispatches``)."""
+    from . import services
+
+    return services.verify_dispatches(dispatch_ids)
 
 
 @task()

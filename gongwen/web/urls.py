@@ -112,6 +112,7 @@ urlpatterns += [
     path("inbox/<int:delivery_id>/receipt.json", exchange.receipt_download, name="receipt"),
     path("inbox/<int:delivery_id>/follow-up/", exchange.follow_up, name="follow_up"),
     path("outbox/", exchange.outbox, name="outbox"),
+    path("outbox/dispatch/", exchange.dispatch_documents, name="dispatch_documents"),
     path("outbox/dispatch/<int:doc_id>/", exchange.dispatch_document, name="dispatch_document"),
     path("outbox/<int:dispatch_id>/", exchange.dispatch_detail, name="dispatch"),
     path("outbox/<int:dispatch_id>/withdraw/", exchange.dispatch_withdraw,

@@ -9,6 +9,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST
 
 from gongwen.documents import blobs
+from gongwen.documents.models import OfficialDocument
 from gongwen.exchange import hooks, selectors, services
 from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
@@ -217,6 +219,38 @@ def dispatch_document(request, doc_id: int):
         return redirect("web:outbox")
     messages.success(request, f"已分发至 {sent.deliveries.count()} 个收文单位。")
     return redirect("web:dispatch", dispatch_id=sent.pk)
+
+
+@require_POST
+@requires(Perm.DISPATCH)
+def dispatch_documents(request):
+    """批量分发: the ticked documents of 待分发; one message per document."""
+    try:
+        items = services.dispatch_many(actor=request.user, doc_ids=request.POST.getlist("ids"),
+                                       key=request.POST.get("key"), request=request)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("web:outbox")
+    # Titles only of the user's own unit's documents (another unit's stay "所选公文").
+    titles = dict(OfficialDocument.objects.filter(
+        unit_id=request.user.unit_id, pk__in=[i.doc_id for i in items])
+        .values_list("pk", "title"))
+    counts = dict(Delivery.objects.filter(dispatch_id__in=[i.result.pk for i in items if i.ok])
+                  .values("dispatch_id").annotate(n=Count("id"))
+                  .values_list("dispatch_id", "n"))
+    done = sum(1 for i in items if i.ok and not i.already)
+    if done:
+        messages.success(request, f"已分发 {done} 件公文。")
+    for item in items:
+        label = f"《{titles[item.doc_id]}》" if item.doc_id in titles else "所选公文"
+        if item.ok:
+            n = counts.get(item.result.pk, 0)
+            messages.success(request, f"{label}：" + (f"此前已分发（{n} 个收文单位），未重复分发。"
+                                                      if item.already
+                                                      else f"已分发至 {n} 个收文单位。"))
+        else:
+            messages.error(request, f"{label}：{item.error_zh}")
+    return redirect("web:outbox")
 
 
 def _dispatch(request, dispatch_id: int) -> Dispatch:

@@ -30,7 +30,7 @@ EXCHANGE_PATHS = {
     "/api/notifications/read-all", "/api/documents", "/api/documents/{doc_id}",
     "/api/documents/{doc_id}/submit", "/api/approvals", "/api/documents/{doc_id}/approve",
     "/api/documents/{doc_id}/return", "/api/sealing", "/api/documents/{doc_id}/seal",
-    "/api/sealing/batch", "/api/inbox/sign",
+    "/api/sealing/batch", "/api/inbox/sign", "/api/dispatches/batch",
 }
 
 
@@ -435,3 +435,39 @@ def test_a_failing_document_is_not_signed_but_returned(api, cast, dispatched, mo
     assert "印章签名无效" in detail["return_reason"]
     assert detail["verification"]["ok"] is False
     assert not Receipt.objects.exists()
+
+
+# -- 批量分发 ---------------------------------------------------------------------------------------
+def test_batch_dispatch_answers_per_document_and_is_idempotent(api, cast, sealed_doc, client):
+    from gongwen.documents import services as docs
+
+    one, two = sealed_doc("关于第一项工作的通知"), sealed_doc("关于第二项工作的通知")
+    draft = docs.create_draft(actor=cast["clerk_a"], doc_type="notice", title="草稿",
+                              body_text="正文", main_units=[cast["b"].pk])
+    foreign = docs.create_draft(actor=cast["clerk_b"], doc_type="notice", title="东海县草稿",
+                                body_text="正文", main_units=[cast["a"].pk])
+    clerk = api.as_(cast["clerk_a"])
+    ids = [one.pk, draft.pk, two.pk, foreign.pk]
+    assert_error(clerk.post("/api/dispatches/batch", {"doc_ids": ids}), 400, "invalid")
+    assert_error(clerk.post("/api/dispatches/batch", {"doc_ids": []}, key=uuid.uuid4()), 400)
+    assert_error(clerk.post("/api/dispatches/batch", {"doc_ids": ["x"]}, key=uuid.uuid4()), 400)
+    key = uuid.uuid4()
+    first = clerk.post("/api/dispatches/batch", {"doc_ids": ids}, key=key)
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert_matches(client, body, "/api/dispatches/batch", "post")
+    assert (body["dispatched"], body["refused"]) == (2, 2)
+    items = {i["doc_id"]: i for i in body["items"]}
+    assert [i["doc_id"] for i in body["items"]] == ids
+    assert items[one.pk]["ok"] and items[one.pk]["dispatch"]["counts"]["total"] == 5
+    assert "不能分发" in items[draft.pk]["error"] and items[draft.pk]["dispatch"] is None
+    assert items[foreign.pk]["error"] == "未找到该公文。"
+    again = clerk.post("/api/dispatches/batch", {"doc_ids": ids}, key=key).json()
+    assert again["dispatched"] == 0
+    assert [i["already"] for i in again["items"] if i["ok"]] == [True, True]
+    assert [i["dispatch"]["id"] for i in again["items"] if i["ok"]] == \
+        [i["dispatch"]["id"] for i in body["items"] if i["ok"]]
+    assert Dispatch.objects.count() == 2
+    assert AuditEntry.objects.filter(action="exchange.dispatched").count() == 2
+    assert_error(api.as_(cast["head_a"]).post("/api/dispatches/batch", {"doc_ids": [one.pk]},
+                                              key=uuid.uuid4()), 403, "forbidden")

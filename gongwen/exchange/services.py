@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -681,18 +681,33 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
         # Once for the whole batch, in its own transaction: a wrong PIN is counted once and
         # raises before anything is signed.
         private_key = open_key_disk(user=actor, disk=disk, pin=pin, request=request)
-        for i in signable:
-            try:
-                items[i].result = _sign(actor=actor, delivery_id=i, key=keys[i], disk=disk,
-                                        private_key=private_key, request=request)
-            except _Returned as exc:
+        try:
+            outcomes = _sign_stack(actor=actor, pairs=[(i, keys[i]) for i in signable],
+                                   disk=disk, private_key=private_key, request=request)
+        except IntegrityError:
+            # A receipt stored meanwhile by a concurrent request (a unique constraint): the
+            # stack rolled back as a whole; each item again on its own, so every item that
+            # can still be signed is, and the others get their answer.
+            outcomes = {}
+            for i in signable:
+                try:
+                    outcomes.update(_sign_stack(actor=actor, pairs=[(i, keys[i])], disk=disk,
+                                                private_key=private_key, request=request))
+                except IntegrityError:
+                    outcomes[i] = ValidationError("该来文已签收，请刷新页面。")
+                except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
+                    outcomes[i] = exc
+        except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
+            outcomes = {i: exc for i in signable}
+        for i, outcome in outcomes.items():
+            if isinstance(outcome, Receipt):
+                items[i].result = outcome
+            elif isinstance(outcome, _Returned):
                 items[i].returned = True
                 items[i].error = ValidationError(
-                    f"来文核验未通过，已自动退回发文单位，不能签收。{exc.args[0]}".strip())
-            except IntegrityError:
-                items[i].error = ValidationError("该来文已签收，请刷新页面。")
-            except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
-                items[i].error = exc
+                    f"来文核验未通过，已自动退回发文单位，不能签收。{outcome.args[0]}".strip())
+            else:
+                items[i].error = outcome
     for item in items.values():
         if item.error is not None:
             item.error_zh = _message(item.error)
@@ -706,86 +721,128 @@ def _check_signable(delivery: Delivery) -> None:
         raise ValidationError("该单位未联网，按纸质公文办理签收。")
 
 
-def _assign_registration(delivery: Delivery, year: int) -> None:
-    """Next 收文登记号 of the recipient unit and year: the counter row is incremented (and so
-    locked) inside the signing transaction, so numbers are consecutive (a rollback gives the
-    number back). Two statements: the UPDATE, then reading the number."""
-    counter = RegistrationCounter.objects.filter(unit_id=delivery.recipient_unit_id, year=year)
-    if not counter.update(last=F("last") + 1):
-        RegistrationCounter.objects.bulk_create(
-            [RegistrationCounter(unit_id=delivery.recipient_unit_id, year=year, last=0)],
-            ignore_conflicts=True)
-        counter.update(last=F("last") + 1)
-    delivery.registration_year = year
-    delivery.registration_serial = counter.values_list("last", flat=True).get()
+def _next_registrations(unit_id: int, year: int, n: int) -> list[int]:
+    """The next ``n`` consecutive 收文登记号 serials of the unit and year, in one statement
+    (UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35). The counter row stays locked until
+    the signing transaction commits, so numbers are consecutive across requests, and a
+    rollback gives them back. The row is created race-free on the unit's first 签收 of a
+    year."""
+    from django.db import connection
 
-
-def _sign(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key, request) -> Receipt:
-    """One delivery of a 签收, in its own transaction. A failed verification commits the
-    automatic return and raises ``_Returned`` afterwards."""
-    outcome = _sign_in_transaction(actor=actor, delivery_id=delivery_id, key=key, disk=disk,
-                                   private_key=private_key, request=request)
-    if isinstance(outcome, str):
-        raise _Returned(outcome)
-    return outcome
+    table = connection.ops.quote_name(RegistrationCounter._meta.db_table)
+    sql = (f"UPDATE {table} SET last = last + %s WHERE unit_id = %s AND year = %s "
+           "RETURNING last")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [n, unit_id, year])
+        row = cursor.fetchone()
+        if row is None:
+            RegistrationCounter.objects.bulk_create(
+                [RegistrationCounter(unit_id=unit_id, year=year, last=0)],
+                ignore_conflicts=True)
+            cursor.execute(sql, [n, unit_id, year])
+            row = cursor.fetchone()
+    last = int(row[0])
+    return list(range(last - n + 1, last + 1))
 
 
 @_verb
-def _sign_in_transaction(*, actor, delivery_id: int, key: uuid.UUID, disk, private_key,
-                         request) -> Receipt | str:
-    delivery = _lock_delivery(delivery_id)
-    _require(actor, Perm.RECEIVE, delivery, request=request)
-    if delivery.state == DeliveryState.SIGNED:
-        return delivery.receipt  # signed by a parallel click: one receipt only
-    _check_signable(delivery)
-    cas = _authorities()
-    # 签收 re-checks the report "so that a seal revoked in between is caught"; the stored
-    # one is kept when nothing it depended on has changed (see _still_valid).
-    if not _verify(delivery, actor=actor, request=request, cas=cas, reuse=True):
-        return f"（{delivery.return_reason.removeprefix('来文核验未通过：')}）"
-    delivery.apply(DeliveryAction.SIGN)
-    now = timezone.now()
-    _assign_registration(delivery, timezone.localdate(now).year)
-    doc = delivery.dispatch.document
-    cert = disk.certificate
-    payload = {
-        "document_fingerprint": delivery.dispatch.fingerprint,
-        "document_title": doc.title,
-        "doc_number": doc.doc_number,
-        "sender_unit": delivery.dispatch.sender_unit.name,
-        "recipient_unit": delivery.recipient_unit.name,
-        "recipient_unit_code": delivery.recipient_unit.code,
-        "role": delivery.role,
-        "registration_number": delivery.registration_number,
-        "signed_at": now.isoformat(),
-        "signed_by": actor.display_name,
-        "dispatch_id": delivery.dispatch_id,
-        "delivery_id": delivery.pk,
-        "certificate_serial": cert.serial,
-    }
+def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key, request
+                ) -> dict[int, Receipt | Exception]:
+    """签收 of a stack in one transaction: the deliveries locked at once (in id order, so
+    two stacks never wait for each other in a cycle) and checked again under the lock; the
+    stored report kept where it still holds, else verified again (a failure returns that
+    item to the sender, committed with the others); the 收文登记号 of all items taken in one
+    statement; each receipt signed; then one UPDATE of the deliveries, one INSERT of the
+    receipts, the senders' notices in one go and one audit entry per item, appended last.
+    A unique constraint (a receipt stored meanwhile) rolls the whole stack back: the caller
+    then signs item by item. Returns, per delivery id, its receipt or why not."""
     from gongwen.authority.models import CARole
 
+    keys = dict(pairs)
+    out: dict[int, Receipt | Exception] = {}
+    locked = (Delivery.objects.select_for_update(of=("self",))
+              .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
+                              "dispatch__by", "recipient_unit")
+              .filter(pk__in=list(keys)).order_by("pk"))
+    found = {d.pk: d for d in locked}
+    cas = None
+    ready: list[Delivery] = []
+    for i in keys:
+        delivery = found.get(i)
+        try:
+            if delivery is None:
+                raise Http404("未找到该来文。")
+            # Not ``_require``: a denial here is audited in this transaction and reported
+            # for this item, the others go on.
+            require(actor, Perm.RECEIVE, delivery, request=request)
+            if delivery.state == DeliveryState.SIGNED:
+                out[i] = delivery.receipt  # signed by a parallel click: one receipt only
+                continue
+            _check_signable(delivery)
+        except (ValidationError, Http404, PermissionDenied) as exc:
+            out[i] = exc
+            continue
+        cas = _authorities() if cas is None else cas
+        # 签收 re-checks the report "so that a seal revoked in between is caught"; the
+        # stored one is kept when nothing it depended on has changed (see _still_valid).
+        if not _verify(delivery, actor=actor, request=request, cas=cas, reuse=True):
+            out[i] = _Returned(f"（{delivery.return_reason.removeprefix('来文核验未通过：')}）")
+            continue
+        ready.append(delivery)
+    if not ready:
+        return out
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    serials: dict[int, list[int]] = {}
+    for unit_id in dict.fromkeys(d.recipient_unit_id for d in ready):
+        serials[unit_id] = _next_registrations(
+            unit_id, year, sum(1 for d in ready if d.recipient_unit_id == unit_id))
+    cert = disk.certificate
     chain = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
     crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]
-    content = receipts.build(payload, private_key, bytes(cert.der), chain, crls)
-    delivery.signed_at = now
-    delivery.handled_by = actor
-    delivery.save(update_fields=["state", "signed_at", "handled_by", "registration_year",
-                                 "registration_serial"])
-    # A second receipt for the delivery or a reused key fails the unique constraints: the
-    # transaction rolls back and the caller reports it (no savepoint needed).
-    receipt = Receipt.objects.create(
-        delivery=delivery, idempotency_key=key, certificate=cert, signed_by=actor,
-        signed_at=now, content=content, digest=hooks.digest_of(content))
-    _notify_sender(delivery, Notification.Kind.SIGNED,
-                   f"{delivery.recipient_unit.name}已签收《{doc.title}》"
-                   f"（收文登记号 {delivery.registration_number}）")
-    # Last: the audit head stays locked only until the commit right after.
-    record(actor, "exchange.signed", delivery, request=request,
-           detail={"registration_number": delivery.registration_number,
-                   "fingerprint": delivery.dispatch.fingerprint,
-                   "certificate": cert.serial, "receipt_digest": receipt.digest})
-    return receipt
+    receipts_made: list[Receipt] = []
+    for delivery in ready:
+        delivery.apply(DeliveryAction.SIGN)
+        delivery.registration_year = year
+        delivery.registration_serial = serials[delivery.recipient_unit_id].pop(0)
+        delivery.signed_at = now
+        delivery.handled_by = actor
+        doc = delivery.dispatch.document
+        payload = {
+            "document_fingerprint": delivery.dispatch.fingerprint,
+            "document_title": doc.title,
+            "doc_number": doc.doc_number,
+            "sender_unit": delivery.dispatch.sender_unit.name,
+            "recipient_unit": delivery.recipient_unit.name,
+            "recipient_unit_code": delivery.recipient_unit.code,
+            "role": delivery.role,
+            "registration_number": delivery.registration_number,
+            "signed_at": now.isoformat(),
+            "signed_by": actor.display_name,
+            "dispatch_id": delivery.dispatch_id,
+            "delivery_id": delivery.pk,
+            "certificate_serial": cert.serial,
+        }
+        content = receipts.build(payload, private_key, bytes(cert.der), chain, crls)
+        receipts_made.append(Receipt(
+            delivery=delivery, idempotency_key=keys[delivery.pk], certificate=cert,
+            signed_by=actor, signed_at=now, content=content, digest=hooks.digest_of(content)))
+    Delivery.objects.bulk_update(ready, ["state", "signed_at", "handled_by",
+                                         "registration_year", "registration_serial"])
+    # A second receipt for a delivery or a reused key fails the unique constraints: the
+    # transaction rolls back (the caller retries item by item).
+    Receipt.objects.bulk_create(receipts_made)
+    _notify_senders([(d, f"{d.recipient_unit.name}已签收《{d.dispatch.document.title}》"
+                         f"（收文登记号 {d.registration_number}）") for d in ready],
+                    Notification.Kind.SIGNED)
+    for delivery, receipt in zip(ready, receipts_made, strict=True):
+        out[delivery.pk] = receipt
+        # Appended last by the verb's ``audited`` transaction, all in one go.
+        record(actor, "exchange.signed", delivery, request=request,
+               detail={"registration_number": delivery.registration_number,
+                       "fingerprint": delivery.dispatch.fingerprint,
+                       "certificate": cert.serial, "receipt_digest": receipt.digest})
+    return out
 
 
 @_verb
@@ -947,14 +1004,20 @@ def _notify(users, kind: str, text: str, link: str, dedup: str, unit_id=None) ->
     concurrent run meanwhile is skipped by ``ignore_conflicts``). E-mail goes out after the
     commit when it is enabled. Returns one entry per new notice: its id when e-mail is
     enabled (read back for the mail task), else None (no query)."""
-    by_key = {f"{dedup}:u{user.pk}"[:120]: user for user in users}
+    return _store_notices([Notification(user=user, unit_id=unit_id or user.unit_id, kind=kind,
+                                        text=text[:300], link=link,
+                                        dedup_key=f"{dedup}:u{user.pk}"[:120])
+                           for user in users])
+
+
+def _store_notices(notices: list[Notification]) -> list[int]:
+    """Write the notices whose dedup keys are new (see ``_notify``)."""
+    by_key = {n.dedup_key: n for n in notices}
     if not by_key:
         return []
     have = set(Notification.objects.filter(dedup_key__in=list(by_key))
                .values_list("dedup_key", flat=True))
-    fresh = [Notification(user=user, unit_id=unit_id or user.unit_id, kind=kind,
-                          text=text[:300], link=link, dedup_key=k)
-             for k, user in by_key.items() if k not in have]
+    fresh = [n for k, n in by_key.items() if k not in have]
     if not fresh:
         return []
     Notification.objects.bulk_create(fresh, ignore_conflicts=True)
@@ -972,6 +1035,31 @@ def _notify(users, kind: str, text: str, link: str, dedup: str, unit_id=None) ->
 
 def _notify_unit(unit_id: int, kind: str, text: str, link: str, dedup: str) -> list[int]:
     return _notify(_clerks(unit_id), kind, text, link, dedup, unit_id)
+
+
+def _notify_senders(notices: list[tuple[Delivery, str]], kind: str) -> list[int]:
+    """``_notify_sender`` for many deliveries at once (批量签收): the senders' clerks in one
+    query, the existing dedup keys in one, the new notices in one ``bulk_create`` and one
+    e-mail task for all of them."""
+    if not notices:
+        return []
+    units = {d.dispatch.sender_unit_id for d, _ in notices}
+    clerks: dict[int, dict[int, User]] = {u: {} for u in units}
+    for user in User.objects.filter(unit_id__in=units, is_active=True,
+                                    role_grants__role=Role.CLERK).distinct():
+        clerks[user.unit_id][user.pk] = user
+    fresh: list[Notification] = []
+    for delivery, text in notices:
+        sent = delivery.dispatch
+        users = dict(clerks[sent.sender_unit_id])
+        if sent.by.is_active:
+            users.setdefault(sent.by_id, sent.by)
+        link = reverse("web:dispatch", args=[sent.pk])
+        dedup = f"{kind}:{delivery.pk}:{delivery.state}"
+        fresh += [Notification(user=user, unit_id=sent.sender_unit_id, kind=kind,
+                               text=text[:300], link=link, dedup_key=f"{dedup}:u{user.pk}"[:120])
+                  for user in users.values()]
+    return _store_notices(fresh)
 
 
 def _notify_sender(delivery: Delivery, kind: str, text: str, dedup: str = "") -> list[int]:

@@ -213,3 +213,20 @@ def test_follow_up_is_recorded_by_sender_only(cast, dispatched):
     with pytest.raises(Http404):
         services.record_follow_up(actor=cast["clerk_gyx"], delivery_id=d.pk, how="phone",
                                   key=uuid.uuid4())
+
+
+def test_a_receipt_is_never_built_with_a_certificate_of_another_key(cast):
+    """The builder checks its own signature with the key of the certificate it names: a
+    receipt signed with 东海县's key but naming 赣榆县's certificate is refused, not issued."""
+    from gongwen.authority.models import KeyDisk
+    from gongwen.authority.services import open_key_disk
+    from gongwen.exchange import receipts
+    from gongwen.pki.errors import PKIError
+
+    own = KeyDisk.objects.get(holder=cast["clerk_b"])
+    other = KeyDisk.objects.get(holder=cast["clerk_gyx"])
+    key = open_key_disk(user=cast["clerk_b"], disk=own, pin=PIN)
+    payload = {"document_fingerprint": "x", "registration_number": "1"}
+    assert receipts.build(payload, key, bytes(own.certificate.der), [], [])
+    with pytest.raises(PKIError):
+        receipts.build(payload, key, bytes(other.certificate.der), [], [])

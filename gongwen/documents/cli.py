@@ -141,11 +141,17 @@ def cmd_seal_documents(args, seal, user) -> int:
     document is sealed (or was already), 1 when one was refused."""
     import uuid
 
-    from gongwen.documents.sealing import seal_documents
+    from django.core.exceptions import PermissionDenied
 
-    items = seal_documents(actor=user, doc_ids=args.doc, seal_id=seal.pk,
-                           workstation_credential=workstation_credential(), pin=args.pin,
-                           idempotency_key=args.key or uuid.uuid4())
+    from gongwen.documents.sealing import message_zh, seal_documents
+
+    try:
+        items = seal_documents(actor=user, doc_ids=args.doc, seal_id=seal.pk,
+                               workstation_credential=workstation_credential(), pin=args.pin,
+                               idempotency_key=args.key or uuid.uuid4())
+    except PermissionDenied as exc:  # the seal itself refused (PIN, keeper, workstation…)
+        print(f"未用印：{message_zh(exc)}", file=sys.stderr)
+        return 1
     for item in items:
         if item.result is None:
             print(f"公文 {item.doc_id}：未用印：{item.error_zh}", file=sys.stderr)

@@ -253,15 +253,33 @@ class OfficialDocument(models.Model):
         """The body as editable text, one paragraph per line."""
         return "\n".join((p.get("heading", "") + p.get("text", "")) for p in self.body or [])
 
+    def _prefetched(self, name: str):
+        """The rows of relation ``name`` loaded by ``prefetch_related`` (see
+        ``PARTS_PREFETCH``), or None: a stack of documents is read in a fixed number of
+        queries instead of several per document."""
+        return getattr(self, "_prefetched_objects_cache", {}).get(name)
+
     def ordered_issuers(self):
+        rows = self._prefetched("issuers")
+        if rows is not None:
+            return sorted(rows, key=lambda i: i.position)
         return self.issuers.select_related("unit").order_by("position")
 
     def issuer_names(self) -> list[str]:
         return [i.unit.name for i in self.ordered_issuers()]
 
     def recipients_of(self, role: str):
+        rows = self._prefetched("recipients")
+        if rows is not None:
+            return sorted((r for r in rows if r.role == role), key=lambda r: r.position)
         return self.recipients.filter(role=role).select_related("unit", "group") \
             .order_by("position")
+
+    def ordered_attachments(self):
+        rows = self._prefetched("attachments")
+        if rows is not None:
+            return sorted(rows, key=lambda a: a.position)
+        return self.attachments.order_by("position")
 
     def main_recipients_display(self) -> str:
         return _recipients_display(self.recipients_of(Recipient.Role.MAIN),
@@ -272,12 +290,17 @@ class OfficialDocument(models.Model):
 
     def attachment_note_lines(self) -> list[str]:
         """附件说明 (7.3.4): "附件：1. 标题" lines from the attachments in order."""
-        titles = [a.title for a in self.attachments.order_by("position")]
+        titles = [a.title for a in self.ordered_attachments()]
         if not titles:
             return []
         if len(titles) == 1:
             return [f"附件：{titles[0]}"]
         return [f"{'附件：' if i == 1 else '　　　'}{i}.{t}" for i, t in enumerate(titles, 1)]
+
+
+# What ``ordered_issuers``/``recipients_of``/``ordered_attachments`` (and so rendering's
+# ``parts_of``) read, for ``prefetch_related`` on a stack of documents.
+PARTS_PREFETCH = ("issuers__unit", "recipients__unit", "recipients__group", "attachments")
 
 
 def format_doc_number(code: str, year: int, serial: int) -> str:

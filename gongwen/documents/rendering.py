@@ -83,7 +83,7 @@ class Parts:
 
 def parts_of(doc: OfficialDocument) -> Parts:
     atts = []
-    for att in doc.attachments.order_by("position"):
+    for att in doc.ordered_attachments():
         if att.body:
             body = _paragraphs(att.body)
         elif att.blob:
@@ -255,8 +255,10 @@ def renditions_for_sealing(doc: OfficialDocument, k: int = 0) -> tuple[dict[str,
     read once (``parts_of``). The bytes are those :func:`rendition` gives."""
     core_doc = to_core(doc, parts_of(doc))
     fps = {fmt: fingerprint(core_doc, fmt) for fmt in SEALED_FORMATS}
-    rows = {(r.file_format, r.fingerprint): r for r in
-            Rendition.objects.filter(document=doc, fingerprint__in=list(fps.values()))}
+    stored = doc._prefetched("renditions")
+    if stored is None:
+        stored = Rendition.objects.filter(document=doc, fingerprint__in=list(fps.values()))
+    rows = {(r.file_format, r.fingerprint): r for r in stored}
     files: dict[str, bytes] = {}
     lay = None
     for fmt, fp in fps.items():

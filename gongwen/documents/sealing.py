@@ -44,7 +44,7 @@ from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, can, require
 
 from . import blobs, rendering
-from .models import Action, FileFormat, OfficialDocument, Rendition, State
+from .models import PARTS_PREFETCH, Action, FileFormat, OfficialDocument, Rendition, State
 
 log = logging.getLogger("gongwen.documents.sealing")
 
@@ -107,8 +107,14 @@ def _k_of(row: Rendition) -> int:
 
 def sealed_files(doc: OfficialDocument) -> dict[str, SealedFile]:
     """The newest sealed PDF and OFD of the document (the most seals), by format."""
+    rows = doc._prefetched("renditions")
+    return _files_of(_sealed_rows(doc) if rows is None
+                     else [r for r in rows if r.fingerprint.startswith(SEALED_PREFIX)])
+
+
+def _files_of(rows) -> dict[str, SealedFile]:
     out: dict[str, SealedFile] = {}
-    for row in _sealed_rows(doc):
+    for row in rows:
         k = _k_of(row)
         cur = out.get(row.file_format)
         if cur is None or k > cur.seals:
@@ -235,18 +241,36 @@ def _item_key(idempotency_key, doc_id) -> str:
     return str(uuid.uuid5(ns, str(doc_id)))
 
 
-def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan:
-    """The sealing rules for one document and its files (stored renditions, or rendered
-    once), before any key is touched. Returns the stored result of a unit that has sealed
-    already (a retry), or the plan; raises a refusal."""
-    try:
-        doc = OfficialDocument.objects.select_related("unit").get(pk=doc_id)
-    except (OfficialDocument.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该公文。") from None
-    try:
-        require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: 404, audited
-    except Http404:
-        raise Http404("未找到该公文。") from None
+def _load_stack(ids: list) -> tuple[dict[int, OfficialDocument], set[int]]:
+    """The documents of a stack with everything 用印 reads (issuers, recipients, attachments,
+    renditions) in a fixed number of queries, whatever the stack's size."""
+    from django.db.models import Prefetch
+
+    keys = []
+    for raw in ids:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if 0 < value < 2**63:  # no primary key: never ask the database
+            keys.append(value)
+    docs = (OfficialDocument.objects.select_related("unit")
+            .prefetch_related(*PARTS_PREFETCH, Prefetch("renditions")).in_bulk(keys))
+    return docs, set(keys)
+
+
+def _prepare(*, actor, doc_id, doc: OfficialDocument | None, visible: set[int], seal,
+             key: str, request) -> SealingResult | _Plan:
+    """The sealing rules for one document of a loaded stack and its files (stored
+    renditions, or rendered once), before any key is touched. Returns the stored result of
+    a unit that has sealed already (a retry), or the plan; raises a refusal."""
+    if doc is None:
+        raise Http404("未找到该公文。")
+    if doc.pk not in visible:
+        try:
+            require(actor, Perm.VIEW_DOCUMENT, doc, request=request)  # another unit's: audited
+        except Http404:
+            raise Http404("未找到该公文。") from None
     if seal is None:
         raise Http404("未找到该电子印章。")
     issuers = sealing_issuers(doc)
@@ -275,22 +299,28 @@ def _prepare(*, actor, doc_id, seal, key: str, request) -> SealingResult | _Plan
     return _Plan(doc, k, len(issuers), key, base_pdf, base_ofd, box)
 
 
-def _sign_and_store(*, actor, plan: _Plan, session, seal, signing_time, request) -> SealingResult:
-    doc, k = plan.doc, plan.k
-    # The seal register and audit entry of this document's use (the seal is re-checked).
-    sealer = session.use_for(document_id=doc.pk,
-                             document_ref=(doc.doc_number or "") + " " + doc.title,
-                             request=request)
+@dataclass
+class _Signed:
+    """A plan whose files are signed and in the blob store, to be stored."""
+
+    plan: _Plan
+    refs: dict
+    when: datetime
+
+
+def _sign(plan: _Plan, sealer, seal, signing_time) -> _Signed:
+    """Sign both renditions of one document (CPU only, no transaction) and put the sealed
+    files in the blob store (durable before any row points at them)."""
     when = signing_time or timezone.now()
     sealed_pdf, sealed_ofd = seal_files(sealer, pdf=plan.pdf, ofd=plan.ofd, box=plan.box,
                                         seal_image_png=bytes(seal.image_png),
                                         signing_time=when, name=seal.name)
-    refs = {FileFormat.PDF: blobs.put(sealed_pdf), FileFormat.OFD: blobs.put(sealed_ofd)}
-    try:
-        return _store(actor=actor, doc_id=doc.pk, k=k, total=plan.total, refs=refs,
-                      seal=seal, key=plan.key, when=when, request=request)
-    except IntegrityError:  # a concurrent request of the same unit stored first
-        return _result(OfficialDocument.objects.get(pk=doc.pk), already=True)
+    return _Signed(plan, {FileFormat.PDF: blobs.put(sealed_pdf),
+                          FileFormat.OFD: blobs.put(sealed_ofd)}, when)
+
+
+def _document_ref(doc: OfficialDocument) -> str:
+    return (doc.doc_number or "") + " " + doc.title
 
 
 _EXPECTED = (PermissionDenied, ValidationError, Http404)
@@ -299,11 +329,14 @@ _EXPECTED = (PermissionDenied, ValidationError, Http404)
 def _seal_many(*, actor, doc_ids: list, seal_id, workstation_credential: str, pin: str,
                key_of, request, signing_time) -> list[tuple[Any, SealingResult | None,
                                                          BaseException | None]]:
-    """The one code path of 用印, for one document or a stack: the rules per document, the
-    seal opened once (every factor checked, one PIN entry) only if a document needs it, then
-    each document signed and stored in its own transaction. A refusal of one document is
-    returned for it and does not stop the others."""
+    """The one code path of 用印, for one document or a stack: the stack read at once and
+    the rules checked per document, the seal opened once (every factor checked, one PIN
+    entry) only if a document needs it, each document signed (no transaction held), then
+    the whole stack stored in one transaction (``_store_stack``). A refusal of one document
+    is returned for it and does not stop the others; a refusal of the seal itself (wrong
+    PIN, not the keeper, workstation, seal not active) is raised."""
     from gongwen.pki.errors import PKIError
+    from gongwen.policy.permissions import visible_documents
     from gongwen.seals.models import Seal
     from gongwen.seals.services import SealUseRefused, open_seal_session
 
@@ -314,10 +347,13 @@ def _seal_many(*, actor, doc_ids: list, seal_id, workstation_credential: str, pi
     out: dict[Any, tuple[SealingResult | None, BaseException | None]] = {}
     plans: list[tuple[Any, _Plan]] = []
     ids = list(dict.fromkeys(doc_ids))  # a document listed twice is sealed once
+    docs, keys = _load_stack(ids)
+    visible = set(visible_documents(actor).filter(pk__in=keys).values_list("pk", flat=True)) \
+        if keys else set()
     for doc_id in ids:
         try:
-            got = _prepare(actor=actor, doc_id=doc_id, seal=seal, key=key_of(doc_id),
-                           request=request)
+            got = _prepare(actor=actor, doc_id=doc_id, doc=_lookup(docs, doc_id),
+                           visible=visible, seal=seal, key=key_of(doc_id), request=request)
         except _EXPECTED as exc:
             out[doc_id] = (None, exc)
             continue
@@ -326,35 +362,54 @@ def _seal_many(*, actor, doc_ids: list, seal_id, workstation_credential: str, pi
         else:
             plans.append((doc_id, got))
     if plans:
-        try:
-            # Every factor of art. 3/5; the key disk opened once (its own transaction, the
-            # PIN counted once), each refusal audited there.
-            session = open_seal_session(user=actor, seal=seal,
-                                        workstation_credential=workstation_credential, pin=pin,
-                                        request=request)
-        except PermissionDenied as exc:
-            session, failed = None, exc
-            for doc_id, _ in plans:
-                out[doc_id] = (None, failed)
-        if session is not None:
-            stopped: BaseException | None = None
-            for doc_id, plan in plans:
-                if stopped is not None:
-                    out[doc_id] = (None, stopped)
-                    continue
+        # Every factor of art. 3/5; the key disk opened once (its own transaction, the PIN
+        # counted once), each refusal audited there and raised: it concerns the whole stack.
+        session = open_seal_session(user=actor, seal=seal,
+                                    workstation_credential=workstation_credential, pin=pin,
+                                    request=request)
+        session.check_active(request)
+        signed: list[tuple[Any, _Signed]] = []
+        for doc_id, plan in plans:
+            try:
+                signed.append((doc_id, _sign(plan, session.sealer, seal, signing_time)))
+            except PKIError as exc:
+                log.warning("sealing document %s failed: %s", doc_id, exc)
+                out[doc_id] = (None, ValidationError(f"签章失败：{exc.message_zh}"))
+        if signed:
+            try:
+                stored = _store_stack(actor=actor, signed=signed, session=session, seal=seal,
+                                      request=request)
+            except SealUseRefused:
+                # Lost or revoked while the stack was being signed: nothing stored; the
+                # refusal is audited now (its transaction rolled back).
                 try:
-                    out[doc_id] = (_sign_and_store(actor=actor, plan=plan, session=session,
-                                                   seal=seal, signing_time=signing_time,
-                                                   request=request), None)
-                except SealUseRefused as exc:  # the seal was revoked or lost meanwhile
-                    stopped = exc
-                    out[doc_id] = (None, exc)
-                except _EXPECTED as exc:
-                    out[doc_id] = (None, exc)
-                except PKIError as exc:
-                    log.warning("sealing document %s failed: %s", doc_id, exc)
-                    out[doc_id] = (None, ValidationError(f"签章失败：{exc.message_zh}"))
+                    session.check_active(request)
+                    refusal: BaseException = SealingRefused("该电子印章已不能使用。", "status")
+                except SealUseRefused as exc:
+                    refusal = exc
+                stored = {doc_id: (None, refusal) for doc_id, _ in signed}
+            except IntegrityError:
+                # A concurrent request of the same unit stored a document first: the stack
+                # rolled back as a whole; each document again on its own.
+                stored = {}
+                for pair in signed:
+                    try:
+                        stored.update(_store_stack(actor=actor, signed=[pair], session=session,
+                                                   seal=seal, request=request))
+                    except IntegrityError:
+                        doc = OfficialDocument.objects.get(pk=pair[1].plan.doc.pk)
+                        stored[pair[0]] = (_result(doc, already=True), None)
+                    except (SealUseRefused, *_EXPECTED) as exc:
+                        stored[pair[0]] = (None, exc)
+            out.update(stored)
     return [(doc_id, *out[doc_id]) for doc_id in ids]
+
+
+def _lookup(docs: dict[int, OfficialDocument], doc_id) -> OfficialDocument | None:
+    try:
+        return docs.get(int(doc_id))
+    except (TypeError, ValueError):
+        return None
 
 
 def seal_documents(*, actor, doc_ids, seal_id: int, workstation_credential: str, pin: str,
@@ -390,29 +445,61 @@ def seal_document(*, actor, doc_id: int, seal_id: int, workstation_credential: s
 
 
 @audited(durable=True)
-def _store(*, actor, doc_id: int, k: int, total: int, refs: dict, seal, key: str,
-           when: datetime, request) -> SealingResult:
-    doc = OfficialDocument.objects.select_for_update(of=("self",)).get(pk=doc_id)
-    now_k = seals_applied(doc)
-    if now_k != k:
-        # Someone sealed in between (the same unit's retry, or order changed): the first
-        # result stands; our signature is discarded (its register entry says it was opened).
-        if now_k > k:
-            return _result(doc, already=True)
-        raise SealingRefused("用印进度已变化，请刷新后重试。", "conflict")
-    if doc.state != State.APPROVED:
-        raise SealingRefused(f"公文当前状态为“{doc.get_state_display()}”，不能用印。", "state")
-    n = k + 1
-    for fmt, ref in refs.items():
-        Rendition.objects.create(document=doc, file_format=fmt, revision=doc.revision,
-                                 fingerprint=f"{SEALED_PREFIX}{n}:{ref.hex}"[:64],
-                                 blob=ref.digest, size=ref.size)
-    if n >= total:
-        doc.apply(Action.SEAL)  # approved → sealed: from now on immutable (R-FLOW-1)
-        doc.save(update_fields=["state", "updated_at"])
-    record(actor, "document.sealed", doc, request=request,
-           detail={"doc_number": doc.doc_number, "es_id": seal.es_id, "seal_unit": seal.unit.name,
-                   "seal": n, "of": total, "complete": n >= total,
-                   "signing_time": when.isoformat(), "idempotency_key": key,
-                   "pdf": refs[FileFormat.PDF].digest, "ofd": refs[FileFormat.OFD].digest})
-    return _result(doc, already=False)
+def _store_stack(*, actor, signed: list[tuple[Any, _Signed]], session, seal, request
+                 ) -> dict[Any, tuple[SealingResult | None, BaseException | None]]:
+    """Store a signed stack in one transaction: the uses entered in the seal register (the
+    seal's row locked first: a revocation waits or is seen), the documents locked at once
+    (in id order) and their progress checked again under the lock, then one INSERT of the
+    sealed renditions, one UPDATE of the completed documents and one audit entry per
+    document, appended last. A document sealed meanwhile by the same unit keeps the first
+    result (our signature is discarded; its register entry says the seal was used)."""
+    session.register_uses([(s.plan.doc.pk, _document_ref(s.plan.doc)) for _, s in signed],
+                          request=request)
+    ids = [s.plan.doc.pk for _, s in signed]
+    locked = {d.pk: d for d in OfficialDocument.objects.select_for_update(of=("self",))
+              .filter(pk__in=ids).order_by("pk")}
+    rows: dict[int, list[Rendition]] = {pk: [] for pk in ids}
+    for row in Rendition.objects.filter(document_id__in=ids,
+                                        fingerprint__startswith=SEALED_PREFIX):
+        rows[row.document_id].append(row)
+    out: dict[Any, tuple[SealingResult | None, BaseException | None]] = {}
+    new_rows: list[Rendition] = []
+    completed: list[OfficialDocument] = []
+    now = timezone.now()
+    for doc_id, s in signed:
+        doc, k, total = locked[s.plan.doc.pk], s.plan.k, s.plan.total
+        files = _files_of(rows[doc.pk])
+        now_k = min((f.seals for f in files.values()), default=0)
+        if now_k != k:
+            if now_k > k:  # sealed by a concurrent request of this unit: the first stands
+                out[doc_id] = (SealingResult(doc, now_k, total, files, True), None)
+            else:
+                out[doc_id] = (None, SealingRefused("用印进度已变化，请刷新后重试。", "conflict"))
+            continue
+        if doc.state != State.APPROVED:
+            out[doc_id] = (None, SealingRefused(
+                f"公文当前状态为“{doc.get_state_display()}”，不能用印。", "state"))
+            continue
+        n = k + 1
+        for fmt, ref in s.refs.items():
+            new_rows.append(Rendition(document=doc, file_format=fmt, revision=doc.revision,
+                                      fingerprint=f"{SEALED_PREFIX}{n}:{ref.hex}"[:64],
+                                      blob=ref.digest, size=ref.size))
+        if n >= total:
+            doc.apply(Action.SEAL)  # approved → sealed: from now on immutable (R-FLOW-1)
+            doc.updated_at = now
+            completed.append(doc)
+        record(actor, "document.sealed", doc, request=request,
+               detail={"doc_number": doc.doc_number, "es_id": seal.es_id,
+                       "seal_unit": seal.unit.name, "seal": n, "of": total,
+                       "complete": n >= total, "signing_time": s.when.isoformat(),
+                       "idempotency_key": s.plan.key,
+                       "pdf": s.refs[FileFormat.PDF].digest,
+                       "ofd": s.refs[FileFormat.OFD].digest})
+        out[doc_id] = (SealingResult(doc, n, total, {
+            fmt: SealedFile(fmt, n, ref.digest, ref.size) for fmt, ref in s.refs.items()},
+            False), None)
+    Rendition.objects.bulk_create(new_rows)
+    if completed:
+        OfficialDocument.objects.bulk_update(completed, ["state", "updated_at"])
+    return out

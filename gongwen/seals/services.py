@@ -570,22 +570,54 @@ class SealSession:
     workstation: Workstation
     _sealer: DocumentSealer = field(repr=False)
 
-    def use_for(self, *, document_id: int | None = None, document_ref: str = "",
-                request=None) -> DocumentSealer:
+    @property
+    def sealer(self) -> DocumentSealer:
+        """The opened seal; every use must be entered with :meth:`register_uses` in the
+        transaction that stores what it signed (or through :meth:`use_for`)."""
+        return self._sealer
+
+    def check_active(self, request=None) -> None:
+        """Raise the audited refusal if the seal was lost or revoked since it was opened."""
         seal = self.seal
         status = Seal.objects.filter(pk=seal.pk).values_list("status", flat=True).first()
-        if status != SealStatus.ACTIVE:  # lost or revoked while the stack was being sealed
+        if status != SealStatus.ACTIVE:
             seal.refresh_from_db(fields=["status"])
             raise _refuse(self.user, seal, "status",
                           f"该电子印章{seal.get_status_display()}，不能使用。", request,
                           self.workstation)
-        with audited():
-            SealEvent.objects.create(seal=seal, kind=SealEvent.Kind.USED, user=self.user,
-                                     workstation=self.workstation, document_id_ref=document_id,
-                                     document_ref=document_ref[:200])
+
+    def register_uses(self, documents: list[tuple[int | None, str]], *, request=None) -> None:
+        """Enter the uses of a stack in the seal register and the audit trail (one each per
+        document: one INSERT, entries appended with the caller's ``audited`` transaction),
+        inside the caller's transaction. The seal's row is locked first, so a revocation
+        either waits for the stack or is seen here: then ``SealUseRefused`` is raised *not
+        audited* (the caller's transaction rolls back; :meth:`check_active` afterwards
+        audits the refusal)."""
+        seal = self.seal
+        status = (Seal.objects.select_for_update(no_key=True, of=("self",))
+                  .filter(pk=seal.pk).values_list("status", flat=True).first())
+        if status != SealStatus.ACTIVE:
+            raise SealUseRefused("该电子印章已不能使用。", "status")
+        SealEvent.objects.bulk_create([
+            SealEvent(seal=seal, kind=SealEvent.Kind.USED, user=self.user,
+                      workstation=self.workstation, document_id_ref=document_id,
+                      document_ref=document_ref[:200])
+            for document_id, document_ref in documents])
+        for document_id, document_ref in documents:
             record(self.user, "seal.used", seal, unit=seal.unit, request=request,
                    detail={"es_id": seal.es_id, "workstation": self.workstation.name,
                            "document_id": document_id, "document": document_ref})
+
+    def use_for(self, *, document_id: int | None = None, document_ref: str = "",
+                request=None) -> DocumentSealer:
+        """One document's use, in a transaction of its own (``authorize_seal_use``)."""
+        self.check_active(request)
+        try:
+            with audited():
+                self.register_uses([(document_id, document_ref)], request=request)
+        except SealUseRefused:
+            self.check_active(request)  # revoked in between: audits the refusal
+            raise
         return self._sealer
 
 

@@ -68,11 +68,16 @@ def queue(request):
             error = "请选择本人保管的有效电子印章。"
         else:
             checked = set(ids)
-            items = sealing_service.seal_documents(
-                actor=request.user, doc_ids=ids, seal_id=seal_id,
-                workstation_credential=workstation_credential(request),
-                pin=request.POST.get("pin", ""),
-                idempotency_key=request.POST.get("key") or uuid.uuid4(), request=request)
+            try:
+                items = sealing_service.seal_documents(
+                    actor=request.user, doc_ids=ids, seal_id=seal_id,
+                    workstation_credential=workstation_credential(request),
+                    pin=request.POST.get("pin", ""),
+                    idempotency_key=request.POST.get("key") or uuid.uuid4(), request=request)
+            except PermissionDenied as exc:
+                # A refusal of the seal itself (PIN, keeper, workstation, status): nothing was
+                # sealed; one message, the selection kept.
+                items, error = [], sealing_service.message_zh(exc)
             # Titles only of documents the keeper may see (the queue, or a sealed result).
             known = {d.pk: d for d in docs}
             for item in items:

@@ -61,11 +61,13 @@ def test_batch_sealing_from_the_queue(client, approved, keeper_b, seal_b, statio
     none = client.post(reverse("web:sealing"), {"seal": seal_b.pk, "pin": PIN},
                        HTTP_X_GONGWEN_WORKSTATION=station_b)
     assert "请勾选要用印的公文" in none.content.decode()
-    # a wrong PIN: every document refused with the reason, the PIN counted once
+    # a wrong PIN: one form error for the stack (nothing sealed), the selection kept, the
+    # PIN counted once
     bad = client.post(reverse("web:sealing"),
                       {"doc": [d.pk for d in docs], "seal": seal_b.pk, "pin": "11112222"},
                       HTTP_X_GONGWEN_WORKSTATION=station_b).content.decode()
-    assert bad.count("密钥盘口令验证未通过") == 2
+    assert bad.count("密钥盘口令验证未通过") == 1
+    assert bad.count("checked") == 2
     seal_b.certificate.key_disk.refresh_from_db()
     assert seal_b.certificate.key_disk.failed_attempts == 1
     # the two documents and another unit's one (tampered form): the server re-checks

@@ -151,8 +151,9 @@ def test_batch_sealing_and_batch_signing_over_the_api(real_sealing, api, clerk_b
     assert_error(keeper.post("/api/sealing/batch", {**body, "doc_ids": []}, key=uuid.uuid4(),
                              **hdr), 400, "invalid")
     wrong = keeper.post("/api/sealing/batch", {**body, "pin": "11111111"}, key=uuid.uuid4(),
-                        **hdr).json()  # one PIN attempt counted; every item says why
-    assert wrong["sealed"] == 0 and all("口令错误" in i["error"] for i in wrong["items"])
+                        **hdr)  # one PIN attempt counted; the stack refused, as 批量签收 is
+    assert_error(wrong, 400, "wrong_pin")
+    assert "口令错误" in wrong.json()["message"]
     key = uuid.uuid4()
     sealed = keeper.post("/api/sealing/batch", body, key=key, **hdr)
     assert sealed.status_code == 200, sealed.content

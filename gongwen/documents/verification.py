@@ -207,6 +207,11 @@ def document_text(data: bytes, file_format: str) -> str:
                     out.extend(el.text or "" for el in root.iter()
                                if isinstance(el.tag, str) and el.tag.endswith("TextCode"))
         return "".join(out)
+    from gongwen.sealing.pdftext import page_text
+
+    lean = page_text(data)  # the text operators through ToUnicode: our writer's PDFs
+    if lean is not None:
+        return lean
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))

@@ -18,7 +18,6 @@ CA certificate): ``gongwen verify-receipt FILE --trust DIR``.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from typing import Any
 from gongwen.pki import crl as pki_crl
 from gongwen.pki import x509
 from gongwen.pki.errors import PKIError
-from gongwen.pki.suites import load_public_key, sign_data, verify_signature, verify_with_certificate
+from gongwen.pki.suites import sign_data, verify_with_certificate
 
 TYPE = "gongwen-receipt"
 VERSION = 1
@@ -43,21 +42,13 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(bytes(data)).decode("ascii")
 
 
-@functools.lru_cache(maxsize=32)
-def _certificate_key(certificate_der: bytes) -> Any:
-    """The public key of a certificate (a pure function of its bytes)."""
-    spki = x509.load_certificate(certificate_der)["tbs_certificate"]["subject_public_key_info"]
-    return load_public_key(spki.dump())
-
-
 def build(payload: dict[str, Any], private_key: Any, certificate_der: bytes,
           chain: list[bytes], crls: list[bytes]) -> bytes:
     """Sign ``payload`` with ``private_key`` and return the receipt file's bytes."""
     body = canonical(payload)
     signature = sign_data(private_key, body)
-    # Fail here rather than hand out a receipt that will not verify (with the key of the
-    # certificate the receipt names, parsed once per certificate: a batch 签收 signs many).
-    verify_signature(_certificate_key(bytes(certificate_der)), body, signature)
+    # Fail here rather than hand out a receipt that will not verify.
+    verify_with_certificate(certificate_der, body, signature)
     doc = {"type": TYPE, "version": VERSION, "payload": _b64(body),
            "signature": _b64(signature), "certificate": _b64(certificate_der),
            "chain": [_b64(c) for c in chain], "crls": [_b64(c) for c in crls]}

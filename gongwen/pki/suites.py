@@ -15,6 +15,7 @@ When reading we also accept the raw 64-byte ``r‖s`` form and DER integers that
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 from typing import Any, Protocol, runtime_checkable
 
@@ -725,8 +726,20 @@ def verify_with_certificate(cert: Any, data: bytes, signature: bytes) -> None:
     Only the signature is checked; the certificate's validity and chain are the job of
     :func:`gongwen.pki.crl.validate_chain`.
     """
+    if isinstance(cert, (bytes, bytearray, memoryview)):
+        key = _certificate_key(bytes(cert))
+    else:
+        key = _load_certificate_key(cert)
+    verify_signature(key, data, signature)
+
+
+def _load_certificate_key(cert: Any) -> Any:
     from .x509 import load_certificate
 
     certificate = load_certificate(cert)
-    spki = certificate["tbs_certificate"]["subject_public_key_info"].dump()
-    verify_signature(load_public_key(spki), data, signature)
+    return load_public_key(certificate["tbs_certificate"]["subject_public_key_info"].dump())
+
+
+# The public key of a certificate is a pure function of its bytes, and the same few
+# certificates (a unit's seal, its receipt key) sign and verify thousands of times.
+_certificate_key = functools.lru_cache(maxsize=256)(_load_certificate_key)

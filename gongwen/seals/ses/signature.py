@@ -28,6 +28,7 @@ failure (primitives raise, never return False).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -494,6 +495,11 @@ def verify_signature(
 # --------------------------------------------------------------------------------------------
 
 
+# A seal is parsed once per seal, not once per document sealed with it (a pure function
+# of its bytes; build_signature only reads it).
+_parsed_seal = functools.lru_cache(maxsize=32)(parse_seal)
+
+
 def build_signature(
     *,
     seal_der: bytes,
@@ -518,7 +524,7 @@ def build_signature(
     the DER of a time-stamp token, written as ``[0] EXPLICIT BIT STRING``.
     """
     seal_der = bytes(seal_der)
-    seal = parse_seal(seal_der)
+    seal = _parsed_seal(seal_der)
     if seal.version != 4:
         raise UnsupportedSESVersion(
             f"signatures are written with v4 seals, not v{seal.version}",

@@ -28,9 +28,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -201,6 +209,11 @@ GONGWEN = {
     "RECEIPT_HOURS": env_int("GONGWEN_RECEIPT_HOURS", 24),
     # Period of the worker's scheduler thread (overdue reminders, CRL renewal).
     "SCHEDULER_MINUTES": env_int("GONGWEN_SCHEDULER_MINUTES", 5),
+    # A delivery verified less than this long ago is not verified again when opened, unless
+    # a CRL was published since (docs/exchange.md, "Performance"); 0 verifies every time.
+    "REVERIFY_AFTER_SECONDS": env_int("GONGWEN_REVERIFY_AFTER_SECONDS", 300, minimum=0),
+    # The sweep re-queues exchange work older than this whose effect is missing.
+    "SWEEP_MINUTES": env_int("GONGWEN_SWEEP_MINUTES", 10, minimum=1),
 }
 
 LOGGING = {

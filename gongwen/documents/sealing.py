@@ -44,7 +44,15 @@ from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, can, require
 
 from . import blobs, rendering
-from .models import PARTS_PREFETCH, Action, FileFormat, OfficialDocument, Rendition, State
+from .models import (
+    PARTS_PREFETCH,
+    Action,
+    FileFormat,
+    Issuer,
+    OfficialDocument,
+    Rendition,
+    State,
+)
 
 log = logging.getLogger("gongwen.documents.sealing")
 
@@ -137,18 +145,34 @@ def sealed_bytes(doc: OfficialDocument, file_format: str = FileFormat.PDF) -> by
 
 def awaiting_seal(user):
     """The sealing queue of a seal keeper: approved documents whose next seal is one of the
-    keeper's unit (lead unit, or a co-issuer whose turn it is)."""
+    keeper's unit (lead unit, or a co-issuer whose turn it is), oldest approval first.
+
+    A queryset (to filter and paginate) built with three statements whatever the number of
+    documents: the issuers and the sealed renditions of every approved document of the unit
+    are read in one go each, and the turn is worked out as ``sealing_issuers`` and
+    ``seals_applied`` do for one document."""
     if not can(user, Perm.SEAL) or not user.unit_id:
-        return []
-    qs = (OfficialDocument.objects.filter(state=State.APPROVED, issuers__unit_id=user.unit_id)
-          .select_related("unit").distinct().order_by("approved_at", "id"))
-    out = []
-    for doc in qs:
-        issuers = sealing_issuers(doc)
-        k = seals_applied(doc)
-        if k < len(issuers) and issuers[k].pk == user.unit_id:
-            out.append(doc)
-    return out
+        return OfficialDocument.objects.none()
+    candidates = OfficialDocument.objects.filter(
+        state=State.APPROVED, issuers__unit_id=user.unit_id).values("pk")
+    order: dict[int, list[int]] = {}
+    for doc_id, unit_id in (Issuer.objects.filter(document_id__in=candidates)
+                            .order_by("document_id", "position")
+                            .values_list("document_id", "unit_id")):
+        order.setdefault(doc_id, []).append(unit_id)
+    newest: dict[int, dict[str, int]] = {}  # document -> format -> most seals
+    for row in (Rendition.objects.filter(document_id__in=candidates,
+                                         fingerprint__startswith=SEALED_PREFIX)
+                .only("document_id", "file_format", "fingerprint")):
+        per_format = newest.setdefault(row.document_id, {})
+        per_format[row.file_format] = max(per_format.get(row.file_format, 0), _k_of(row))
+    ready = []
+    for doc_id, units in order.items():
+        k = min(newest.get(doc_id, {}).values(), default=0)
+        if k < len(units) and units[k] == user.unit_id:
+            ready.append(doc_id)
+    return (OfficialDocument.objects.filter(pk__in=ready).select_related("unit")
+            .order_by("approved_at", "id"))
 
 
 def _result(doc: OfficialDocument, *, already: bool) -> SealingResult:

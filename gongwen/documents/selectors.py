@@ -4,11 +4,47 @@ unit only."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Q, QuerySet
 
 from .models import OfficialDocument, State
 
 DRAFT_LIST_STATES = (State.DRAFT, State.RETURNED, State.SUBMITTED)
+
+
+def document_match(q: str, prefix: str = "") -> Q:
+    """Documents whose title, 发文字号 or drafting unit matches the search text ``q``;
+    ``prefix`` leads from the queried model to the document (``"dispatch__document__"``).
+    A bare number matches the serial of the 字号, a whole 字号 (连政办发〔2006〕107号) its
+    three parts."""
+    cond = (Q(**{f"{prefix}title__icontains": q}) | Q(**{f"{prefix}number_code__icontains": q})
+            | Q(**{f"{prefix}unit__name__icontains": q}))
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if digits and len(digits) <= 6 and "〔" not in q:
+        cond |= Q(**{f"{prefix}number_serial": int(digits)})
+    if "〔" in q and "〕" in q:
+        code, rest = q.split("〔", 1)
+        year, rest = rest.split("〕", 1)
+        serial = "".join(ch for ch in rest if ch.isdigit())
+        if year.isdigit() and serial:
+            cond |= Q(**{f"{prefix}number_code": code.strip(), f"{prefix}number_year": int(year),
+                         f"{prefix}number_serial": int(serial)})
+    return cond
+
+
+def search_documents(qs: QuerySet, *, date_field: str, q: str = "",
+                     date_from: dt.date | None = None,
+                     date_to: dt.date | None = None) -> QuerySet:
+    """A document list narrowed by the search form: text (``document_match``) and a date
+    range on ``date_field`` (both ends included, local dates)."""
+    if q:
+        qs = qs.filter(document_match(q))
+    if date_from:
+        qs = qs.filter(**{f"{date_field}__date__gte": date_from})
+    if date_to:
+        qs = qs.filter(**{f"{date_field}__date__lte": date_to})
+    return qs
 
 
 def drafts_for(user, state: str = "") -> QuerySet[OfficialDocument]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from gongwen.documents.selectors import document_match
 from gongwen.policy.permissions import Perm, can, visible_deliveries
 
 from .models import (
@@ -23,26 +24,21 @@ INBOX_TABS = {
     "signed": ("已签收", [DeliveryState.SIGNED]),
     "returned": ("已退回/撤回", [*RETURNED_STATES, DeliveryState.WITHDRAWN]),
 }
+# The web inbox shows 已退回 and 已撤回 apart (the API keeps INBOX_TABS).
+INBOX_PAGE_TABS = {
+    "pending": INBOX_TABS["pending"],
+    "signed": INBOX_TABS["signed"],
+    "returned": ("已退回", list(RETURNED_STATES)),
+    "withdrawn": ("已撤回", [DeliveryState.WITHDRAWN]),
+}
 
 
 def _search(qs: QuerySet, prefix: str, q: str = "", date_from: dt.date | None = None,
             date_to: dt.date | None = None, unit_field: str = "") -> QuerySet:
-    doc = f"{prefix}document__"
     if q:
-        cond = (Q(**{f"{doc}title__icontains": q}) | Q(**{f"{doc}number_code__icontains": q})
-                | Q(**{f"{doc}unit__name__icontains": q}))
+        cond = document_match(q, f"{prefix}document__")
         if unit_field:
             cond |= Q(**{f"{unit_field}__name__icontains": q})
-        digits = "".join(ch for ch in q if ch.isdigit())
-        if digits and len(digits) <= 6 and "〔" not in q:
-            cond |= Q(**{f"{doc}number_serial": int(digits)})
-        if "〔" in q and "〕" in q:  # 连政办发〔2006〕107号
-            code, rest = q.split("〔", 1)
-            year, rest = rest.split("〕", 1)
-            serial = "".join(ch for ch in rest if ch.isdigit())
-            if year.isdigit() and serial:
-                cond |= Q(**{f"{doc}number_code": code.strip(), f"{doc}number_year": int(year),
-                             f"{doc}number_serial": int(serial)})
         qs = qs.filter(cond)
     at = f"{prefix}at" if prefix else "at"
     if date_from:
@@ -52,20 +48,21 @@ def _search(qs: QuerySet, prefix: str, q: str = "", date_from: dt.date | None = 
     return qs
 
 
-def inbox_for(user, tab: str = "pending", **search) -> QuerySet[Delivery]:
-    states = INBOX_TABS.get(tab, INBOX_TABS["pending"])[1]
+def inbox_for(user, tab: str = "pending", tabs: dict = INBOX_TABS,
+              **search) -> QuerySet[Delivery]:
+    states = tabs.get(tab, tabs["pending"])[1]
     qs = (visible_deliveries(user).filter(recipient_unit_id=user.unit_id, state__in=states)
           .select_related("dispatch", "dispatch__document", "dispatch__sender_unit")
           .order_by("-dispatched_at", "-id"))
     return _search(qs, "dispatch__", **search)
 
 
-def inbox_counts(user) -> dict[str, int]:
+def inbox_counts(user, tabs: dict = INBOX_TABS) -> dict[str, int]:
     rows = (visible_deliveries(user).filter(recipient_unit_id=user.unit_id)
             .values("state").annotate(n=Count("id")))
     by_state = {r["state"]: r["n"] for r in rows}
     return {tab: sum(by_state.get(s, 0) for s in states)
-            for tab, (_, states) in INBOX_TABS.items()}
+            for tab, (_, states) in tabs.items()}
 
 
 OUTBOX_FILTERS = {

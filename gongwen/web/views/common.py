@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -30,6 +31,20 @@ def requires(perm: Perm):
 
 def error_messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None  # a malformed date is ignored (the browser's date field sends ISO dates)
+
+
+def search_params(request) -> dict:
+    """The shared search form (web/_search.html): text, date from, date to."""
+    return {"q": request.GET.get("q", "").strip()[:100],
+            "date_from": _date(request.GET.get("from", "")),
+            "date_to": _date(request.GET.get("to", ""))}
 
 
 def paginate(request, queryset, per_page: int = 25):

@@ -29,7 +29,7 @@ from gongwen.documents.models import (
 from gongwen.exchange import selectors as exchange_selectors
 from gongwen.policy.permissions import Perm, can, require, visible_documents
 
-from .common import error_messages, paginate, requires
+from .common import error_messages, paginate, requires, search_params
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,15 @@ def _form_errors(form, exc: ValidationError) -> None:
 # -- 草稿 ---------------------------------------------------------------------------------------
 @requires(Perm.DRAFT)
 def drafts(request):
-    state = request.GET.get("state", "")
-    docs = selectors.drafts_for(request.user, state)
-    return render(request, "documents/drafts.html", {
-        "title": "草稿", "page": paginate(request, docs), "state": state,
-        "states": [(s.value, s.label) for s in selectors.DRAFT_LIST_STATES],
+    state = request.GET.get("status") or request.GET.get("state", "")
+    search = search_params(request)
+    docs = selectors.search_documents(selectors.drafts_for(request.user, state),
+                                      date_field="updated_at", **search)
+    template = "documents/_draft_rows.html" if request.htmx else "documents/drafts.html"
+    return render(request, template, {
+        "title": "草稿", "page": paginate(request, docs), "status": state, "search": search,
+        "search_hint": "标题或发文字号",
+        "statuses": [("", "全部"), *((s.value, s.label) for s in selectors.DRAFT_LIST_STATES)],
     })
 
 
@@ -365,13 +369,17 @@ def attachment_file(request, doc_id: int, attachment_id: int):
 # -- 待核批 -------------------------------------------------------------------------------------
 @requires(Perm.APPROVE)
 def approvals(request):
-    q = request.GET.get("q", "").strip()[:100]
-    docs = selectors.approval_queue_for(request.user)
+    search = search_params(request)
+    q = search["q"]
+    docs = selectors.search_documents(selectors.approval_queue_for(request.user),
+                                      date_field="submitted_at", date_from=search["date_from"],
+                                      date_to=search["date_to"])
     if q:  # 标题 or 拟稿人 (the queue is the unit's own: no 字号 yet)
         docs = docs.filter(Q(title__icontains=q) | Q(created_by__full_name__icontains=q)
                            | Q(created_by__username__icontains=q))
-    return render(request, "documents/approvals.html",
-                  {"title": "待核批", "page": paginate(request, docs), "q": q})
+    template = "documents/_approval_rows.html" if request.htmx else "documents/approvals.html"
+    return render(request, template, {"title": "待核批", "page": paginate(request, docs),
+                                      "q": q, "search": search, "search_hint": "标题或拟稿人"})
 
 
 @require_POST

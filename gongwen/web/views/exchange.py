@@ -24,20 +24,7 @@ from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
 from gongwen.policy.permissions import Perm, can, require, visible_deliveries
 
-from .common import error_messages, paginate, requires
-
-
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _search(request) -> dict:
-    return {"q": request.GET.get("q", "").strip()[:100],
-            "date_from": _date(request.GET.get("from", "")),
-            "date_to": _date(request.GET.get("to", ""))}
+from .common import error_messages, paginate, requires, search_params
 
 
 def _errors(request, exc: Exception) -> None:
@@ -62,12 +49,13 @@ def _delivery(request, delivery_id: int) -> Delivery:
 @requires(Perm.VIEW_INBOX)
 def inbox(request):
     tab = request.GET.get("tab", "pending")
-    if tab not in selectors.INBOX_TABS:
+    tabs = selectors.INBOX_PAGE_TABS
+    if tab not in tabs:
         tab = "pending"
-    search = _search(request)
-    page = paginate(request, selectors.inbox_for(request.user, tab, **search))
-    counts = selectors.inbox_counts(request.user)
-    tabs = [(k, label, counts.get(k, 0)) for k, (label, _) in selectors.INBOX_TABS.items()]
+    search = search_params(request)
+    page = paginate(request, selectors.inbox_for(request.user, tab, tabs, **search))
+    counts = selectors.inbox_counts(request.user, tabs)
+    tabs = [(k, label, counts.get(k, 0)) for k, (label, _) in tabs.items()]
     template = "exchange/_inbox_rows.html" if request.htmx else "exchange/inbox.html"
     batch = tab == "pending" and can(request.user, Perm.RECEIVE)
     return render(request, template, {"page": page, "tab": tab, "tabs": tabs,
@@ -190,7 +178,7 @@ def receipt_download(request, delivery_id: int):
 # -- 发文 --------------------------------------------------------------------------------------
 @requires(Perm.VIEW_OUTBOX)
 def outbox(request):
-    search = _search(request)
+    search = search_params(request)
     status = request.GET.get("status", "")
     if status not in selectors.OUTBOX_FILTERS:
         status = ""
@@ -293,7 +281,7 @@ def dispatch_withdraw(request, dispatch_id: int):
 @requires(Perm.TRACK)
 def tracking(request):
     only = request.GET.get("only", "open")
-    search = _search(request)
+    search = search_params(request)
     page = paginate(request, selectors.tracking_for(request.user, only, **search))
     template = "exchange/_tracking_rows.html" if request.htmx else "exchange/tracking.html"
     return render(request, template, {"page": page, "only": only, "search": search,

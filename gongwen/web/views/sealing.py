@@ -22,11 +22,11 @@ from django.shortcuts import redirect, render
 from gongwen.documents import sealing as sealing_service
 from gongwen.documents import verification
 from gongwen.documents.models import OfficialDocument
-from gongwen.documents.selectors import visible_document
+from gongwen.documents.selectors import search_documents, visible_document
 from gongwen.policy.permissions import Perm
 from gongwen.seals.models import Seal, SealStatus
 
-from .common import requires
+from .common import paginate, requires, search_params
 
 SESSION_KEY = "gongwen_workstation_credential"
 HEADER = "HTTP_X_GONGWEN_WORKSTATION"
@@ -51,8 +51,10 @@ def _remember_credential(request) -> None:
 @requires(Perm.SEAL)
 def queue(request):
     """The sealing queue; POST is 批量用印: the checked documents sealed with one PIN entry.
-    The service checks every permission and rule again for each document."""
-    docs = sealing_service.awaiting_seal(request.user)
+    The service checks every permission and rule again for each document. The list is
+    searched (title, 字号, drafting unit, approval date) and paginated; 全选 checks the
+    documents of the page shown only."""
+    search = search_params(request)
     error, results = "", []
     checked: set[int] = set()
     if request.method == "POST":
@@ -79,7 +81,8 @@ def queue(request):
                 # sealed; one message, the selection kept.
                 items, error = [], sealing_service.message_zh(exc)
             # Titles only of documents the keeper may see (the queue, or a sealed result).
-            known = {d.pk: d for d in docs}
+            known = {d.pk: d for d in sealing_service.awaiting_seal(request.user)
+                     .filter(pk__in=ids)}
             for item in items:
                 doc = item.result.document if item.result else known.get(item.doc_id)
                 label = (f"{doc.doc_number or ''} {doc.title}".strip() if doc
@@ -98,11 +101,14 @@ def queue(request):
             if done:
                 messages.success(request, f"批量用印：{done} 件完成，"
                                           f"{len(results) - done} 件未用印。")
-            docs = sealing_service.awaiting_seal(request.user)
-    elif request.GET.get("all"):
-        checked = {d.pk for d in docs}
-    return render(request, "sealing/queue.html", {
-        "title": "用印", "docs": docs, "seals": _keeper_seals(request.user), "error": error,
+    page = paginate(request, search_documents(sealing_service.awaiting_seal(request.user),
+                                              date_field="approved_at", **search))
+    if request.method != "POST" and request.GET.get("all"):
+        checked = {d.pk for d in page}
+    template = "sealing/_queue_rows.html" if request.htmx else "sealing/queue.html"
+    return render(request, template, {
+        "title": "用印", "page": page, "search": search, "search_hint": "标题、发文字号或拟稿单位",
+        "seals": _keeper_seals(request.user), "error": error,
         "results": results, "checked": checked, "key": uuid.uuid4(),
         "has_credential": bool(workstation_credential(request))})
 

@@ -54,8 +54,10 @@ def test_withdraw_before_anyone_signed_makes_the_document_withdrawn(cast, dispat
     # The recipient sees 已撤回 in its inbox, not the document itself.
     d = delivery_to(sent, cast["gyx"])
     login(client, "gyx_clerk")
-    tab = client.get("/inbox/", {"tab": "returned"}).content.decode()
-    assert doc.title in tab and "已撤回" in tab
+    tab = client.get("/inbox/", {"tab": "withdrawn"}).content.decode()
+    assert doc.title in tab and "已撤回（1）" in tab
+    # 已退回 is a tab of its own since issue 9: the withdrawn document is not there.
+    assert doc.title not in client.get("/inbox/", {"tab": "returned"}).content.decode()
     assert client.get(f"/documents/{doc.pk}/").status_code == 404
     assert client.get(f"/inbox/{d.pk}/file/").status_code == 404
     client.logout()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.urls import reverse
 
 from gongwen.documents.models import State
-
 from tests.conftest import PASSWORD
 
 from .conftest import PIN

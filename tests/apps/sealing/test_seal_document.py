@@ -110,7 +110,7 @@ def test_joint_document_is_sealed_in_order(approved, keeper_b, seal_b, station_b
                                            keeper_bureau, seal_bureau, station_bureau):
     doc = approved(co_issuers=[bureau.pk])
     assert [u.pk for u in sealing.sealing_issuers(doc)][1] == bureau.pk
-    assert sealing.awaiting_seal(keeper_bureau) == []
+    assert list(sealing.awaiting_seal(keeper_bureau)) == []
     assert [d.pk for d in sealing.awaiting_seal(keeper_b)] == [doc.pk]
     with pytest.raises(sealing.SealingRefused, match="顺序"):
         _seal(doc, keeper_bureau, seal_bureau, station_bureau)

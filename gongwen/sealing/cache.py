@@ -131,7 +131,7 @@ def page_text(data: bytes, file_format: str, extract: Callable[[bytes, str], str
 
 def _window(path: Sequence[Any], crls: Sequence[Any]) -> tuple[datetime, datetime] | None:
     """Where a success of the cold validation with these certificates and CRLs is bound to
-    repeat: (lower, upper), to be used strictly inside. None when there is no such window."""
+    repeat: (lower, upper), lower bound included, upper excluded. None when there is no such window."""
     lows: list[datetime] = []
     highs: list[datetime] = []
     serials = set()
@@ -168,13 +168,15 @@ def validate_chain(cert_der: bytes, anchors: Iterable[bytes], intermediates: Ite
     key = (digest(cert_der), tuple(map(digest, anchors)), tuple(map(digest, intermediates)),
            tuple(map(digest, crls)), usage)
     window = _CHAINS.get(key)
-    if window is not None and window[0] < at < window[1]:
+    if window is not None and window[0] <= at < window[1]:
         return True
     parsed_crls = [crl(c) for c in crls]
     path = pki_crl.validate_chain(certificate(cert_der), [certificate(a) for a in anchors],
                                   [certificate(c) for c in intermediates], parsed_crls, at,
                                   key_usage=usage or None)
     window = _window(path, parsed_crls)
-    if window is not None and window[0] < at < window[1]:
+    # From the window's start inclusive (notBefore and thisUpdate are: a CRL published in
+    # the very second of the check is in force), to its end exclusive.
+    if window is not None and window[0] <= at < window[1]:
         _CHAINS.put(key, window)
     return False

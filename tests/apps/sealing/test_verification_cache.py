@@ -100,3 +100,20 @@ def test_a_cached_chain_is_not_reused_outside_its_window(approved, keeper_b, sea
     assert len(crls) > 1
     assert cache.validate_chain(der, anchors, intermediates, list(reversed(crls)),
                                 now) is False
+
+
+def test_a_check_in_the_second_its_crl_was_published_is_cached(approved, keeper_b, seal_b,
+                                                               station_b, cold_validations):
+    """The window starts at the CRL's thisUpdate *inclusive*: a verification at exactly that
+    second (verification times are whole seconds) reuses the cold result (it validated again
+    before, so reports at that second were never cached)."""
+    from gongwen.authority.models import CertificateAuthority
+
+    this_updates = [cache.crl(bytes(ca.crl_der))["tbs_cert_list"]["this_update"].native
+                    for ca in CertificateAuthority.objects.exclude(crl_der=b"")]
+    at = max(this_updates)
+    doc = approved()
+    _seal(doc, keeper_b, seal_b, station_b, signing_time=at)
+    for _ in range(2):
+        assert verification.verify_document(doc, at=at).certificate.ok is True
+    assert cold_validations == [at]

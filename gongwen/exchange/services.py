@@ -661,17 +661,12 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
              .filter(pk__in=todo)}
     signable = []
     for i in todo:
-        d = found.get(i)
         try:
-            if d is None:
-                raise Http404("未找到该来文。")
-            require(actor, Perm.RECEIVE, d, request=request)
-            if d.state == DeliveryState.SIGNED:
-                items[i].result = d.receipt
-                continue
-            _check_signable(d)
+            items[i].result = _check_item(actor, found.get(i), request)
         except (ValidationError, Http404, PermissionDenied) as exc:
             items[i].error = exc
+            continue
+        if items[i].result is not None:
             continue
         signable.append(i)
     if signable:
@@ -712,6 +707,19 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
         if item.error is not None:
             item.error_zh = _message(item.error)
     return [items[i] for i, _ in pairs]
+
+
+def _check_item(actor, delivery: Delivery | None, request) -> Receipt | None:
+    """The per-item rules of 签收: raise why the item cannot be signed (missing or another
+    unit's — the denial audited, in the caller's transaction if there is one —, not
+    pending, paper); return the receipt of an item signed already, else None."""
+    if delivery is None:
+        raise Http404("未找到该来文。")
+    require(actor, Perm.RECEIVE, delivery, request=request)
+    if delivery.state == DeliveryState.SIGNED:
+        return delivery.receipt
+    _check_signable(delivery)
+    return None
 
 
 def _check_signable(delivery: Delivery) -> None:
@@ -770,17 +778,12 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
     for i in keys:
         delivery = found.get(i)
         try:
-            if delivery is None:
-                raise Http404("未找到该来文。")
-            # Not ``_require``: a denial here is audited in this transaction and reported
-            # for this item, the others go on.
-            require(actor, Perm.RECEIVE, delivery, request=request)
-            if delivery.state == DeliveryState.SIGNED:
-                out[i] = delivery.receipt  # signed by a parallel click: one receipt only
-                continue
-            _check_signable(delivery)
+            signed = _check_item(actor, delivery, request)  # again, under the lock
         except (ValidationError, Http404, PermissionDenied) as exc:
             out[i] = exc
+            continue
+        if signed is not None:  # signed by a parallel click: one receipt only
+            out[i] = signed
             continue
         cas = _authorities() if cas is None else cas
         # 签收 re-checks the report "so that a seal revoked in between is caught"; the

@@ -130,9 +130,13 @@ def _files_of(rows) -> dict[str, SealedFile]:
     return out
 
 
+def _applied(files: dict[str, SealedFile]) -> int:
+    """Seals applied: the fewest over the sealed formats (both carry every seal)."""
+    return min((f.seals for f in files.values()), default=0)
+
+
 def seals_applied(doc: OfficialDocument) -> int:
-    files = sealed_files(doc)
-    return min((f.seals for f in files.values()), default=0) if files else 0
+    return _applied(sealed_files(doc))
 
 
 def sealed_bytes(doc: OfficialDocument, file_format: str = FileFormat.PDF) -> bytes | None:
@@ -160,15 +164,14 @@ def awaiting_seal(user):
                             .order_by("document_id", "position")
                             .values_list("document_id", "unit_id")):
         order.setdefault(doc_id, []).append(unit_id)
-    newest: dict[int, dict[str, int]] = {}  # document -> format -> most seals
+    sealed: dict[int, list[Rendition]] = {}
     for row in (Rendition.objects.filter(document_id__in=candidates,
                                          fingerprint__startswith=SEALED_PREFIX)
-                .only("document_id", "file_format", "fingerprint")):
-        per_format = newest.setdefault(row.document_id, {})
-        per_format[row.file_format] = max(per_format.get(row.file_format, 0), _k_of(row))
+                .only("document_id", "file_format", "fingerprint", "blob", "size")):
+        sealed.setdefault(row.document_id, []).append(row)
     ready = []
     for doc_id, units in order.items():
-        k = min(newest.get(doc_id, {}).values(), default=0)
+        k = _applied(_files_of(sealed.get(doc_id, [])))
         if k < len(units) and units[k] == user.unit_id:
             ready.append(doc_id)
     return (OfficialDocument.objects.filter(pk__in=ready).select_related("unit")
@@ -177,8 +180,7 @@ def awaiting_seal(user):
 
 def _result(doc: OfficialDocument, *, already: bool) -> SealingResult:
     files = sealed_files(doc)
-    return SealingResult(doc, min((f.seals for f in files.values()), default=0),
-                         len(sealing_issuers(doc)), files, already)
+    return SealingResult(doc, _applied(files), len(sealing_issuers(doc)), files, already)
 
 
 # ------------------------------------------------------------------------------ signing
@@ -391,7 +393,6 @@ def _seal_many(*, actor, doc_ids: list, seal_id, workstation_credential: str, pi
         session = open_seal_session(user=actor, seal=seal,
                                     workstation_credential=workstation_credential, pin=pin,
                                     request=request)
-        session.check_active(request)
         signed: list[tuple[Any, _Signed]] = []
         for doc_id, plan in plans:
             try:
@@ -493,7 +494,7 @@ def _store_stack(*, actor, signed: list[tuple[Any, _Signed]], session, seal, req
     for doc_id, s in signed:
         doc, k, total = locked[s.plan.doc.pk], s.plan.k, s.plan.total
         files = _files_of(rows[doc.pk])
-        now_k = min((f.seals for f in files.values()), default=0)
+        now_k = _applied(files)
         if now_k != k:
             if now_k > k:  # sealed by a concurrent request of this unit: the first stands
                 out[doc_id] = (SealingResult(doc, now_k, total, files, True), None)

@@ -86,21 +86,9 @@ def _sealing():
 
 
 def sealed_file(document) -> bytes | None:
-    """The file to dispatch for a sealed ``document`` (PDF first, then OFD), or None."""
-    from gongwen.documents.models import Rendition
-
-    sealing, _ = _sealing()
-    for fmt in ("pdf", "ofd"):
-        if sealing is not None and (data := sealing.sealed_bytes(document, fmt)):
-            return data
-    # Sealed renditions of another shape (``sealed…`` fingerprints), newest first.
-    for fmt in ("pdf", "ofd"):
-        rendition = (Rendition.objects.filter(document=document, file_format=fmt,
-                                              fingerprint__startswith="sealed")
-                     .order_by("-created_at", "-id").first())
-        if rendition is not None and blobs.exists(rendition.blob):
-            return blobs.read(rendition.blob)
-    return None
+    """The file to dispatch for a sealed ``document`` (PDF first, then OFD), or None: the
+    one-document case of ``sealed_files``."""
+    return sealed_files([document])[document.pk]
 
 
 def sealed_files(documents) -> dict[int, bytes | None]:

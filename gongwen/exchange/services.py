@@ -314,10 +314,6 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
         made.append((doc, Dispatch(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
                                    idempotency_key=keys[doc.pk], fingerprint=ref.digest,
                                    file_format=fmt, size=ref.size), recipients[doc.pk]))
-    # Sealed documents whose checks failed are left as they were (their state is restored).
-    for doc in todo:
-        if items[doc.pk].error is not None:
-            doc.state = State.SEALED
     if made:
         sent_rows = Dispatch.objects.bulk_create([sent for _, sent, _ in made])
         if any(sent.pk is None for sent in sent_rows):  # pragma: no cover - old SQLite
@@ -537,11 +533,11 @@ def _store_reports(reports: dict[int, hooks.Report], basis: dict,
     if returned:
         fields += ["state", "returned_at", "return_reason"]
     Delivery.objects.bulk_update(deliveries, fields)
+    _notify_senders([(d, f"《{d.dispatch.document.title}》被{d.recipient_unit.name}"
+                         f"自动退回：{d.return_reason}") for d in deliveries if d.pk in returned],
+                    Notification.Kind.RETURNED)
     for d in deliveries:
         if d.pk in returned:
-            _notify_sender(d, Notification.Kind.RETURNED,
-                           f"《{d.dispatch.document.title}》被{d.recipient_unit.name}"
-                           f"自动退回：{d.return_reason}")
             record(None, "exchange.auto_returned", d, unit=d.recipient_unit,
                    detail={"reason": d.return_reason})
         else:
@@ -996,8 +992,8 @@ def _delivery_link(delivery: Delivery) -> str:
     return reverse("web:delivery", args=[delivery.pk])
 
 
-def _clerks(unit_id: int):
-    return User.objects.filter(unit_id=unit_id, is_active=True,
+def _clerks(*unit_ids: int):
+    return User.objects.filter(unit_id__in=unit_ids, is_active=True,
                                role_grants__role=Role.CLERK).distinct()
 
 
@@ -1040,16 +1036,16 @@ def _notify_unit(unit_id: int, kind: str, text: str, link: str, dedup: str) -> l
     return _notify(_clerks(unit_id), kind, text, link, dedup, unit_id)
 
 
-def _notify_senders(notices: list[tuple[Delivery, str]], kind: str) -> list[int]:
-    """``_notify_sender`` for many deliveries at once (批量签收): the senders' clerks in one
-    query, the existing dedup keys in one, the new notices in one ``bulk_create`` and one
-    e-mail task for all of them."""
+def _notify_senders(notices: list[tuple[Delivery, str]], kind: str, dedup: str = ""
+                    ) -> list[int]:
+    """The dispatching clerk and the sender unit's clerks, for one delivery or many at once
+    (批量签收): the senders' clerks in one query, the existing dedup keys in one, the new
+    notices in one ``bulk_create`` and one e-mail task for all of them. ``dedup`` (one
+    delivery) replaces the default key kind:delivery:state."""
     if not notices:
         return []
-    units = {d.dispatch.sender_unit_id for d, _ in notices}
-    clerks: dict[int, dict[int, User]] = {u: {} for u in units}
-    for user in User.objects.filter(unit_id__in=units, is_active=True,
-                                    role_grants__role=Role.CLERK).distinct():
+    clerks: dict[int, dict[int, User]] = {d.dispatch.sender_unit_id: {} for d, _ in notices}
+    for user in _clerks(*clerks):
         clerks[user.unit_id][user.pk] = user
     fresh: list[Notification] = []
     for delivery, text in notices:
@@ -1058,22 +1054,16 @@ def _notify_senders(notices: list[tuple[Delivery, str]], kind: str) -> list[int]
         if sent.by.is_active:
             users.setdefault(sent.by_id, sent.by)
         link = reverse("web:dispatch", args=[sent.pk])
-        dedup = f"{kind}:{delivery.pk}:{delivery.state}"
+        key = dedup or f"{kind}:{delivery.pk}:{delivery.state}"
         fresh += [Notification(user=user, unit_id=sent.sender_unit_id, kind=kind,
-                               text=text[:300], link=link, dedup_key=f"{dedup}:u{user.pk}"[:120])
+                               text=text[:300], link=link, dedup_key=f"{key}:u{user.pk}"[:120])
                   for user in users.values()]
     return _store_notices(fresh)
 
 
 def _notify_sender(delivery: Delivery, kind: str, text: str, dedup: str = "") -> list[int]:
     """The dispatching clerk and the sender unit's clerks."""
-    sent = delivery.dispatch
-    users = {u.pk: u for u in _clerks(sent.sender_unit_id)}
-    if sent.by.is_active:
-        users.setdefault(sent.by_id, sent.by)
-    link = reverse("web:dispatch", args=[sent.pk])
-    return _notify(users.values(), kind, text, link,
-                   dedup or f"{kind}:{delivery.pk}:{delivery.state}", sent.sender_unit_id)
+    return _notify_senders([(delivery, text)], kind, dedup)
 
 
 def notify_dispatch(dispatch_id: int) -> int:

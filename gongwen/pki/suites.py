@@ -147,15 +147,24 @@ def _is_sm2_public(key: object) -> bool:
     return isinstance(key, gm_ec.EllipticCurvePublicKey)
 
 
+_PUBLIC_KEY_TYPES = (gm_ec.EllipticCurvePublicKey, c_ec.EllipticCurvePublicKey,
+                     c_rsa.RSAPublicKey)
+_PRIVATE_KEY_TYPES = (gm_ec.EllipticCurvePrivateKey, c_ec.EllipticCurvePrivateKey,
+                      c_rsa.RSAPrivateKey)
+
+
 def _as_public(key: Any) -> Any:
     """Return the public half of ``key`` (private key, external signer or public key)."""
+    # The concrete key types first: the ExternalSigner check is a runtime Protocol check,
+    # which inspects the object's attributes and costs far more than isinstance on a class
+    # (this runs for every signature made and verified).
+    if isinstance(key, _PUBLIC_KEY_TYPES):
+        return key
+    if isinstance(key, _PRIVATE_KEY_TYPES):
+        return key.public_key()
     if isinstance(key, (bytes, bytearray, memoryview, str)):
         return load_public_key(key)
     if isinstance(key, ExternalSigner):
-        return key.public_key()
-    if isinstance(
-        key, (gm_ec.EllipticCurvePrivateKey, c_ec.EllipticCurvePrivateKey, c_rsa.RSAPrivateKey)
-    ):
         return key.public_key()
     return key
 
@@ -743,3 +752,8 @@ def _load_certificate_key(cert: Any) -> Any:
 # The public key of a certificate is a pure function of its bytes, and the same few
 # certificates (a unit's seal, its receipt key) sign and verify thousands of times.
 _certificate_key = functools.lru_cache(maxsize=256)(_load_certificate_key)
+
+
+def certificate_public_key(cert_der: bytes) -> Any:
+    """The public key of a DER certificate (kept per process, by the certificate's bytes)."""
+    return _certificate_key(bytes(cert_der))

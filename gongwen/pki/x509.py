@@ -25,6 +25,7 @@ certificates carry the CRL distribution point URL the caller gives (the platform
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -173,6 +174,19 @@ def load_certificate(data: CertificateLike) -> ax.Certificate:
     if isinstance(data, ax.Certificate):
         return data
     raw = _bytes(data)
+    if len(raw) <= _CACHED_CERTIFICATE_MAX:
+        return _load_certificate_cached(raw)
+    return _load_certificate_bytes(raw)
+
+
+# The same few certificates (a unit's seal, its receipt key, the CAs) are parsed thousands of
+# times (sealing, verification, receipts): a parse is a pure function of the bytes, so it is
+# kept per process. Callers must treat the returned object as read-only (all do: they read
+# fields and dump). A malformed input raises every time (exceptions are not cached).
+_CACHED_CERTIFICATE_MAX = 16 * 1024
+
+
+def _load_certificate_bytes(raw: bytes) -> ax.Certificate:
     try:
         if asn1_pem.detect(raw):
             label, _headers, der = asn1_pem.unarmor(raw)
@@ -190,6 +204,9 @@ def load_certificate(data: CertificateLike) -> ax.Certificate:
             f"not a valid X.509 certificate: {exc}", message_zh="证书格式错误，无法解析"
         ) from exc
     return cert
+
+
+_load_certificate_cached = functools.lru_cache(maxsize=512)(_load_certificate_bytes)
 
 
 def load_certificates(data: bytes | str) -> list[ax.Certificate]:

@@ -535,12 +535,9 @@ class _SealKey:
 
     def __init__(self, sealer: DocumentSealer) -> None:
         from gongwen.pki import suites
-        from gongwen.pki.x509 import load_certificate
 
         self._sign = sealer._sign
-        spki = load_certificate(sealer.signer_cert_der)["tbs_certificate"][
-            "subject_public_key_info"].dump()
-        self._public = suites.load_public_key(spki)
+        self._public = suites.certificate_public_key(sealer.signer_cert_der)
 
     def public_key(self) -> Any:
         return self._public

@@ -404,3 +404,15 @@ def test_certificate_for_an_openssl_generated_key(tmp_path, gm_hierarchy):
             leaf_path,
         ]
     )
+
+
+def test_a_certificate_is_parsed_once_per_process_and_damage_always_raises(gm_hierarchy):
+    der = bytes(gm_hierarchy.city.cert)
+    first = x509.load_certificate(der)
+    assert x509.load_certificate(bytearray(der)) is first  # the same bytes: the kept parse
+    assert first.dump() == der
+    broken = der[:-3]
+    for _ in range(2):  # exceptions are not kept: damage raises every time
+        with pytest.raises(MalformedInput):
+            x509.load_certificate(broken)
+    assert suites.certificate_public_key(der) is suites.certificate_public_key(bytes(der))

@@ -33,18 +33,36 @@ def error_messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
-def _date(value: str) -> dt.date | None:
+class Search(dict):
+    """The shared search form's values: the keys ``q``, ``date_from``, ``date_to`` are what
+    the selectors take (``**search``); ``errors`` says, in Chinese, what was wrong with the
+    input and how it was read (shown under the form, web/_search.html)."""
+
+    def __init__(self, **values) -> None:
+        super().__init__(**values)
+        self.errors: list[str] = []
+
+
+def _date(search: Search, value: str, what: str) -> dt.date | None:
+    if not value:
+        return None
     try:
-        return dt.date.fromisoformat(value) if value else None
+        return dt.date.fromisoformat(value)
     except ValueError:
-        return None  # a malformed date is ignored (the browser's date field sends ISO dates)
+        # The browser's date field sends ISO dates; a typed or edited address may not.
+        search.errors.append(f"{what}“{value[:20]}”不是有效日期（应为 年-月-日，如 2026-11-27），"
+                             "已按未填写处理。")
+        return None
 
 
-def search_params(request) -> dict:
+def search_params(request) -> Search:
     """The shared search form (web/_search.html): text, date from, date to."""
-    return {"q": request.GET.get("q", "").strip()[:100],
-            "date_from": _date(request.GET.get("from", "")),
-            "date_to": _date(request.GET.get("to", ""))}
+    search = Search(q=request.GET.get("q", "").strip()[:100])
+    search["date_from"] = _date(search, request.GET.get("from", "").strip(), "起始日期")
+    search["date_to"] = _date(search, request.GET.get("to", "").strip(), "截止日期")
+    if search["date_from"] and search["date_to"] and search["date_from"] > search["date_to"]:
+        search.errors.append("起始日期晚于截止日期，没有符合条件的公文；请检查日期范围。")
+    return search
 
 
 def paginate(request, queryset, per_page: int = 25):

@@ -28,6 +28,15 @@ def test_drafts_search_by_title_and_date(client, clerk_a, clerk_b, make_draft):
     for bad in ({"from": "2024-02-30"}, {"page": "abc"}, {"status": "nonsense"}):
         resp = client.get(url, bad)
         assert resp.status_code == 200 and new.title in resp.content.decode()
+    # A malformed date is read as not given, and the clerk is told so (also in the rows an
+    # HTMX search swaps in); a reversed range is pointed out.
+    body = client.get(url, {"from": "2024-02-30"}).content.decode()
+    assert "起始日期“2024-02-30”不是有效日期" in body and "已按未填写处理" in body
+    body = client.get(url, {"to": "明天"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "截止日期“明天”不是有效日期" in body and new.title in body
+    body = client.get(url, {"from": "2026-05-02", "to": "2026-05-01"}).content.decode()
+    assert "起始日期晚于截止日期" in body
+    assert "不是有效日期" not in client.get(url).content.decode()
 
 
 def test_drafts_are_paginated(client, clerk_a, make_draft):
@@ -49,3 +58,4 @@ def test_approval_queue_date_range(client, head_a, submitted):
     assert old.title in body.content.decode() and new.title not in body.content.decode()
     resp = client.get(url, {"from": "abc", "page": "x"})
     assert resp.status_code == 200 and new.title in resp.content.decode()
+    assert "起始日期“abc”不是有效日期" in resp.content.decode()

@@ -50,6 +50,7 @@ def test_bad_input_is_ignored_not_a_500(client, approved, keeper_b):
     for params in ({"from": "2024-13-45"}, {"to": "abc"}, {"page": "abc"}, {"page": "999"}):
         resp = _queue(client, **params)
         assert resp.status_code == 200 and doc.title in resp.content.decode()
+        assert ("不是有效日期" in resp.content.decode()) == ("page" not in params)
 
 
 def test_pagination_and_select_all_of_the_page(client, approved, keeper_b):

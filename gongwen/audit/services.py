@@ -91,18 +91,50 @@ def _prepare(actor, action: str, target: models.Model | None, *, unit, detail, r
 
 def _append(entries: list[AuditEntry]) -> None:
     """Chain ``entries`` onto the head, in order, under the head's row lock: lock and read
-    the head, insert the entries (one statement), move the head."""
-    head = _locked_head()
-    seq, prev = head.seq, head.hash
+    the head, insert the entries (one statement), move the head.
+
+    The three statements are written as SQL: every audited verb runs them, and building
+    them through the ORM (query compilation, model saving) cost several times the
+    statements themselves. The values still go through the model fields
+    (``get_db_prep_save``), so they are stored exactly as the ORM would store them."""
+    seq, prev = _locked_head()
     for entry in entries:
         seq += 1
         entry.seq, entry.at, entry.prev_hash = seq, timezone.now(), prev
         entry.hash = prev = chain.entry_hash(entry.algorithm, entry.prev_hash, _content(entry))
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)
-    else:
-        AuditEntry.objects.bulk_create(entries)
-    AuditHead.objects.filter(id=1).update(seq=seq, hash=prev)
+    _insert(entries)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_head_table()} SET seq = %s, hash = %s WHERE id = 1",
+                       [seq, prev])
+
+
+_ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+
+def _head_table() -> str:
+    return connection.ops.quote_name(AuditHead._meta.db_table)
+
+
+def _insert(entries: list[AuditEntry]) -> None:
+    """INSERT the entries (in batches the database accepts), their ids returned in order
+    (RETURNING: PostgreSQL, SQLite ≥ 3.35, as ``bulk_create`` does)."""
+    qn = connection.ops.quote_name
+    meta = AuditEntry._meta
+    columns = ", ".join(qn(f.column) for f in _ENTRY_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(_ENTRY_FIELDS)) + ")"
+    size = max(1, connection.ops.bulk_batch_size(_ENTRY_FIELDS, entries) or len(entries))
+    with connection.cursor() as cursor:
+        for first in range(0, len(entries), size):
+            batch = entries[first:first + size]
+            params = [f.get_db_prep_save(f.pre_save(e, True), connection)
+                      for e in batch for f in _ENTRY_FIELDS]
+            cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "
+                           + ", ".join([row] * len(batch))
+                           + f" RETURNING {qn(meta.pk.column)}", params)
+            for entry, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                entry.pk = pk
+                entry._state.adding = False
+                entry._state.db = connection.alias
 
 
 class _Marker:
@@ -193,15 +225,21 @@ def _flush(pending: list[tuple[_Marker, AuditEntry]], *, commits_next: bool) -> 
     _append(entries)
 
 
-def _locked_head() -> AuditHead:
-    """The chain head, locked (SELECT … FOR UPDATE); created on the first append. The
+def _locked_head() -> tuple[int, str]:
+    """The chain head's (seq, hash), locked (SELECT … FOR UPDATE where the database has
+    row locks; SQLite's writer lock serialises appends); created on the first append. The
     creation races safely: ``ignore_conflicts`` and then the locking read again."""
-    head = AuditHead.objects.select_for_update().filter(id=1).first()
-    if head is None:
-        AuditHead.objects.bulk_create([AuditHead(id=1, seq=0, hash=chain.GENESIS_HASH)],
-                                      ignore_conflicts=True)
-        head = AuditHead.objects.select_for_update().get(id=1)
-    return head
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT seq, hash FROM {_head_table()} WHERE id = 1{lock}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:
+            AuditHead.objects.bulk_create([AuditHead(id=1, seq=0, hash=chain.GENESIS_HASH)],
+                                          ignore_conflicts=True)
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    return int(row[0]), row[1]
 
 
 def _jsonable(detail: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,10 @@ oversized request. A bad request never answers 500.
 
 The services raise Django's ``ValidationError`` both for bad input and for a verb that does
 not fit the object's state; the API tells them apart by the exception class (the transition
-errors of the documents and exchange models), by a stable ``why`` code (sealing refusals), or
-by an explicit ``Conflict`` raised from an endpoint that re-read the object's state.
+errors of the documents and exchange models), by the error's code (``policy.errors``: a
+state conflict, an idempotency key used for another object), by a stable ``why`` code
+(sealing refusals), or by an explicit ``Conflict`` raised from an endpoint that re-read the
+object's state.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from gongwen.documents.models import InvalidTransition
 from gongwen.exchange.models import InvalidDeliveryTransition
 from gongwen.pki.errors import KeyDiskLocked, PINFormatError, PKIError, WrongPIN
+from gongwen.policy.errors import CONFLICT, KEY_REUSED
 
-# The services' text for an idempotency key already used for another object.
-KEY_REUSED_MESSAGE = "幂等键已被使用。"
 # Sealing refusals (documents.sealing.SealingRefused, seals.services.SealUseRefused) whose
 # ``why`` is a state of the document rather than a missing right.
 _CONFLICT_WHY = frozenset({"state", "order", "conflict"})
@@ -121,9 +122,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DjangoValidationError)
     def _invalid(request, exc):
         message = messages_of(exc)
-        if isinstance(exc, (InvalidTransition, InvalidDeliveryTransition)):
+        code = getattr(exc, "code", None)
+        if isinstance(exc, (InvalidTransition, InvalidDeliveryTransition)) or code == CONFLICT:
             return error(api, request, 409, "conflict", message)
-        if KEY_REUSED_MESSAGE in exc.messages:
+        if code == KEY_REUSED:
             return error(api, request, 409, "idempotency_key_reused",
                          "该幂等键已用于其他请求，请为新的操作生成新的幂等键。")
         return error(api, request, 400, "invalid", message)

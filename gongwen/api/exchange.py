@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -429,16 +428,9 @@ def dispatch_detail(request, dispatch_id: ObjectId):
 def withdraw_dispatch(request, dispatch_id: ObjectId, body: ReasonIn,
                       idempotency_key: IdempotencyKey):
     sent = _dispatch(request, dispatch_id)
-    try:
-        services.withdraw(actor=request.user, dispatch_id=sent.pk, reason=body.reason,
-                          key=idempotency_key, request=request)
-    except ValidationError as exc:
-        sent.refresh_from_db()
-        nothing_left = not sent.deliveries.filter(state__in=PENDING_STATES).exists()
-        if parse_key(idempotency_key) and body.reason.strip() and \
-                (sent.withdrawn_at is not None or nothing_left):
-            raise Conflict("；".join(exc.messages)) from None
-        raise
+    # Withdrawn already, or nothing left to withdraw: the service's conflict (409).
+    services.withdraw(actor=request.user, dispatch_id=sent.pk, reason=body.reason,
+                      key=idempotency_key, request=request)
     return _dispatch_detail(_dispatch(request, dispatch_id))
 
 
@@ -517,14 +509,10 @@ def sign_delivery(request, delivery_id: ObjectId, body: SignIn,
                     message="只有收文单位可以签收来文。")
     key = parse_key(idempotency_key)
     replay = key is not None and Receipt.objects.filter(idempotency_key=key).exists()
-    try:
-        receipt = services.sign_receipt(actor=request.user, delivery_id=delivery.pk,
-                                        pin=body.pin, key=idempotency_key, request=request)
-    except ValidationError as exc:
-        delivery.refresh_from_db(fields=["state"])
-        if key and not delivery.is_pending and delivery.state != DeliveryState.SIGNED:
-            raise Conflict("；".join(exc.messages)) from None
-        raise
+    # Not pending (returned, withdrawn, returned now by the verification): the service's
+    # conflict (409).
+    receipt = services.sign_receipt(actor=request.user, delivery_id=delivery.pk,
+                                    pin=body.pin, key=idempotency_key, request=request)
     receipt = Receipt.objects.select_related(
         "delivery", "delivery__recipient_unit", "delivery__dispatch", "certificate",
         "signed_by").get(pk=receipt.pk)

@@ -25,6 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from gongwen.audit.services import record
+from gongwen.policy.errors import key_reused
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
@@ -432,7 +433,7 @@ def _uuid(value) -> uuid.UUID | None:
 
 def _prior_for(prior: OfficialDocument, actor) -> OfficialDocument:
     if prior.created_by_id != actor.pk:
-        raise ValidationError("幂等键已被使用。")
+        raise key_reused()
     return prior
 
 
@@ -741,7 +742,7 @@ def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
         prior = _prior_for(prior, actor)
         if prior.corrects_id != int(doc_id):
-            raise ValidationError("幂等键已被使用。")
+            raise key_reused()
         return prior
     old = _lock(doc_id)
     if old.unit_id != actor.unit_id:

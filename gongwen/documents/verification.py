@@ -275,12 +275,15 @@ def _join(items: list[tuple[str, str]], n: int | None = None) -> tuple[str, str]
 
 
 def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Iterable | None = None,
-                document=None) -> VerificationReport:
+                document=None, register: RegisterReader | None = None) -> VerificationReport:
     """Verify ``data`` (PDF or OFD). ``claimed_units``: the units the sender claims issued it
     (the dispatching unit, or the document's issuers); without them the units named as
     发文机关署名 in the text are the claim. ``document``: the OfficialDocument it should be, for
-    the GB/T 9704 elements (发文字号, 标题, 成文日期, 署名)."""
+    the GB/T 9704 elements (发文字号, 标题, 成文日期, 署名). ``register``: the rows read from
+    the database, shared by the files of a stack verified together (see
+    :class:`RegisterReader`); a fresh one by default."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
+    register = register or RegisterReader()
     fmt = file_format_of(data)
     rep = VerificationReport(fmt, verified_at=at)
     if not fmt:
@@ -367,7 +370,7 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
         "nothing was added after the last seal", "最后一个签章之后没有追加或修改内容"))
 
     # -- database: seal register, certificates, sender ---------------------------------------
-    seals = [_seal_for(s) for s in sigs]
+    seals = [register.seal_for(s) for s in sigs]
     bad_seal = [(s.index, s.seal_fail) for s in sigs if s.seal_fail]
     missing = [s.index for s, seal in zip(sigs, seals, strict=True) if seal is None]
     if bad_seal:
@@ -384,7 +387,7 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
                 rep.seal = Check.failed(
                     f"seal {s.index + 1}: signed outside the seal's validity",
                     f"第{s.index + 1}个签章的签章时间不在印章有效期内")
-    rep.certificate = _certificates(sigs, at)
+    rep.certificate = _certificates(sigs, at, register.authorities())
     rep.register = _register(sigs, seals)
     rep.signer_unit = _sender(sigs, seals, claimed_units, data, fmt)
     rep.elements = _elements(data, fmt, document, [s for s in seals if s is not None])
@@ -398,25 +401,61 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
     return rep
 
 
-def _seal_for(s: _Sig):
-    from gongwen.seals.models import Seal
+class RegisterReader:
+    """What a verification reads from the database: the certificate authorities (trust
+    anchors, intermediates, CRLs) and the seal register rows. Verifying a stack of files
+    together (the worker's check of a 批量分发) shares one reader, so each row is read once
+    per stack instead of once per file. A reader lives for one verification run only, never
+    across requests: a revocation or a new CRL must be seen by the next run."""
 
-    qs = Seal.objects.select_related("unit", "certificate")
-    if s.es_id:
-        seal = qs.filter(es_id=s.es_id).first()
+    def __init__(self, authorities: list | None = None) -> None:
+        self._authorities = authorities
+        self._seals: dict[str, object] = {}
+        self._by_certificate: dict[bytes, object] = {}
+
+    def authorities(self) -> list:
+        """Every CertificateAuthority row, by id."""
+        from gongwen.authority.models import CertificateAuthority
+
+        if self._authorities is None:
+            self._authorities = list(CertificateAuthority.objects.order_by("id"))
+        return self._authorities
+
+    def seal_for(self, s: _Sig):
+        """The register's seal of signature ``s`` (by its ES ID, else by its signer
+        certificate), or None; its certificate must be the one that signed."""
+        seal = self._seal_by_es_id(s.es_id) if s.es_id else None
         if seal is not None and (not s.signer_cert
                                  or bytes(seal.certificate.der) == bytes(s.signer_cert)):
             return seal
-    if s.signer_cert:
-        from gongwen.sealing import cache
+        if s.signer_cert:
+            der = bytes(s.signer_cert)
+            if der not in self._by_certificate:
+                self._by_certificate[der] = _seal_by_certificate(der)
+            return self._by_certificate[der]
+        return None
 
-        try:
-            serial = cache.certificate_info(bytes(s.signer_cert)).serial_hex
-        except PKIError:
-            return None
-        for seal in qs.filter(cert_serial__iexact=serial):
-            if bytes(seal.certificate.der) == bytes(s.signer_cert):
-                return seal
+    def _seal_by_es_id(self, es_id: str):
+        from gongwen.seals.models import Seal
+
+        if es_id not in self._seals:
+            self._seals[es_id] = (Seal.objects.select_related("unit", "certificate")
+                                  .filter(es_id=es_id).first())
+        return self._seals[es_id]
+
+
+def _seal_by_certificate(cert_der: bytes):
+    from gongwen.sealing import cache
+    from gongwen.seals.models import Seal
+
+    try:
+        serial = cache.certificate_info(cert_der).serial_hex
+    except PKIError:
+        return None
+    # The register keeps the serial as the authority writes it (lower-case hex, indexed).
+    for seal in Seal.objects.select_related("unit", "certificate").filter(cert_serial=serial):
+        if bytes(seal.certificate.der) == cert_der:
+            return seal
     return None
 
 
@@ -438,18 +477,17 @@ def _crl_freshness(at: datetime, cas=None) -> tuple[str, str] | None:
     return None
 
 
-def _certificates(sigs: list[_Sig], at: datetime) -> Check:
+def _certificates(sigs: list[_Sig], at: datetime, cas: list) -> Check:
     """The chain of each seal's certificate against the trust material the authority app
     holds now (as ``authority.services.trust_material``/``validate_certificate``: the root
     as trust anchor, the issuing CAs as intermediates, their current CRLs; read once for the
-    chain and the CRL freshness), through the chain cache of :mod:`gongwen.sealing.cache`:
-    a success is reused only for the exact certificates and CRLs in use and inside their
-    validity windows."""
-    from gongwen.authority.models import CARole, CertificateAuthority
+    chain and the CRL freshness: ``cas``, from :meth:`RegisterReader.authorities`), through
+    the chain cache of :mod:`gongwen.sealing.cache`: a success is reused only for the exact
+    certificates and CRLs in use and inside their validity windows."""
+    from gongwen.authority.models import CARole
     from gongwen.authority.services import validate_certificate
     from gongwen.sealing import cache
 
-    cas = list(CertificateAuthority.objects.order_by("id"))
     anchors = [bytes(ca.certificate_der) for ca in cas if ca.role == CARole.ROOT]
     intermediates = [bytes(ca.certificate_der) for ca in cas if ca.role != CARole.ROOT]
     crls = [bytes(ca.crl_der) for ca in cas if ca.crl_der]

@@ -144,9 +144,19 @@ def verify_for_receipt(document, delivery) -> Report:
     return verify_dispatched(document, delivery.dispatch)
 
 
-def verify_dispatched(document, dispatch) -> Report:
+def verify_dispatched_stack(pairs, authorities: list | None = None) -> list[Report]:
+    """``verify_dispatched`` for each ``(document, dispatch)`` of a stack, in order. The rows
+    the verification reads (certificate authorities, seal register) are read once for the
+    stack (``authorities``: the CA rows the caller already holds)."""
+    _, verification = _sealing()
+    register = verification.RegisterReader(authorities) if verification is not None else None
+    return [verify_dispatched(document, dispatch, register) for document, dispatch in pairs]
+
+
+def verify_dispatched(document, dispatch, register=None) -> Report:
     """The verification report of the file ``dispatch`` sent, valid for each of its
-    deliveries."""
+    deliveries. ``register``: the verification's database reads shared with the other
+    files of a stack (``documents.verification.RegisterReader``)."""
     try:
         data = blobs.read(dispatch.fingerprint)
     except (blobs.BlobError, OSError):
@@ -157,18 +167,19 @@ def verify_dispatched(document, dispatch) -> Report:
     checks = [Check("dispatched", "与发出文件一致", same,
                     "文件指纹与发送时一致（SM3）" if same
                     else "文件指纹与发送时不一致，文件可能被篡改")]
-    checks += _seal_checks(document, dispatch, data)
+    checks += _seal_checks(document, dispatch, data, register)
     return Report.of(checks)
 
 
-def _seal_checks(document, dispatch, data: bytes) -> list[Check]:
+def _seal_checks(document, dispatch, data: bytes, register=None) -> list[Check]:
     """The sealing verification (documents.verification.verify_file), one Check per
     applicable check; checks that do not apply (``ok is None``) are left out."""
     sealing, verification = _sealing()
     if verification is None:  # pragma: no cover
         return _fallback_checks(document, dispatch, data)
     claimed = sealing.sealing_issuers(document)
-    rep = verification.verify_file(data, document=document, claimed_units=claimed)
+    rep = verification.verify_file(data, document=document, claimed_units=claimed,
+                                   register=register)
     out = []
     for name, c in rep.checks():
         if c.ok is None:

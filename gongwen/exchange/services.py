@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,6 +31,7 @@ from gongwen.audit.services import record
 from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
+from gongwen.policy.errors import conflict, key_reused
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
@@ -71,11 +73,18 @@ def _checkpoint(step: str) -> None:
     """A point between the steps of a verb. Tests inject faults here (R-OPS-3)."""
 
 
+def _locked_deliveries():
+    """Deliveries locked (their own rows only) with what a delivery verb reads: the
+    dispatch, its document, the units and the sender. (Deferring the document's body was
+    measured: Django's compiling of the query costs more than the column saves.)"""
+    return (Delivery.objects.select_for_update(of=("self",))
+            .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
+                            "dispatch__by", "recipient_unit"))
+
+
 def _lock_delivery(delivery_id) -> Delivery:
     try:
-        return (Delivery.objects.select_for_update(of=("self",))
-                .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
-                                "dispatch__by", "recipient_unit").get(pk=delivery_id))
+        return _locked_deliveries().get(pk=delivery_id)
     except (Delivery.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该来文。") from None
 
@@ -260,7 +269,7 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
             for prior in found:
                 if prior.idempotency_key == key and (prior.document_id != i
                                                      or prior.sender_unit_id != actor.unit_id):
-                    raise ValidationError("幂等键已被使用。")
+                    raise key_reused()
             if found:  # dispatched once: a second click never sends twice
                 items[i].result, items[i].already = found[0], True
                 continue
@@ -362,6 +371,34 @@ def _authorities() -> list:
     return list(CertificateAuthority.objects.order_by("id"))
 
 
+class _CRLState(NamedTuple):
+    """A CA as far as a stored report's basis needs it (see ``_crl_states``)."""
+
+    pk: int
+    crl_number: int
+    crl_next_update: dt.datetime | None
+    has_crl: bool
+
+
+def _crl_states() -> list[_CRLState]:
+    """The CAs as far as a stored report's basis needs them (id, CRL number and nextUpdate,
+    whether a CRL is published), without the certificate and CRL bytes, which grow with
+    every revocation: what opening an item reads while the stored report holds."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from gongwen.authority.models import CertificateAuthority
+
+    rows = (CertificateAuthority.objects.order_by("id")
+            .annotate(has_crl=ExpressionWrapper(Q(crl_der__isnull=False),
+                                                output_field=BooleanField()))
+            .values_list("id", "crl_number", "crl_next_update", "has_crl"))
+    return [_CRLState(*row) for row in rows]
+
+
+def _has_crl(ca) -> bool:
+    return ca.has_crl if isinstance(ca, _CRLState) else bool(ca.crl_der)
+
+
 def _basis(cas, now: dt.datetime) -> dict:
     """What a verification report depends on besides the file: the CRL generation of every
     CA (a revocation, also of a seal, republishes its issuer's CRL) and the time it ran."""
@@ -379,7 +416,7 @@ def _still_valid(delivery: Delivery, cas, now: dt.datetime) -> bool:
         return False
     if basis.get("crls") != _basis(cas, now)["crls"]:
         return False
-    if any(ca.crl_der and (ca.crl_next_update is None or ca.crl_next_update <= now)
+    if any(_has_crl(ca) and (ca.crl_next_update is None or ca.crl_next_update <= now)
            for ca in cas):
         return False
     try:
@@ -454,7 +491,7 @@ def open_delivery(*, actor, delivery_id: int, request=None) -> Delivery:
         delivery.opened_at = timezone.now()
         delivery.handled_by = actor
     if delivery.is_pending:
-        cas = _authorities()
+        cas = _crl_states()
         now = timezone.now()
         if _still_valid(delivery, cas, now):
             if opened:
@@ -475,8 +512,7 @@ def check_delivery(*, delivery_id: int) -> Delivery:
     """Verification by the worker right after dispatch (no user)."""
     delivery = _lock_delivery(delivery_id)
     if delivery.is_pending and not delivery.paper:
-        cas = _authorities()
-        basis = _basis(cas, timezone.now())
+        basis = _basis(_crl_states(), timezone.now())
         report = _report(delivery)
         if not _store_report(delivery, report, basis=basis):
             record(None, "exchange.verified", delivery, unit=delivery.recipient_unit,
@@ -499,11 +535,13 @@ def verify_dispatches(dispatch_ids) -> int:
     if not todo:
         return 0
     sent_rows = list(Dispatch.objects.filter(pk__in=todo)
-                     .select_related("document", "sender_unit", "by").order_by("pk"))
+                     .select_related("document", "document__unit", "sender_unit", "by")
+                     .prefetch_related("document__issuers__unit").order_by("pk"))
     cas = _authorities()
     # The basis is read before the checks run: a CRL published meanwhile makes it older.
     basis = _basis(cas, timezone.now())
-    reports = {sent.pk: hooks.verify_dispatched(sent.document, sent) for sent in sent_rows}
+    checked = hooks.verify_dispatched_stack([(sent.document, sent) for sent in sent_rows], cas)
+    reports = {sent.pk: report for sent, report in zip(sent_rows, checked, strict=True)}
     return _store_reports(reports, basis, {sent.pk: sent for sent in sent_rows})
 
 
@@ -651,7 +689,7 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
         if receipt.delivery_id == i:
             items[i].result = receipt  # a retry: the first answer
         else:
-            items[i].error = ValidationError("幂等键已被使用。")
+            items[i].error = key_reused()
     todo = [i for i in keys if items[i].result is None and items[i].error is None]
     found = {d.pk: d for d in Delivery.objects.select_related("dispatch", "recipient_unit")
              .filter(pk__in=todo)}
@@ -685,7 +723,7 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
                     outcomes.update(_sign_stack(actor=actor, pairs=[(i, keys[i])], disk=disk,
                                                 private_key=private_key, request=request))
                 except IntegrityError:
-                    outcomes[i] = ValidationError("该来文已签收，请刷新页面。")
+                    outcomes[i] = conflict("该来文已签收，请刷新页面。")
                 except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
                     outcomes[i] = exc
         except (ValidationError, Http404, PermissionDenied, PKIError) as exc:
@@ -695,7 +733,7 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
                 items[i].result = outcome
             elif isinstance(outcome, _Returned):
                 items[i].returned = True
-                items[i].error = ValidationError(
+                items[i].error = conflict(
                     f"来文核验未通过，已自动退回发文单位，不能签收。{outcome.args[0]}".strip())
             else:
                 items[i].error = outcome
@@ -720,7 +758,7 @@ def _check_item(actor, delivery: Delivery | None, request) -> Receipt | None:
 
 def _check_signable(delivery: Delivery) -> None:
     if not delivery.is_pending:
-        raise ValidationError(f"该来文当前状态为“{delivery.get_state_display()}”，不能签收。")
+        raise conflict(f"该来文当前状态为“{delivery.get_state_display()}”，不能签收。")
     if delivery.paper:
         raise ValidationError("该单位未联网，按纸质公文办理签收。")
 
@@ -764,10 +802,7 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
 
     keys = dict(pairs)
     out: dict[int, Receipt | Exception] = {}
-    locked = (Delivery.objects.select_for_update(of=("self",))
-              .select_related("dispatch", "dispatch__document", "dispatch__sender_unit",
-                              "dispatch__by", "recipient_unit")
-              .filter(pk__in=list(keys)).order_by("pk"))
+    locked = _locked_deliveries().filter(pk__in=list(keys)).order_by("pk")
     found = {d.pk: d for d in locked}
     cas = None
     ready: list[Delivery] = []
@@ -851,7 +886,7 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     prior = Delivery.objects.filter(return_key=key).first()
     if prior is not None:
         if prior.pk != int(delivery_id):
-            raise ValidationError("幂等键已被使用。")
+            raise key_reused()
         return prior
     delivery = _lock_delivery(delivery_id)
     _require(actor, Perm.RECEIVE, delivery, request=request)
@@ -883,7 +918,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     prior = Dispatch.objects.filter(withdraw_key=key).first()
     if prior is not None:
         if prior.pk != int(dispatch_id):
-            raise ValidationError("幂等键已被使用。")
+            raise key_reused()
         return prior
     try:
         sent = (Dispatch.objects.select_for_update(of=("self",))
@@ -895,11 +930,11 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     if not reason:
         raise ValidationError("撤回时请填写原因。")
     if sent.withdrawn_at is not None:
-        raise ValidationError("该公文已撤回。")
+        raise conflict("该公文已撤回。")
     deliveries = list(sent.deliveries.select_for_update().select_related("recipient_unit"))
     pending = [d for d in deliveries if d.can_apply(DeliveryAction.WITHDRAW)]
     if not pending:
-        raise ValidationError("所有收文单位均已签收或退回，不能撤回。")
+        raise conflict("所有收文单位均已签收或退回，不能撤回。")
     now = timezone.now()
     for d in pending:
         d.apply(DeliveryAction.WITHDRAW)

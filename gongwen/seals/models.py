@@ -36,7 +36,7 @@ class Seal(models.Model):
                                on_delete=models.PROTECT, related_name="kept_seals")
     certificate = models.OneToOneField("authority.Certificate", verbose_name="印章证书",
                                        on_delete=models.PROTECT, related_name="seal")
-    cert_serial = models.CharField("证书序列号", max_length=64)
+    cert_serial = models.CharField("证书序列号", max_length=64, db_index=True)
     maker_certificate = models.ForeignKey("authority.Certificate", verbose_name="制章者证书",
                                           null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="made_seals")

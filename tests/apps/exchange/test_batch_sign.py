@@ -261,6 +261,22 @@ def test_an_old_report_is_verified_again(cast, counted_verifier, settings):
     assert Delivery.objects.get(pk=d.pk).state == DeliveryState.SIGNED
 
 
+def test_a_crl_past_its_next_update_makes_opening_verify_again(cast, counted_verifier):
+    """Opening reads only the CRL state of the CAs (not their bytes) to decide whether the
+    worker's report still holds: a CRL past its nextUpdate means verify again."""
+    from gongwen.authority.models import CertificateAuthority
+
+    first, second = delivered_to_b(cast, 2)
+    assert services.verify_dispatches([first.dispatch_id, second.dispatch_id]) == 2
+    services.open_delivery(actor=cast["clerk_b"], delivery_id=first.pk)
+    assert counted_verifier == []  # the worker's report holds
+    ca = CertificateAuthority.objects.exclude(crl_der=None).order_by("id").first()
+    ca.crl_next_update = timezone.now() - dt.timedelta(minutes=1)
+    ca.save(update_fields=["crl_next_update"])
+    services.open_delivery(actor=cast["clerk_b"], delivery_id=second.pk)
+    assert counted_verifier == [second.pk]
+
+
 def test_a_file_changed_after_opening_is_caught_at_signing(cast):
     from gongwen.documents import blobs
 

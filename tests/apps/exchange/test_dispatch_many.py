@@ -224,9 +224,9 @@ def test_worker_verifies_each_dispatched_file_once_for_all_its_deliveries(
     calls = []
     real = hooks.verify_dispatched
 
-    def counted(document, sent):
+    def counted(document, sent, register=None):
         calls.append(sent.pk)
-        return real(document, sent)
+        return real(document, sent, register)
 
     monkeypatch.setattr(hooks, "verify_dispatched", counted)
     ids = [i.result.pk for i in items]
@@ -254,7 +254,7 @@ def test_a_failing_file_returns_every_pending_delivery_with_notices(cast, sealed
     items = services.dispatch_many(actor=cast["clerk_a"], doc_ids=[sealed_doc().pk],
                                    key=uuid.uuid4())
     bad = hooks.Report.of([hooks.Check("seal", "电子印章", False, "印章证书已吊销")])
-    monkeypatch.setattr(hooks, "verify_dispatched", lambda document, sent: bad)
+    monkeypatch.setattr(hooks, "verify_dispatched", lambda document, sent, register=None: bad)
     assert tasks.verify_dispatch.call(items[0].result.pk) == 4
     returned = Delivery.objects.filter(state=DeliveryState.REJECTED_INVALID)
     assert returned.count() == 4

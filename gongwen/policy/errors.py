@@ -1,0 +1,23 @@
+"""Refusals of the service layer that carry a stable code.
+
+The services raise Django's ``ValidationError``; a refusal that is a state conflict (the
+object is no longer in a state that allows the verb) or an idempotency key used for another
+object carries the code here (``ValidationError.code``), so the API answers 409 with the
+right error code without reading the Chinese message."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+CONFLICT = "conflict"
+KEY_REUSED = "idempotency_key_reused"
+
+
+def conflict(message: str) -> ValidationError:
+    """The object's state does not allow the verb now (the API's 409 ``conflict``)."""
+    return ValidationError(message, code=CONFLICT)
+
+
+def key_reused() -> ValidationError:
+    """The idempotency key was used for another object (409 ``idempotency_key_reused``)."""
+    return ValidationError("幂等键已被使用。", code=KEY_REUSED)

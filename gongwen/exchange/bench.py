@@ -41,6 +41,7 @@ import cProfile
 import multiprocessing
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -50,6 +51,18 @@ from pathlib import Path
 
 PIN = "73915264"
 MAKER_PIN = "55117788"
+
+
+def _machine_busy() -> float | None:
+    """Seconds of CPU the whole machine has spent busy so far (all processes, the database
+    server included), from /proc/stat; None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _p95(values: list[float]) -> float:
@@ -205,12 +218,14 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     whole, exchange = [], []
     steps: dict[str, list[float]] = {k: [] for k in STEPS}
     counted = {k: 0 for k in STEPS}
+    cpu_of = {k: 0.0 for k in STEPS}  # process CPU seconds per step
+    clock = time.process_time
     counter = _Statements()
     profiler = cProfile.Profile() if profile else None
     if ready is not None:
         ready.wait()
     started = time.time()
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
     if profiler:
         profiler.enable()
     size = batch or 1
@@ -218,12 +233,13 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
         for first in range(0, n, size):
             group = docs[first:first + size]
             k = len(group)
-            c0, s0 = counter.n, time.perf_counter()
+            c0, s0, p0 = counter.n, time.perf_counter(), clock()
             if batch:
                 cast.seal_many(group)
             else:
                 cast.seal(group[0])
-            s1, c1 = time.perf_counter(), counter.n
+            s1, c1, p1 = time.perf_counter(), counter.n, clock()
+            cpu_of["seal"] += p1 - p0
             counted["seal"] += c1 - c0
             steps["seal"] += [(s1 - s0) / k] * k
             delivery_ids, exch_start = [], []
@@ -237,10 +253,12 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             else:
                 sent_rows = [services.dispatch(actor=cast.clerk, doc_id=group[0].pk,
                                                key=uuid.uuid4())]
-            b, cb = time.perf_counter(), counter.n
+            b, cb, pb = time.perf_counter(), counter.n, clock()
+            cpu_of["dispatch"] += pb - p1
             # What the worker does right after dispatch (verify_dispatch(es)), run here.
             services.verify_dispatches([sent.pk for sent in sent_rows])
-            v, cv = time.perf_counter(), counter.n
+            v, cv, pv = time.perf_counter(), counter.n, clock()
+            cpu_of["verify"] += pv - pb
             steps["dispatch"] += [(b - a) / k] * k
             steps["verify"] += [(v - b) / k] * k
             counted["dispatch"] += cb - ca
@@ -256,7 +274,8 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 counted["open"] += cc - cb
                 delivery_ids.append(d.pk)
                 exch_start.append(a)
-            s2, c2 = time.perf_counter(), counter.n
+            s2, c2, p2 = time.perf_counter(), counter.n, clock()
+            cpu_of["open"] += p2 - pv
             if batch:
                 items = services.sign_receipts(actor=cast.receiving_clerk,
                                                delivery_ids=delivery_ids, pin=PIN,
@@ -267,6 +286,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 services.sign_receipt(actor=cast.receiving_clerk, delivery_id=delivery_ids[0],
                                       pin=PIN, key=uuid.uuid4())
             s3 = time.perf_counter()
+            cpu_of["sign"] += clock() - p2
             counted["sign"] += counter.n - c2
             steps["sign"] += [(s3 - s2) / k] * k
             # What a document experiences: from the start of its batch to the batch's 签收
@@ -274,12 +294,14 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             whole += [s3 - s0] * k
             exchange += [s3 - a for a in exch_start]
     total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    busy1 = _machine_busy()
+    machine = busy1 - busy0 if busy0 is not None and busy1 is not None else None
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"n": n, "total": total, "cpu": cpu, "started": started, "ended": time.time(),
+    return {"n": n, "total": total, "cpu": cpu, "machine": machine, "started": started, "ended": time.time(),
             "whole": whole, "exchange": exchange, "steps": steps,
-            "statements": counted}
+            "statements": counted, "cpu_steps": cpu_of}
 
 
 def _worker(authority_cast: Cast, index: int, n: int, batch: int, ready, setup_lock,
@@ -318,12 +340,16 @@ def run_workers(authority_cast: Cast, k: int, n: int, batch: int) -> dict:
     if errors:
         raise RuntimeError("; ".join(errors))
     runs = [r for _, r in out]
+    machines = [r["machine"] for r in runs]
     merged = {"n": sum(r["n"] for r in runs), "cpu": sum(r["cpu"] for r in runs),
+              # The workers' timed windows nearly coincide: the longest one covers them.
+              "machine": max(machines) if None not in machines else None,
               "total": max(r["ended"] for r in runs) - min(r["started"] for r in runs),
               "whole": [x for r in runs for x in r["whole"]],
               "exchange": [x for r in runs for x in r["exchange"]],
               "steps": {k2: [x for r in runs for x in r["steps"][k2]] for k2 in STEPS},
-              "statements": {k2: sum(r["statements"][k2] for r in runs) for k2 in STEPS}}
+              "statements": {k2: sum(r["statements"][k2] for r in runs) for k2 in STEPS},
+              "cpu_steps": {k2: sum(r["cpu_steps"][k2] for r in runs) for k2 in STEPS}}
     return merged
 
 
@@ -358,6 +384,14 @@ def report(e: dict, label: str, workers: int = 1) -> None:
     print(f"  CPU time per document in the benchmark process(es): {cpu * 1000:.0f} ms, i.e. "
           f"{1 / cpu:.1f} documents/s per core on an idle machine (the database server's CPU "
           "not included; the wall-clock figures above include waiting for a shared CPU)")
+    if e.get("machine") is not None:
+        per = e["machine"] / n
+        cores = os.cpu_count() or 1
+        print(f"  machine CPU per document (every process: the database server, the other "
+              f"services and the benchmark): {per * 1000:.0f} ms, i.e. at most "
+              f"{cores / per:.0f} documents/s on {cores} cores")
+    print("  CPU ms per document per step: " + ", ".join(
+        f"{k} {v / n * 1000:.1f}" for k, v in e["cpu_steps"].items()))
     print(f"  SQL statements per document: {statements / n:.0f} (" + ", ".join(
         f"{k} {v / n:.0f}" for k, v in e["statements"].items()) + ")")
 
@@ -448,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
                 .print_stats(args.top)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+        shutil.rmtree(blob_dir, ignore_errors=True)  # the scratch files go with the database
     return 0
 
 

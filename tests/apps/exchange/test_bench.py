@@ -14,7 +14,8 @@ def run(**kw) -> dict:
     steps = {k: [0.1, 0.2] for k in bench.STEPS}
     return {"n": 2, "total": 1.0, "cpu": 0.5, "whole": [0.5, 0.6], "exchange": [0.2, 0.3],
             "steps": steps, "statements": {"seal": 100, "dispatch": 26, "open": 24,
-                                           "sign": 30}, **kw}
+                                           "sign": 30},
+            "cpu_steps": {k: 0.1 for k in bench.STEPS}, "machine": 0.8, **kw}
 
 
 def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
@@ -27,6 +28,8 @@ def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
             "branch), one PIN per 10 签收 (sign_receipts); 2 worker processes]") in out
     assert "2.0 documents/s" in out
     assert "SQL statements per document: 90 (seal 50, dispatch 13, open 12, sign 15)" in out
+    assert "CPU ms per document per step: seal 50.0, dispatch 50.0" in out
+    assert "machine CPU per document (every process" in out and ": 400 ms" in out
     monkeypatch.setattr(sealing, "seal_documents", lambda **kw: [], raising=False)
     assert "one PIN per 10 用印 (seal_documents)" in bench.mode_label(10, 1)
 

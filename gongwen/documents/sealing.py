@@ -41,6 +41,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from gongwen.audit.services import audited, record
+from gongwen.policy.errors import object_id
 from gongwen.policy.permissions import Perm, can, require
 
 from . import blobs, rendering
@@ -272,14 +273,7 @@ def _load_stack(ids: list) -> tuple[dict[int, OfficialDocument], set[int]]:
     renditions) in a fixed number of queries, whatever the stack's size."""
     from django.db.models import Prefetch
 
-    keys = []
-    for raw in ids:
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            continue
-        if 0 < value < 2**63:  # no primary key: never ask the database
-            keys.append(value)
+    keys = [value for value in map(object_id, ids) if value is not None]
     docs = (OfficialDocument.objects.select_related("unit")
             .prefetch_related(*PARTS_PREFETCH, Prefetch("renditions")).in_bulk(keys))
     return docs, set(keys)

@@ -31,7 +31,7 @@ from gongwen.audit.services import record
 from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
-from gongwen.policy.errors import conflict, key_reused
+from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
@@ -167,12 +167,9 @@ class DispatchItem:
 
 
 def _doc_id(raw) -> int:
-    try:
-        value = int(raw)
-        if not 0 < value < 2**63:  # no primary key: never ask the database
-            raise ValueError(raw)
-    except (TypeError, ValueError):
-        raise Http404("未找到该公文。") from None
+    value = object_id(raw)
+    if value is None:
+        raise Http404("未找到该公文。")
     return value
 
 
@@ -634,12 +631,9 @@ def sign_receipt(*, actor, delivery_id: int, pin: str, key, request=None) -> Rec
     The one-item case of ``sign_receipts``; errors are raised (ValidationError, Http404,
     PKIError for the PIN)."""
     key = _key(key)
-    try:
-        delivery_id = int(delivery_id)
-        if not 0 < delivery_id < 2**63:
-            raise ValueError(delivery_id)
-    except (TypeError, ValueError):
-        raise Http404("未找到该来文。") from None
+    delivery_id = object_id(delivery_id)
+    if delivery_id is None:
+        raise Http404("未找到该来文。")
     item = _sign_batch(actor=actor, pairs=[(delivery_id, key)], pin=pin, request=request)[0]
     if item.error is not None:
         raise item.error
@@ -658,11 +652,8 @@ def sign_receipts(*, actor, delivery_ids, pin: str, key, request=None) -> list[B
     ids: list[int] = []
     bad: list[BatchItem] = []
     for raw in delivery_ids or []:
-        try:
-            value = int(raw)
-            if not 0 < value < 2**63:  # no primary key: never ask the database
-                raise ValueError(raw)
-        except (TypeError, ValueError):
+        value = object_id(raw)
+        if value is None:
             bad.append(BatchItem(0, error_zh="未找到该来文。", error=Http404("未找到该来文。")))
             continue
         if value not in ids:

@@ -1,4 +1,5 @@
-"""Refusals of the service layer that carry a stable code.
+"""Refusals of the service layer that carry a stable code, and how an object id from user
+input is read (``object_id``).
 
 The services raise Django's ``ValidationError``; a refusal that is a state conflict (the
 object is no longer in a state that allows the verb) or an idempotency key used for another
@@ -21,3 +22,15 @@ def conflict(message: str) -> ValidationError:
 def key_reused() -> ValidationError:
     """The idempotency key was used for another object (409 ``idempotency_key_reused``)."""
     return ValidationError("幂等键已被使用。", code=KEY_REUSED)
+
+
+def object_id(raw) -> int | None:
+    """A primary key from user input (a form field, a URL, a JSON list), or None for a value
+    that cannot be one: such a value never reaches the database (a 404 for the user)."""
+    if isinstance(raw, bool):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if 0 < value < 2**63 else None

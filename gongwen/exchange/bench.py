@@ -36,6 +36,7 @@ profile and prints the functions with the largest cumulative time.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import contextlib
 import cProfile
 import multiprocessing
@@ -366,6 +367,23 @@ def mode_label(batch: int, workers: int) -> str:
     return f"{mode}; {workers} worker process{'es' if workers > 1 else ''}"
 
 
+def reference_work() -> float:
+    """CPU seconds of a fixed piece of work (Python bytecode and a key derivation: the two
+    kinds of work the exchange does), the best of three. It is measured in the same run as
+    the figures because this machine's speed changes from one minute to the next (shared
+    hosts: the same work has been seen to take 50 and 78 ms); figures divided by it compare
+    across runs."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.process_time()
+        total = 0
+        for i in range(200_000):
+            total += i * i
+        hashlib.pbkdf2_hmac("sha256", b"reference", b"gongwen-bench-ref", 20_000)
+        best = min(best, time.process_time() - t)
+    return best
+
+
 def report(e: dict, label: str, workers: int = 1) -> None:
     n = e["n"]
     rate = n / e["total"]
@@ -384,6 +402,11 @@ def report(e: dict, label: str, workers: int = 1) -> None:
     print(f"  CPU time per document in the benchmark process(es): {cpu * 1000:.0f} ms, i.e. "
           f"{1 / cpu:.1f} documents/s per core on an idle machine (the database server's CPU "
           "not included; the wall-clock figures above include waiting for a shared CPU)")
+    if e.get("reference"):
+        before, after = e["reference"]
+        print(f"  reference work (the same each run, see reference_work): {before * 1000:.1f} ms "
+              f"before, {after * 1000:.1f} ms after; CPU per document = "
+              f"{cpu / ((before + after) / 2):.2f} × the reference work")
     if e.get("machine") is not None:
         per = e["machine"] / n
         cores = os.cpu_count() or 1
@@ -468,10 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         modes = ([] if args.only_batch and args.batch else [0]) + ([args.batch] if args.batch
                                                                    else [])
         for batch in modes:
+            before = reference_work()
             if args.workers > 1:
                 e = run_workers(cast, args.workers, args.docs, batch)
             else:
                 e = bench_end_to_end(cast, args.docs, batch=batch)
+            e["reference"] = (before, reference_work())
             report(e, mode_label(batch, args.workers), args.workers)
         if args.profile:
             # A second run under the profiler: its overhead stays out of the figures above.

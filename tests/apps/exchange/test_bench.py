@@ -15,7 +15,8 @@ def run(**kw) -> dict:
     return {"n": 2, "total": 1.0, "cpu": 0.5, "whole": [0.5, 0.6], "exchange": [0.2, 0.3],
             "steps": steps, "statements": {"seal": 100, "dispatch": 26, "open": 24,
                                            "sign": 30},
-            "cpu_steps": {k: 0.1 for k in bench.STEPS}, "machine": 0.8, **kw}
+            "cpu_steps": {k: 0.1 for k in bench.STEPS}, "machine": 0.8,
+            "reference": (0.02, 0.03), **kw}
 
 
 def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
@@ -30,6 +31,8 @@ def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
     assert "SQL statements per document: 90 (seal 50, dispatch 13, open 12, sign 15)" in out
     assert "CPU ms per document per step: seal 50.0, dispatch 50.0" in out
     assert "machine CPU per document (every process" in out and ": 400 ms" in out
+    assert "20.0 ms before, 30.0 ms after; CPU per document = 10.00 × the reference" in out
+    assert bench.reference_work() > 0
     monkeypatch.setattr(sealing, "seal_documents", lambda **kw: [], raising=False)
     assert "one PIN per 10 用印 (seal_documents)" in bench.mode_label(10, 1)
 

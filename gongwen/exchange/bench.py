@@ -36,9 +36,9 @@ profile and prints the functions with the largest cumulative time.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import contextlib
 import cProfile
+import hashlib
 import multiprocessing
 import os
 import pstats

@@ -36,7 +36,8 @@ def error_messages(exc: ValidationError) -> list[str]:
 class Search(dict):
     """The shared search form's values: the keys ``q``, ``date_from``, ``date_to`` are what
     the selectors take (``**search``); ``errors`` says, in Chinese, what was wrong with the
-    input and how it was read (shown under the form, web/_search.html)."""
+    input and how it was read (shown at the top of the rows the form swaps in,
+    web/_search_errors.html)."""
 
     def __init__(self, **values) -> None:
         super().__init__(**values)

@@ -4,8 +4,9 @@ Verifying a sealed document parses the same few certificates and CRLs and valida
 certificate chain over and over (the recipient opens a delivery, 签收 checks again). These
 bounded LRU caches keep what does not depend on time or on the database:
 
-* parsed certificates and CRLs, and certificate summaries, **by the SHA-256 of their DER**
-  (the same bytes always parse the same way; a changed byte is another key);
+* parsed CRLs and certificate summaries, **by the SHA-256 of their DER** (the same bytes
+  always parse the same way; a changed byte is another key); parsed certificates are kept
+  by ``gongwen.pki.x509.load_certificate`` itself, for every caller;
 * the page text of a sealed file, by the SHA-256 of the file;
 * successful chain validations, keyed by the exact DER digests of the end certificate, the
   trust anchors, the intermediates and **the CRLs in use**, and the key usages asked for.
@@ -75,12 +76,11 @@ class LRU:
         return len(self._data)
 
 
-_CERTS = LRU(256)
 _CRLS = LRU(64)
 _INFO = LRU(256)
 _TEXT = LRU(64)
 _CHAINS = LRU(1024)
-_ALL = {"certificates": _CERTS, "crls": _CRLS, "certificate_info": _INFO, "page_text": _TEXT,
+_ALL = {"crls": _CRLS, "certificate_info": _INFO, "page_text": _TEXT,
         "chains": _CHAINS}
 
 
@@ -99,13 +99,11 @@ def stats() -> dict[str, dict[str, int]]:
 
 
 def certificate(der: bytes) -> Any:
-    """The parsed certificate (asn1crypto, fully parsed by ``load_certificate``). Callers
-    must not modify it."""
+    """The parsed certificate (asn1crypto, fully parsed by ``load_certificate``, which keeps
+    the parse per process). Callers must not modify it."""
     from gongwen.pki.x509 import load_certificate
 
-    if not isinstance(der, (bytes, bytearray, memoryview)):
-        return load_certificate(der)
-    return _CERTS.get_or_make(digest(der), lambda: load_certificate(bytes(der)))
+    return load_certificate(der)
 
 
 def crl(der: bytes) -> Any:

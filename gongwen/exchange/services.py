@@ -376,6 +376,11 @@ class _CRLState(NamedTuple):
     crl_next_update: dt.datetime | None
     has_crl: bool
 
+    @classmethod
+    def of(cls, ca) -> _CRLState:
+        """The state of a full CertificateAuthority row."""
+        return cls(ca.pk, ca.crl_number, ca.crl_next_update, bool(ca.crl_der))
+
 
 def _crl_states() -> list[_CRLState]:
     """The CAs as far as a stored report's basis needs them (id, CRL number and nextUpdate,
@@ -392,17 +397,13 @@ def _crl_states() -> list[_CRLState]:
     return [_CRLState(*row) for row in rows]
 
 
-def _has_crl(ca) -> bool:
-    return ca.has_crl if isinstance(ca, _CRLState) else bool(ca.crl_der)
-
-
-def _basis(cas, now: dt.datetime) -> dict:
+def _basis(states: list[_CRLState], now: dt.datetime) -> dict:
     """What a verification report depends on besides the file: the CRL generation of every
     CA (a revocation, also of a seal, republishes its issuer's CRL) and the time it ran."""
-    return {"crls": {str(ca.pk): ca.crl_number for ca in cas}, "at": now.isoformat()}
+    return {"crls": {str(ca.pk): ca.crl_number for ca in states}, "at": now.isoformat()}
 
 
-def _still_valid(delivery: Delivery, cas, now: dt.datetime) -> bool:
+def _still_valid(delivery: Delivery, states: list[_CRLState], now: dt.datetime) -> bool:
     """True if the stored passing report still holds: computed at most
     ``reverify_after()`` seconds ago, against the CRLs still in force (no CRL published
     since, none past its nextUpdate), and the dispatched file is still byte for byte the one
@@ -411,10 +412,10 @@ def _still_valid(delivery: Delivery, cas, now: dt.datetime) -> bool:
     basis = report.get("basis") or {}
     if not report.get("ok") or not basis:
         return False
-    if basis.get("crls") != _basis(cas, now)["crls"]:
+    if basis.get("crls") != _basis(states, now)["crls"]:
         return False
-    if any(_has_crl(ca) and (ca.crl_next_update is None or ca.crl_next_update <= now)
-           for ca in cas):
+    if any(ca.has_crl and (ca.crl_next_update is None or ca.crl_next_update <= now)
+           for ca in states):
         return False
     try:
         age = (now - dt.datetime.fromisoformat(basis["at"])).total_seconds()
@@ -434,17 +435,17 @@ def _report(delivery: Delivery) -> hooks.Report:
     return hooks.verify_for_receipt(delivery.dispatch.document, delivery)
 
 
-def _verify(delivery: Delivery, *, actor=None, request=None, cas=None,
-            reuse: bool = False) -> bool:
+def _verify(delivery: Delivery, *, actor=None, request=None,
+            states: list[_CRLState] | None = None, reuse: bool = False) -> bool:
     """Store a fresh verification report (or keep the stored one when ``reuse`` and it
     still holds, see ``_still_valid``); a failed one returns the delivery to the sender
     (notice §3(7)). Returns True if the delivery passed, False if it was returned now."""
-    cas = _authorities() if cas is None else cas
+    states = _crl_states() if states is None else states
     now = timezone.now()
-    if reuse and _still_valid(delivery, cas, now):
+    if reuse and _still_valid(delivery, states, now):
         return True
     # The basis is read before the checks run: a CRL published meanwhile makes it older.
-    basis = _basis(cas, now)
+    basis = _basis(states, now)
     return not _store_report(delivery, _report(delivery), basis=basis, actor=actor,
                              request=request)
 
@@ -488,14 +489,14 @@ def open_delivery(*, actor, delivery_id: int, request=None) -> Delivery:
         delivery.opened_at = timezone.now()
         delivery.handled_by = actor
     if delivery.is_pending:
-        cas = _crl_states()
+        states = _crl_states()
         now = timezone.now()
-        if _still_valid(delivery, cas, now):
+        if _still_valid(delivery, states, now):
             if opened:
                 delivery.save(update_fields=list(opening))
         else:
             # The basis is read before the checks run; one UPDATE for opening and report.
-            _store_report(delivery, _report(delivery), basis=_basis(cas, now), actor=actor,
+            _store_report(delivery, _report(delivery), basis=_basis(states, now), actor=actor,
                           request=request, fields=opening)
     elif opened:  # pragma: no cover - OPEN leads to a pending state
         delivery.save(update_fields=list(opening))
@@ -536,7 +537,7 @@ def verify_dispatches(dispatch_ids) -> int:
                      .prefetch_related("document__issuers__unit").order_by("pk"))
     cas = _authorities()
     # The basis is read before the checks run: a CRL published meanwhile makes it older.
-    basis = _basis(cas, timezone.now())
+    basis = _basis([_CRLState.of(ca) for ca in cas], timezone.now())
     checked = hooks.verify_dispatched_stack([(sent.document, sent) for sent in sent_rows], cas)
     reports = {sent.pk: report for sent, report in zip(sent_rows, checked, strict=True)}
     return _store_reports(reports, basis, {sent.pk: sent for sent in sent_rows})
@@ -795,7 +796,7 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
     out: dict[int, Receipt | Exception] = {}
     locked = _locked_deliveries().filter(pk__in=list(keys)).order_by("pk")
     found = {d.pk: d for d in locked}
-    cas = None
+    cas = states = None
     ready: list[Delivery] = []
     for i in keys:
         delivery = found.get(i)
@@ -807,10 +808,12 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
         if signed is not None:  # signed by a parallel click: one receipt only
             out[i] = signed
             continue
-        cas = _authorities() if cas is None else cas
+        if cas is None:
+            cas = _authorities()
+            states = [_CRLState.of(ca) for ca in cas]
         # 签收 re-checks the report "so that a seal revoked in between is caught"; the
         # stored one is kept when nothing it depended on has changed (see _still_valid).
-        if not _verify(delivery, actor=actor, request=request, cas=cas, reuse=True):
+        if not _verify(delivery, actor=actor, request=request, states=states, reuse=True):
             out[i] = _Returned(f"（{delivery.return_reason.removeprefix('来文核验未通过：')}）")
             continue
         ready.append(delivery)

@@ -43,6 +43,7 @@ from django.utils import timezone
 from gongwen.audit.services import audited, record
 from gongwen.policy.errors import object_id
 from gongwen.policy.permissions import Perm, can, require
+from gongwen.policy.sql import update_rows
 
 from . import blobs, rendering
 from .models import (
@@ -520,5 +521,5 @@ def _store_stack(*, actor, signed: list[tuple[Any, _Signed]], session, seal, req
             False), None)
     Rendition.objects.bulk_create(new_rows)
     if completed:
-        OfficialDocument.objects.bulk_update(completed, ["state", "updated_at"])
+        update_rows(completed, ["state", "updated_at"])
     return out

@@ -33,6 +33,7 @@ from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm, require
+from gongwen.policy.sql import update_rows
 from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
 
@@ -522,7 +523,7 @@ def verify_dispatches(dispatch_ids) -> int:
     """The worker's verification right after dispatch (no user), once per dispatched file:
     the report depends on the file and the document, not on the recipient, so it is
     computed once per dispatch, outside any lock, and stored on every pending networked
-    delivery of it not verified yet (one ``bulk_update`` for the whole list); a failing
+    delivery of it not verified yet (one UPDATE for the whole list, ``update_rows``); a failing
     report returns those deliveries to the sender with a notice (notice §3(7)). Audited per
     delivery ("exchange.verified" / "exchange.auto_returned"). Idempotent: a delivery
     verified meanwhile (opened) keeps its report. Returns the deliveries verified."""
@@ -568,7 +569,7 @@ def _store_reports(reports: dict[int, hooks.Report], basis: dict,
             returned.add(d.pk)
     if returned:
         fields += ["state", "returned_at", "return_reason"]
-    Delivery.objects.bulk_update(deliveries, fields)
+    update_rows(deliveries, fields)
     _notify_senders([(d, f"《{d.dispatch.document.title}》被{d.recipient_unit.name}"
                          f"自动退回：{d.return_reason}") for d in deliveries if d.pk in returned],
                     Notification.Kind.RETURNED)
@@ -855,7 +856,7 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
         receipts_made.append(Receipt(
             delivery=delivery, idempotency_key=keys[delivery.pk], certificate=cert,
             signed_by=actor, signed_at=now, content=content, digest=hooks.digest_of(content)))
-    Delivery.objects.bulk_update(ready, ["state", "signed_at", "handled_by",
+    update_rows(ready, ["state", "signed_at", "handled_by",
                                          "registration_year", "registration_serial"])
     # A second receipt for a delivery or a reused key fails the unique constraints: the
     # transaction rolls back (the caller retries item by item).
@@ -933,7 +934,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     for d in pending:
         d.apply(DeliveryAction.WITHDRAW)
         d.withdrawn_at = now
-    Delivery.objects.bulk_update(pending, ["state", "withdrawn_at"])
+    update_rows(pending, ["state", "withdrawn_at"])
     sent.withdrawn_at, sent.withdrawn_by = now, actor
     sent.withdraw_reason, sent.withdraw_key = reason[:300], key
     sent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason",

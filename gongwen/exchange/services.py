@@ -33,7 +33,7 @@ from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm, require
-from gongwen.policy.sql import update_rows
+from gongwen.policy.sql import KeyedQuery, update_rows
 from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
 
@@ -83,10 +83,14 @@ def _locked_deliveries():
                             "dispatch__by", "recipient_unit"))
 
 
+# Compiled once per process (see KeyedQuery): every delivery verb starts with this lock.
+_LOCKED_DELIVERY = KeyedQuery(_locked_deliveries)
+
+
 def _lock_delivery(delivery_id) -> Delivery:
     try:
-        return _locked_deliveries().get(pk=delivery_id)
-    except (Delivery.DoesNotExist, ValueError, TypeError):
+        return _LOCKED_DELIVERY.get(delivery_id)
+    except Delivery.DoesNotExist:
         raise Http404("未找到该来文。") from None
 
 

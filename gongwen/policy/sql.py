@@ -1,5 +1,10 @@
 """Statements the ORM builds slowly, written as SQL, for the hot paths of 用印, 分发 and 签收.
 
+``KeyedQuery`` is ``queryset.get(pk=…)`` for a queryset shape (joins of ``select_related``, a
+row lock) compiled once per process and database and then run with the key only: the delivery
+verbs lock their row this way. Compiling the delivery's five joins took ~1.2 ms of CPU per
+来文 opened, the statement itself ~0.1 ms.
+
 ``update_rows`` does what ``QuerySet.bulk_update`` does in one ``UPDATE … FROM (VALUES …)``.
 Django's version builds a ``CASE WHEN pk = … THEN …`` expression per row and field. Compiling
 those cost more CPU than the database spent running the statement (issue 9's benchmark:
@@ -9,11 +14,89 @@ The statement runs on PostgreSQL and on SQLite ≥ 3.33 (``UPDATE … FROM``).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
-__all__ = ["update_rows"]
+from gongwen.policy.errors import object_id
+
+__all__ = ["KeyedQuery", "update_rows"]
+
+# Stands for the key while the shape is compiled; never a primary key (those are positive).
+_KEY_PLACEHOLDER = -7_310_523_917
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    params: tuple
+    slot: int  # the key's position in params
+    compiler: Any
+    fields: slice  # the base model's columns in a row
+    init_list: list[str]
+    populators: list
+    locking: bool
+
+
+class KeyedQuery:
+    """``build().get(pk=key)``, compiled once per process and database.
+
+    ``build`` returns the queryset shape (filters, ``select_related``, ``select_for_update``;
+    no annotations). It is compiled on first use, inside the caller's transaction when it
+    locks; after that only the key changes. The rows become model instances the way Django's
+    own iterator makes them (``from_db`` and the related populators), so the objects are the
+    same as ``get`` returns. A key that cannot be a primary key raises ``DoesNotExist``
+    without a query, as does a missing row."""
+
+    def __init__(self, build: Callable[[], models.QuerySet]) -> None:
+        self._build = build
+        self._plans: dict[tuple[str, str], _Plan] = {}
+
+    def get(self, key) -> models.Model:
+        plan = self._plans.get((connection.alias, connection.vendor)) or self._compile()
+        model = plan.compiler.query.model
+        pk = object_id(key)
+        if pk is None:
+            raise model.DoesNotExist(f"{model.__name__} {key!r}")
+        if plan.locking and connection.get_autocommit():
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction.")
+        params = list(plan.params)
+        params[plan.slot] = pk
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            raise model.DoesNotExist(f"{model.__name__} {pk}")
+        row = next(iter(plan.compiler.results_iter([rows[:1]])))
+        obj = model.from_db(connection.alias, plan.init_list, row[plan.fields])
+        for populator in plan.populators:
+            populator.populate(row, obj)
+        return obj
+
+    def _compile(self) -> _Plan:
+        qs = self._build().filter(pk=_KEY_PLACEHOLDER)
+        compiler = qs.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        slots = [i for i, value in enumerate(params) if value == _KEY_PLACEHOLDER]
+        if len(slots) != 1 or compiler.annotation_col_map or compiler.has_extra_select:
+            raise ValueError("KeyedQuery: the shape must filter by the key once and select "
+                             "model fields only")
+        klass_info = compiler.klass_info
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        plan = _Plan(
+            sql=sql, params=tuple(params), slot=slots[0], compiler=compiler,
+            fields=slice(first, last),
+            init_list=[s[0].target.attname for s in compiler.select[first:last]],
+            populators=get_related_populators(klass_info, compiler.select, connection.alias),
+            locking=bool(qs.query.select_for_update
+                         and connection.features.has_select_for_update))
+        self._plans[(connection.alias, connection.vendor)] = plan
+        return plan
 
 
 def update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> int:

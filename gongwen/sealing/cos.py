@@ -94,6 +94,10 @@ _REGULAR_CLASS = rb"[^ \t\r\n\x0c\x00()<>\[\]{}/%]"
 _RE_WS = re.compile(rb"(?:[ \t\r\n\x0c\x00]+|%[^\r\n]*)*")
 _RE_REGULAR = re.compile(_REGULAR_CLASS + rb"+")
 _RE_INT = re.compile(rb"[+-]?\d+")
+# An array of integers only (a font's /Widths, a /W run), read in one match: parsing it item
+# by item was most of the cost of reading a font dictionary. A reference ("1 0 R"), a real,
+# a comment or anything else fails the match and goes the general way.
+_RE_INT_ARRAY = re.compile(rb"((?:[ \t\r\n\x0c\x00]*[+-]?\d+(?![\d.+-]))*)[ \t\r\n\x0c\x00]*\]")
 _RE_REF_TAIL = re.compile(
     rb"[ \t\r\n\x0c\x00]+(\d+)[ \t\r\n\x0c\x00]+R(?!" + _REGULAR_CLASS + rb")"
 )
@@ -198,6 +202,9 @@ def _parse_dict(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]
 
 
 def _parse_array(data: bytes, pos: int, depth: int) -> tuple[list[Any], int]:
+    fast = _RE_INT_ARRAY.match(data, pos)
+    if fast is not None:
+        return [int(t) for t in _RE_INT.findall(fast.group(1))], fast.end()
     out: list[Any] = []
     n = len(data)
     while True:

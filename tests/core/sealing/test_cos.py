@@ -158,3 +158,22 @@ def test_unsupported_filter():
     s = Stream({Name("Filter"): Name("DCTDecode")}, b"\xff\xd8")
     with pytest.raises(UnsupportedPDF):
         decode_stream(s)
+
+
+@pytest.mark.parametrize("src, expected", [
+    (b"[1 2 -3 +4\n\x0050]", [1, 2, -3, 4, 50]),     # integers only: the one-match path
+    (b"[]", []),
+    (b"[ 1 0 R 7 ]", [Ref(1, 0), 7]),                # a reference: the general path
+    (b"[1 2.5 3]", [1, Real(b"2.5"), 3]),
+    (b"[1 %c\n 2]", [1, 2]),                           # a comment
+    (b"[1 [2 3] /N]", [1, [2, 3], Name("N")]),
+])
+def test_arrays_read_the_same_on_both_paths(src, expected):
+    obj, end = parse_object(src + b" tail", 0)
+    assert obj == expected and end == len(src)
+
+
+@pytest.mark.parametrize("bad", [b"[1-2]", b"[1 2"])
+def test_a_malformed_integer_array_is_refused(bad):
+    with pytest.raises(MalformedPDF):
+        parse_object(bad, 0)

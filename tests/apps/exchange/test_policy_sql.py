@@ -99,7 +99,7 @@ def test_a_keyed_query_returns_what_get_returns_in_one_statement(dispatched,
     query = KeyedQuery(_locked)
     ids = list(dispatched().deliveries.order_by("pk").values_list("pk", flat=True))
     with transaction.atomic():
-        for pk in ids[:2] + [str(ids[2])]:  # compiled on the first, then reused
+        for pk in [*ids[:2], str(ids[2])]:  # compiled on the first, then reused
             expected = _locked().get(pk=pk)
             with django_assert_num_queries(1):
                 got = query.get(pk)

@@ -196,7 +196,9 @@ def check_classification(doc: OfficialDocument, *, include_files: bool = False
     """The guard over every element of ``doc`` (and, with ``include_files``, over the text of
     its uploaded body and attachment files, re-read from the blob store). Used at creation,
     on every save and by dispatch."""
-    attachments = list(doc.attachments.order_by("position")) if doc.pk else []
+    # .all(): a stack that prefetched the attachments (分发) reads no more rows here.
+    attachments = (sorted(doc.attachments.all(), key=lambda a: (a.position, a.pk))
+                   if doc.pk else [])
     finding = classification.check_document(
         secrecy=doc.secrecy, secrecy_period=doc.secrecy_period,
         texts=_document_texts(doc, attachments))

@@ -33,7 +33,7 @@ from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm, require
-from gongwen.policy.sql import KeyedQuery, update_rows
+from gongwen.policy.sql import FixedRows, KeyedQuery, update_rows
 from gongwen.policy.verbs import require_in_verb, verb
 from gongwen.units.models import Unit, UnitState
 
@@ -247,7 +247,8 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
     items = {i: DispatchItem(i) for i, _ in pairs}
     # Locked in id order: two stacks sharing documents wait for each other, never deadlock.
     docs = {d.pk: d for d in OfficialDocument.objects.select_for_update(of=("self",))
-            .select_related("unit").filter(pk__in=list(keys)).order_by("pk")}
+            .select_related("unit").prefetch_related("attachments")  # for the guard
+            .filter(pk__in=list(keys)).order_by("pk")}
     # Retries with the same keys, or documents dispatched already: one query for all.
     priors = sorted(Dispatch.objects.filter(Q(idempotency_key__in=list(keys.values()))
                                             | Q(document_id__in=list(docs))),
@@ -387,19 +388,26 @@ class _CRLState(NamedTuple):
         return cls(ca.pk, ca.crl_number, ca.crl_next_update, bool(ca.crl_der))
 
 
-def _crl_states() -> list[_CRLState]:
-    """The CAs as far as a stored report's basis needs them (id, CRL number and nextUpdate,
-    whether a CRL is published), without the certificate and CRL bytes, which grow with
-    every revocation: what opening an item reads while the stored report holds."""
+def _crl_state_rows():
     from django.db.models import BooleanField, ExpressionWrapper
 
     from gongwen.authority.models import CertificateAuthority
 
-    rows = (CertificateAuthority.objects.order_by("id")
+    return (CertificateAuthority.objects.order_by("id")
             .annotate(has_crl=ExpressionWrapper(Q(crl_der__isnull=False),
                                                 output_field=BooleanField()))
             .values_list("id", "crl_number", "crl_next_update", "has_crl"))
-    return [_CRLState(*row) for row in rows]
+
+
+# Compiled once per process (see FixedRows): every 来文 opened reads it.
+_CRL_STATE_ROWS = FixedRows(_crl_state_rows)
+
+
+def _crl_states() -> list[_CRLState]:
+    """The CAs as far as a stored report's basis needs them (id, CRL number and nextUpdate,
+    whether a CRL is published), without the certificate and CRL bytes, which grow with
+    every revocation: what opening an item reads while the stored report holds."""
+    return [_CRLState(*row) for row in _CRL_STATE_ROWS.rows()]
 
 
 def _basis(states: list[_CRLState], now: dt.datetime) -> dict:
@@ -470,7 +478,7 @@ def _store_report(delivery: Delivery, report: hooks.Report, *, basis: dict | Non
         delivery.return_reason = f"来文核验未通过：{report.reason_zh()}"[:500]
         fields += ["state", "returned_at", "return_reason"]
         returned = True
-    delivery.save(update_fields=list(dict.fromkeys(fields)))
+    update_rows([delivery], fields)
     if returned:
         _notify_sender(delivery, Notification.Kind.RETURNED,
                        f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
@@ -498,13 +506,13 @@ def open_delivery(*, actor, delivery_id: int, request=None) -> Delivery:
         now = timezone.now()
         if _still_valid(delivery, states, now):
             if opened:
-                delivery.save(update_fields=list(opening))
+                update_rows([delivery], opening)
         else:
             # The basis is read before the checks run; one UPDATE for opening and report.
             _store_report(delivery, _report(delivery), basis=_basis(states, now), actor=actor,
                           request=request, fields=opening)
     elif opened:  # pragma: no cover - OPEN leads to a pending state
-        delivery.save(update_fields=list(opening))
+        update_rows([delivery], opening)
     if opened:
         record(actor, "exchange.opened", delivery, request=request)
     return delivery

@@ -12,7 +12,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from gongwen.exchange.models import Delivery, DeliveryState
-from gongwen.policy.sql import KeyedQuery, update_rows
+from gongwen.policy.sql import FixedRows, KeyedQuery, update_rows
 
 
 def _values(d: Delivery) -> tuple:
@@ -136,3 +136,26 @@ def test_a_shape_that_is_not_a_plain_get_is_refused(db):
     query = KeyedQuery(lambda: Delivery.objects.annotate(n=Count("follow_ups")))
     with pytest.raises(ValueError):
         query.get(1)
+
+
+def test_fixed_rows_are_what_the_queryset_gives_converted_alike(db, django_assert_num_queries):
+    from gongwen.authority.models import CertificateAuthority
+    from gongwen.authority.services import init_pki, publish_crl
+    from gongwen.exchange.services import _crl_state_rows
+
+    init_pki()
+    ca = CertificateAuthority.objects.order_by("id").last()
+    publish_crl(ca=ca)
+    rows = FixedRows(_crl_state_rows)
+    for _ in range(2):  # compiled, then reused
+        with django_assert_num_queries(1):
+            got = rows.rows()
+        assert got == list(_crl_state_rows())
+        assert any(has_crl for *_, has_crl in got)
+        assert all(next_update is None or next_update.tzinfo is not None
+                   for _, _, next_update, _ in got)
+
+
+def test_fixed_rows_refuse_a_row_lock(db):
+    with transaction.atomic(), pytest.raises(ValueError):
+        FixedRows(lambda: Delivery.objects.select_for_update().values_list("pk")).rows()

@@ -134,3 +134,23 @@ def test_concurrent_appends_never_fork_the_chain():
     assert not errors
     assert sorted(AuditEntry.objects.values_list("seq", flat=True)) == list(range(1, 91))
     assert verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_a_large_append_goes_in_batches_and_the_head_moves_once(monkeypatch):
+    from gongwen.audit.services import audited
+
+    _append(1)  # the head exists
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+    statements: list[str] = []
+    with connection.execute_wrapper(lambda ex, sql, *a: statements.append(sql) or ex(sql, *a)):
+        with audited():
+            entries = _append(5)
+    inserts = [s for s in statements if "INSERT INTO" in s and "audit_auditentry" in s]
+    head_moves = [s for s in statements if "UPDATE \"audit_audithead\" SET" in s]
+    assert len(inserts) == 3 and len(head_moves) == 1
+    assert all(e.pk for e in entries) and [e.seq for e in entries] == list(
+        range(entries[0].seq, entries[0].seq + 5))
+    head = AuditHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (entries[-1].seq, entries[-1].hash)
+    assert verify_chain() is None

@@ -116,7 +116,8 @@ def test_nested_audited_leaves_its_entries_to_the_outermost(clerk_a):
 @pytest.mark.django_db(transaction=True)
 def test_a_verb_with_one_entry_costs_no_extra_statement(clerk_a):
     """Single-user path: deferring the append adds no statement (lock head, insert entry,
-    move head, as before), and a second entry costs no further lock or head update."""
+    move head, as before: on PostgreSQL the last two are one), and a second entry costs no
+    further lock or head update."""
 
     def body(n):
         User.objects.filter(pk=clerk_a.pk).update(last_name="x")
@@ -137,14 +138,24 @@ def test_a_verb_with_one_entry_costs_no_extra_statement(clerk_a):
     plain = count(plain_one)  # the previous verb: a plain transaction, immediate append
     one = count(lambda: verb(body)(1))
     three = count(lambda: verb(body)(3))
-    # PostgreSQL: one statement more, SET CONSTRAINTS ALL IMMEDIATE before the head lock
-    # (the deferred foreign-key checks run then instead of at COMMIT: moved, not added work).
-    extra = ["SET CONSTRAINTS ALL IMMEDIATE"] if connection.vendor == "postgresql" else []
-    assert len(one) == len(plain) + len(extra)
-    assert [sql for sql in one if sql.startswith("SET CONSTRAINTS")] == extra
+    # PostgreSQL: SET CONSTRAINTS ALL IMMEDIATE before the head lock (the deferred
+    # foreign-key checks run then instead of at COMMIT: moved, not added work), sent in the
+    # same query string as the head's locking read; the head moves with the INSERT.
+    pg = connection.vendor == "postgresql"
+    assert len(one) == len(plain)
+    constrained = [sql for sql in one if "SET CONSTRAINTS" in sql]
+    if pg:
+        assert len(constrained) == 1
+        assert constrained[0].startswith("SET CONSTRAINTS ALL IMMEDIATE; SELECT")
+        assert "FOR UPDATE" in constrained[0]
+        assert [sql for sql in plain if "SET CONSTRAINTS" in sql] == []
+    else:
+        assert constrained == []
     assert len(three) == len(one)  # bulk insert: lock, insert all, move head once
-    if connection.vendor == "postgresql":
+    if pg:
         assert sum("FOR UPDATE" in sql for sql in three) == 1
+        assert sum(sql.startswith("WITH head AS (UPDATE") for sql in three) == 1
+        assert not any(sql.startswith("UPDATE") and "audithead" in sql for sql in three)
     assert verify_chain() is None
 
 

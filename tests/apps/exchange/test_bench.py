@@ -43,3 +43,27 @@ def test_workers_are_refused_on_sqlite(capsys):
         pytest.skip("the refusal is SQLite's")
     assert bench.main(["--workers", "2"]) == 2
     assert "not supported on SQLite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("batch", [0, 2])
+def test_the_end_to_end_run_takes_every_document_through_the_chain(db, batch, real_sealing):
+    """The timed loop and its warm-up, for real (sealing, verification, receipts): two
+    documents plus the warm-up's one, all signed for, the figures filled per document."""
+    from gongwen.authority import services as authority
+    from gongwen.exchange.models import Delivery, DeliveryState, Receipt
+
+    authority.init_pki()
+    e = bench.bench_end_to_end(bench.Cast(), 2, batch=batch)
+    assert e["n"] == 2 and len(e["whole"]) == 2 and len(e["exchange"]) == 2
+    assert all(len(e["steps"][step]) == 2 for step in bench.STEPS)
+    assert e["statements"]["open"] > 0 and e["cpu"] > 0
+    deliveries = list(Delivery.objects.all())
+    assert len(deliveries) == 3  # the warm-up's and the two timed documents'
+    assert {d.state for d in deliveries} == {DeliveryState.SIGNED}
+    assert all((d.verification or {}).get("ok") for d in deliveries)
+    assert Receipt.objects.count() == 3
+
+
+@pytest.fixture
+def real_sealing():
+    return True

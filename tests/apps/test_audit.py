@@ -143,9 +143,9 @@ def test_a_large_append_goes_in_batches_and_the_head_moves_once(monkeypatch):
     _append(1)  # the head exists
     monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
     statements: list[str] = []
-    with connection.execute_wrapper(lambda ex, sql, *a: statements.append(sql) or ex(sql, *a)):
-        with audited():
-            entries = _append(5)
+    with (connection.execute_wrapper(lambda ex, sql, *a: statements.append(sql) or ex(sql, *a)),
+          audited()):
+        entries = _append(5)
     inserts = [s for s in statements if "INSERT INTO" in s and "audit_auditentry" in s]
     head_moves = [s for s in statements if "UPDATE \"audit_audithead\" SET" in s]
     assert len(inserts) == 3 and len(head_moves) == 1

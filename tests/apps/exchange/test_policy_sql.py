@@ -159,3 +159,31 @@ def test_fixed_rows_are_what_the_queryset_gives_converted_alike(db, django_asser
 def test_fixed_rows_refuse_a_row_lock(db):
     with transaction.atomic(), pytest.raises(ValueError):
         FixedRows(lambda: Delivery.objects.select_for_update().values_list("pk")).rows()
+
+
+def test_each_thread_gets_its_own_plan_and_connection(dispatched):
+    """A plan keeps its compiler, and the compiler its connection: plans are per thread, as
+    Django's connections are."""
+    import threading
+
+    from django.db import connections
+
+    d = dispatched().deliveries.order_by("pk").first()
+    query = KeyedQuery(lambda: Delivery.objects.select_related("recipient_unit"))
+    assert query.get(d.pk).recipient_unit_id == d.recipient_unit_id
+    seen: list = []
+
+    def other_thread():
+        try:
+            try:
+                query.get(10**9)  # its own plan, on its own connection
+            except Delivery.DoesNotExist:
+                seen.append(connections["default"])
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join(30)
+    assert len(seen) == 1 and seen[0] is not connections["default"]
+    assert set(query._plans) == {connections["default"], seen[0]}

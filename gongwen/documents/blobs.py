@@ -2,8 +2,16 @@
 
 A blob is named by the digest of its bytes: ``sm3:<64 hex>`` on the GM suite (the default),
 ``sha256:<64 hex>`` on the INTL suite or where the Python build has no SM3. Files live under
-``settings.GONGWEN["BLOB_DIR"]/<algorithm>/<2 hex>/<2 hex>/<hex>``. Blobs are write-once:
-storing the same bytes twice keeps one file, and an existing file is never rewritten. A file
+``settings.GONGWEN["BLOB_DIR"]/<algorithm>/<2 hex>/<hex>``: one level of 256 directories, as
+in git's object store (ext4 indexes large directories; a million blobs are ~4 000 files a
+directory). Stores written before 27 Nov 2026 used two levels, ``<2 hex>/<2 hex>/<hex>``:
+those files are still found where they are (read only; nothing is moved). The two-level
+fan-out has 65 536 leaf directories, so a young store created a directory for nearly every
+file it wrote, which cost more than writing the file (~2.5 ms per sealed document in
+``gongwen bench exchange``); one level has them all after a few hundred files.
+
+Blobs are write-once: storing the same bytes twice keeps one file (in either layout), and an
+existing file is never rewritten. A file
 is written to a temporary name in the target directory and linked into place, so a reader
 never sees half a blob and concurrent writers of the same bytes do not collide.
 
@@ -76,12 +84,26 @@ def _split(digest: str) -> tuple[str, str]:
 
 
 def path_for(digest: str) -> Path:
+    """Where the blob ``digest`` is written (and read first)."""
+    name, hexdigest = _split(digest)
+    return _root() / name / hexdigest[:2] / hexdigest
+
+
+def _earlier_path_for(digest: str) -> Path:
+    """Where a store written before 27 Nov 2026 keeps it (two levels; read only)."""
     name, hexdigest = _split(digest)
     return _root() / name / hexdigest[:2] / hexdigest[2:4] / hexdigest
 
 
+def _stored_at(digest: str) -> Path | None:
+    for path in (path_for(digest), _earlier_path_for(digest)):
+        if path.is_file():
+            return path
+    return None
+
+
 def exists(digest: str) -> bool:
-    return path_for(digest).is_file()
+    return _stored_at(digest) is not None
 
 
 def put(data: bytes) -> BlobRef:
@@ -115,7 +137,8 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
             fh.flush()
             os.fsync(fh.fileno())
         digest = f"{name}:{h.hexdigest()}"
-        _link_into_place(tmp, path_for(digest))
+        if _stored_at(digest) is None:  # else the same bytes are already there
+            _link_into_place(tmp, path_for(digest))
         return BlobRef(digest, size)
     finally:
         if os.path.exists(tmp):
@@ -124,7 +147,7 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
 
 def _store(digest: str, size: int, write) -> BlobRef:
     target = path_for(digest)
-    if target.is_file():
+    if _stored_at(digest) is not None:
         return BlobRef(digest, size)  # dedup: the same bytes are already there
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
@@ -148,10 +171,12 @@ def _link_into_place(tmp: str, target: Path) -> None:
 
 
 def open_blob(digest: str) -> BinaryIO:
-    try:
-        return open(path_for(digest), "rb")
-    except FileNotFoundError:
-        raise BlobError(f"blob not found: {digest}") from None
+    for path in (path_for(digest), _earlier_path_for(digest)):
+        try:
+            return open(path, "rb")
+        except FileNotFoundError:
+            continue
+    raise BlobError(f"blob not found: {digest}")
 
 
 def read(digest: str) -> bytes:

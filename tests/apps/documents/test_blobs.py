@@ -71,3 +71,33 @@ def test_missing_blob_raises():
     with pytest.raises(blobs.BlobError):
         blobs.read("sm3:" + "0" * 64)
     assert not blobs.verify("sm3:" + "0" * 64)
+
+
+def test_new_blobs_go_one_level_deep(blob_dir):
+    ref = blobs.put(b"one level")
+    name, hexdigest = ref.digest.split(":")
+    assert blobs.path_for(ref.digest) == blob_dir / name / hexdigest[:2] / hexdigest
+    assert blobs.path_for(ref.digest).is_file()
+
+
+def _as_earlier_store(blob_dir, data: bytes) -> str:
+    """A blob as a store written before 27 Nov 2026 keeps it: two directory levels."""
+    hexdigest = hashlib.new("sm3", data).hexdigest()
+    path = blob_dir / "sm3" / hexdigest[:2] / hexdigest[2:4] / hexdigest
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    path.chmod(0o444)
+    return f"sm3:{hexdigest}"
+
+
+def test_a_blob_of_the_earlier_two_level_layout_is_still_found(blob_dir, settings):
+    settings.GONGWEN = {**settings.GONGWEN, "SUITE": "GM"}
+    digest = _as_earlier_store(blob_dir, b"stored in 2026")
+    assert blobs.exists(digest)
+    assert blobs.read(digest) == b"stored in 2026"
+    assert blobs.verify(digest)
+    # The same bytes stored again: found there, not written a second time.
+    assert blobs.put(b"stored in 2026").digest == digest
+    assert blobs.put_stream(io.BytesIO(b"stored in 2026")).digest == digest
+    assert [p for p in blob_dir.rglob("*") if p.is_file()] == [
+        blob_dir / "sm3" / digest[4:6] / digest[6:8] / digest[4:]]

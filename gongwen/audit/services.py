@@ -180,8 +180,9 @@ def audited(*, durable: bool = False) -> Iterator[None]:
 
     ``record`` calls inside the block only prepare their entries; when the block's body
     finishes without an exception they are appended in one go (lock head, insert all, move
-    head: two statements on PostgreSQL, three on SQLite, however many entries) just before the transaction commits. An
-    entry recorded inside a savepoint that was rolled back is dropped with it, so the trail
+    head: two statements on PostgreSQL, three on SQLite, however many entries) just before
+    the transaction commits. An entry recorded inside a savepoint that was rolled back is
+    dropped with it, so the trail
     never claims a change that did not happen. ``at`` and ``seq`` are given at that moment,
     so the chain's order is still commit order and gapless. A nested ``audited`` block is a
     savepoint of the outer one as usual and leaves its entries to the outermost ``audited``
@@ -191,9 +192,9 @@ def audited(*, durable: bool = False) -> Iterator[None]:
 
     Locks the head does wait for: none. On PostgreSQL the transaction's deferred
     foreign-key checks are run just before the head is locked (``SET CONSTRAINTS ALL
-    IMMEDIATE``, sent with the head's read, only when ``audited`` is the outermost transaction), and
-    the entries' own references (actor, unit) carry no database constraint, so nothing
-    after the head lock takes a lock on another row.
+    IMMEDIATE``, sent with the head's read, only when ``audited`` is the outermost
+    transaction), and the entries' own references (actor, unit) carry no database
+    constraint, so nothing after the head lock takes a lock on another row.
     """
     if _pending() is not None:
         with transaction.atomic(durable=durable):
@@ -220,17 +221,14 @@ def _flush(pending: list[tuple[_Marker, AuditEntry]], *, commits_next: bool) -> 
     entries = [entry for marker, entry in pending if id(marker) in live]
     if not entries:
         return
-    if commits_next and connection.vendor == "postgresql":
-        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks (key-share
-        # locks on the referenced rows) would run at COMMIT, i.e. while we hold the head,
-        # and could wait for a row that a transaction waiting for the head has locked.
-        # Run them now, before the head is locked (sent with the head's locking read, in
-        # one round trip: see _locked_head). Only when the commit follows (``audited`` is
-        # the outermost transaction): inside a caller's plain transaction the mode would
-        # stay changed for the caller's remaining work.
-        _append(entries, immediate_constraints=True)
-        return
-    _append(entries)
+    # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED on PostgreSQL: their checks
+    # (key-share locks on the referenced rows) would run at COMMIT, i.e. while we hold the
+    # head, and could wait for a row that a transaction waiting for the head has locked.
+    # Run them now, before the head is locked (sent with the head's locking read, in one
+    # round trip: see _locked_head). Only when the commit follows (``audited`` is the
+    # outermost transaction): inside a caller's plain transaction the mode would stay
+    # changed for the caller's remaining work.
+    _append(entries, immediate_constraints=commits_next and connection.vendor == "postgresql")
 
 
 def _locked_head(*, immediate_constraints: bool = False) -> tuple[int, str]:

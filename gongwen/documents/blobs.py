@@ -11,9 +11,9 @@ file it wrote, which cost more than writing the file (~2.5 ms per sealed documen
 ``gongwen bench exchange``); one level has them all after a few hundred files.
 
 Blobs are write-once: storing the same bytes twice keeps one file (in either layout), and an
-existing file is never rewritten. A file
-is written to a temporary name in the target directory and linked into place, so a reader
-never sees half a blob and concurrent writers of the same bytes do not collide.
+existing file is never rewritten. A file is written to a temporary name in the target
+directory and linked into place, so a reader never sees half a blob and concurrent writers of
+the same bytes do not collide.
 
 Rows that point at a blob keep the digest string; a database rollback may leave an orphan
 file, which is harmless (the same bytes stored later reuse it).

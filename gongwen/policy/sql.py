@@ -2,9 +2,9 @@
 
 ``KeyedQuery`` is ``queryset.get(pk=…)`` for a queryset shape (joins of ``select_related``, a
 row lock) compiled once per connection (per thread and database) and then run with the key
-only: the delivery verbs lock their row this way. Compiling the delivery's five joins took ~1.2 ms of CPU per
-来文 opened, the statement itself ~0.1 ms. ``FixedRows`` is the same for a ``values_list``
-without parameters (the CAs' CRL state that opening an item reads).
+only: the delivery verbs lock their row this way. Compiling the delivery's five joins took
+~1.2 ms of CPU per 来文 opened, the statement itself ~0.1 ms. ``FixedRows`` is the same for a
+``values_list`` without parameters (the CAs' CRL state that opening an item reads).
 
 ``update_rows`` does what ``QuerySet.bulk_update`` does in one ``UPDATE … FROM (VALUES …)``.
 Django's version builds a ``CASE WHEN pk = … THEN …`` expression per row and field. Compiling

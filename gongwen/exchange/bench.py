@@ -204,40 +204,18 @@ class _Statements:
 STEPS = ("seal", "dispatch", "verify", "open", "sign")
 
 
-def warm_up(cast: Cast, batch: int) -> None:
-    """One document through the whole chain, unmeasured, before the timed part, in the mode
-    measured. A process's first document loads what a running server has loaded after its
-    first request: modules imported on first use, the URL configuration (the first
-    ``reverse`` imports it: ~130 ms), the per-process caches of certificates and compiled
-    queries. Without it a run of 100 documents charged each ~1.5 ms that no document of a
-    running server pays."""
-    from gongwen.exchange import services
-    from gongwen.exchange.models import Delivery
-
-    doc = cast.approved("关于预热的通知", main_units=[cast.receiver.pk])
-    if batch:
-        cast.seal_many([doc])
-        [item] = services.dispatch_many(actor=cast.clerk, doc_ids=[doc.pk], key=uuid.uuid4())
-        sent = item.result
-    else:
-        cast.seal(doc)
-        sent = services.dispatch(actor=cast.clerk, doc_id=doc.pk, key=uuid.uuid4())
-    services.verify_dispatches([sent.pk])
-    delivery = Delivery.objects.get(dispatch=sent)
-    services.open_delivery(actor=cast.receiving_clerk, delivery_id=delivery.pk)
-    if batch:
-        services.sign_receipts(actor=cast.receiving_clerk, delivery_ids=[delivery.pk],
-                               pin=PIN, key=uuid.uuid4())
-    else:
-        services.sign_receipt(actor=cast.receiving_clerk, delivery_id=delivery.pk, pin=PIN,
-                              key=uuid.uuid4())
-
-
 def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int = 0,
-                     ready=None, setup_lock=None) -> dict:
+                     ready=None, setup_lock=None, warm: bool = True) -> dict:
     """N documents sealed → dispatched → opened → signed, per item or in batches of
     ``batch``. ``--workers``: ``setup_lock`` serialises the setup (drafting and approval,
-    not measured), ``ready`` is the barrier the timed part starts from."""
+    not measured), ``ready`` is the barrier the timed part starts from.
+
+    ``warm``: first one document through the same chain, unmeasured (a run of its own with
+    ``warm=False``). A process's first document loads what a running server has loaded
+    after its first request: modules imported on first use, the URL configuration (the
+    first ``reverse`` imports it: ~130 ms), the per-process caches of certificates and
+    compiled queries. Without it a run of 100 documents charged each ~1.5 ms that no
+    document of a running server pays."""
     from django.db import connection
 
     from gongwen.exchange import services
@@ -246,7 +224,8 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     with setup_lock or contextlib.nullcontext():
         docs = [cast.approved(f"关于第{i}项工作的通知", main_units=[cast.receiver.pk])
                 for i in range(n)]
-        warm_up(cast, batch)
+        if warm:
+            bench_end_to_end(cast, 1, batch=batch, warm=False)
     whole, exchange = [], []
     steps: dict[str, list[float]] = {k: [] for k in STEPS}
     counted = {k: 0 for k in STEPS}

@@ -83,20 +83,21 @@ def _split(digest: str) -> tuple[str, str]:
     return name, hexdigest
 
 
+def _places(digest: str) -> tuple[Path, Path]:
+    """Where the blob ``digest`` is written (and read first), and where a store written
+    before 27 Nov 2026 keeps it (two levels; read only)."""
+    name, hexdigest = _split(digest)
+    folder = _root() / name / hexdigest[:2]
+    return folder / hexdigest, folder / hexdigest[2:4] / hexdigest
+
+
 def path_for(digest: str) -> Path:
     """Where the blob ``digest`` is written (and read first)."""
-    name, hexdigest = _split(digest)
-    return _root() / name / hexdigest[:2] / hexdigest
-
-
-def _earlier_path_for(digest: str) -> Path:
-    """Where a store written before 27 Nov 2026 keeps it (two levels; read only)."""
-    name, hexdigest = _split(digest)
-    return _root() / name / hexdigest[:2] / hexdigest[2:4] / hexdigest
+    return _places(digest)[0]
 
 
 def _stored_at(digest: str) -> Path | None:
-    for path in (path_for(digest), _earlier_path_for(digest)):
+    for path in _places(digest):
         if path.is_file():
             return path
     return None
@@ -171,7 +172,7 @@ def _link_into_place(tmp: str, target: Path) -> None:
 
 
 def open_blob(digest: str) -> BinaryIO:
-    for path in (path_for(digest), _earlier_path_for(digest)):
+    for path in _places(digest):
         try:
             return open(path, "rb")
         except FileNotFoundError:

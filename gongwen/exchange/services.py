@@ -83,7 +83,7 @@ def _locked_deliveries():
                             "dispatch__by", "recipient_unit"))
 
 
-# Compiled once per process (see KeyedQuery): every delivery verb starts with this lock.
+# Compiled once per connection (see KeyedQuery): every delivery verb starts with this lock.
 _LOCKED_DELIVERY = KeyedQuery(_locked_deliveries)
 
 
@@ -399,7 +399,7 @@ def _crl_state_rows():
             .values_list("id", "crl_number", "crl_next_update", "has_crl"))
 
 
-# Compiled once per process (see FixedRows): every 来文 opened reads it.
+# Compiled once per connection (see FixedRows): every 来文 opened reads it.
 _CRL_STATE_ROWS = FixedRows(_crl_state_rows)
 
 

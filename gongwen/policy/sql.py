@@ -52,7 +52,7 @@ def _wrapper():
 
 class FixedRows:
     """``list(build())`` for a ``values_list`` shape without parameters, compiled once per
-    process and database; the values converted as Django converts them (``results_iter``:
+    connection (thread and database); the values converted as Django converts them (``results_iter``:
     e.g. SQLite's datetimes)."""
 
     def __init__(self, build: Callable[[], models.QuerySet]) -> None:
@@ -77,7 +77,7 @@ class FixedRows:
 
 
 class KeyedQuery:
-    """``build().get(pk=key)``, compiled once per process and database.
+    """``build().get(pk=key)``, compiled once per connection (thread and database).
 
     ``build`` returns the queryset shape (filters, ``select_related``, ``select_for_update``;
     no annotations). It is compiled on first use, inside the caller's transaction when it

@@ -11,8 +11,10 @@ other units ★.
 The image is generated, never drawn by hand. PNG and SVG share one geometry (in mm) and the
 same glyph outlines of one font, so both look alike:
 
-* PNG: RGBA, transparent background, seal colour with anti-aliased alpha, at ``dpi`` (≥ 600);
-  the pixel size is the diameter at that resolution and the file records the dpi.
+* PNG: transparent background, seal colour with anti-aliased alpha, at ``dpi`` (≥ 600);
+  the pixel size is the diameter at that resolution and the file records the dpi. Stored
+  as an indexed PNG (one colour, 256 alpha levels through tRNS): the same pixels as RGBA
+  in ~60 % of the bytes; every PNG reader opens it (``Image.open(…).convert("RGBA")``).
 * SVG: ``viewBox="0 0 D D"`` in mm, ``width``/``height`` in mm; text as glyph outlines taken
   from the font with fontTools, so the file renders anywhere without the font.
 
@@ -464,7 +466,8 @@ def _glyph_layer(
 
 
 def render_png(spec: SealImageSpec, dpi: int = MIN_DPI) -> bytes:
-    """Render the seal as a transparent RGBA PNG at ``dpi`` (≥ 600), side = diameter."""
+    """Render the seal as a transparent PNG at ``dpi`` (≥ 600), side = diameter (indexed:
+    ``_one_colour_png``)."""
     if dpi < MIN_DPI:
         raise SealImageError(
             f"seal images are rendered at {MIN_DPI} dpi or more",
@@ -514,10 +517,20 @@ def render_png(spec: SealImageSpec, dpi: int = MIN_DPI) -> bytes:
     if grow > 0:
         text = text.filter(ImageFilter.MaxFilter(2 * grow + 1))
     mask = ImageChops.lighter(mask, text)
-    rgba = Image.new("RGBA", (w, w), (*_rgb(spec.color), 0))
-    rgba.putalpha(mask)
+    return _one_colour_png(mask, _rgb(spec.color), dpi)
+
+
+def _one_colour_png(mask: Image.Image, rgb: tuple[int, int, int], dpi: int) -> bytes:
+    """The seal in one colour with ``mask`` as its alpha, as an indexed PNG: palette entry
+    *i* is the colour with alpha *i* (a tRNS chunk), so the pixels are those of the RGBA
+    image, one byte each instead of four. The file is ~40 % smaller (47 against 81 KB for
+    a 42 mm seal), and every sealed document carries it twice in its OFD (the seal and the
+    signature that embeds it) and hashes, signs, stores and verifies those bytes."""
+    indexed = Image.frombytes("P", mask.size, mask.tobytes())
+    indexed.putpalette(bytes(rgb) * 256)
     buf = io.BytesIO()
-    rgba.save(buf, format="PNG", dpi=(dpi, dpi), optimize=True)
+    indexed.save(buf, format="PNG", dpi=(dpi, dpi), optimize=True,
+                 transparency=bytes(range(256)))
     return buf.getvalue()
 
 

@@ -31,7 +31,11 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 def _png(spec: SealImageSpec, dpi: int = 600) -> Image.Image:
-    return Image.open(io.BytesIO(render_png(spec, dpi)))
+    """The seal's pixels as RGBA, whatever PNG colour type the file uses."""
+    img = Image.open(io.BytesIO(render_png(spec, dpi)))
+    rgba = img.convert("RGBA")
+    rgba.info.update(img.info)
+    return rgba
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +78,26 @@ def test_png_size_is_the_diameter_at_the_resolution(level, pixels):
     assert pixels == round(d / 25.4 * 600)
     assert img.mode == "RGBA"
     assert tuple(round(v) for v in img.info["dpi"]) == (600, 600)
+
+
+def test_png_is_indexed_one_colour_with_alpha_levels():
+    """The file is an indexed PNG whose palette is the seal colour at every alpha (tRNS):
+    the pixels of the RGBA image in fewer bytes."""
+    data = render_png(DEPT)
+    img = Image.open(io.BytesIO(data))
+    assert img.mode == "P"
+    assert img.info["transparency"] == bytes(range(256))
+    palette = img.getpalette()
+    assert {tuple(palette[i:i + 3]) for i in range(0, len(palette), 3)} == {(0xE6, 0x00, 0x12)}
+    rgba = img.convert("RGBA")
+    alpha = rgba.getchannel("A")
+    assert img.tobytes() == alpha.tobytes()  # index i is alpha i
+    assert alpha.getextrema() == (0, 255)
+    redone = Image.new("RGBA", img.size, (0xE6, 0x00, 0x12, 0))
+    redone.putalpha(alpha)
+    plain = io.BytesIO()
+    redone.save(plain, format="PNG", optimize=True)
+    assert len(data) < 0.7 * len(plain.getvalue())
 
 
 def test_higher_resolution():

@@ -65,8 +65,10 @@ def algorithm() -> str:
     return "sha256"
 
 
-def _root() -> Path:
-    return Path(settings.GONGWEN["BLOB_DIR"])
+def _root() -> str:
+    # Paths are strings inside this module: a blob's places are computed several times per
+    # document in the exchange, and pathlib's joins cost more than the file lookups.
+    return os.fspath(settings.GONGWEN["BLOB_DIR"])
 
 
 def _hasher(name: str):
@@ -83,22 +85,22 @@ def _split(digest: str) -> tuple[str, str]:
     return name, hexdigest
 
 
-def _places(digest: str) -> tuple[Path, Path]:
+def _places(digest: str) -> tuple[str, str]:
     """Where the blob ``digest`` is written (and read first), and where a store written
     before 27 Nov 2026 keeps it (two levels; read only)."""
     name, hexdigest = _split(digest)
-    folder = _root() / name / hexdigest[:2]
-    return folder / hexdigest, folder / hexdigest[2:4] / hexdigest
+    folder = f"{_root()}/{name}/{hexdigest[:2]}"
+    return f"{folder}/{hexdigest}", f"{folder}/{hexdigest[2:4]}/{hexdigest}"
 
 
 def path_for(digest: str) -> Path:
     """Where the blob ``digest`` is written (and read first)."""
-    return _places(digest)[0]
+    return Path(_places(digest)[0])
 
 
-def _stored_at(digest: str) -> Path | None:
+def _stored_at(digest: str) -> str | None:
     for path in _places(digest):
-        if path.is_file():
+        if os.path.isfile(path):
             return path
     return None
 
@@ -126,7 +128,7 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
     h = _hasher(name)
     size = 0
     root = _root()
-    root.mkdir(parents=True, exist_ok=True)
+    os.makedirs(root, exist_ok=True)
     chunks = iter(lambda: stream.read(_CHUNK), b"") if hasattr(stream, "read") else stream
     fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=root)
     try:
@@ -139,7 +141,7 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
             os.fsync(fh.fileno())
         digest = f"{name}:{h.hexdigest()}"
         if _stored_at(digest) is None:  # else the same bytes are already there
-            _link_into_place(tmp, path_for(digest))
+            _link_into_place(tmp, _places(digest)[0])
         return BlobRef(digest, size)
     finally:
         if os.path.exists(tmp):
@@ -147,11 +149,12 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
 
 
 def _store(digest: str, size: int, write) -> BlobRef:
-    target = path_for(digest)
     if _stored_at(digest) is not None:
         return BlobRef(digest, size)  # dedup: the same bytes are already there
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+    target = _places(digest)[0]
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -164,8 +167,8 @@ def _store(digest: str, size: int, write) -> BlobRef:
     return BlobRef(digest, size)
 
 
-def _link_into_place(tmp: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _link_into_place(tmp: str, target: str) -> None:
+    os.makedirs(os.path.dirname(target), exist_ok=True)
     os.chmod(tmp, 0o444)  # write-once: nobody edits a blob in place
     with contextlib.suppress(FileExistsError):  # the same bytes are there: never overwrite
         os.link(tmp, target)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything gongwen needs on a fresh Debian machine: system packages (fonts,
-# chromium for browser tests, poppler for pdfsig, softhsm2), a .venv at the repository
-# root and the project with its pinned dependencies. Safe to run again: it only does
-# what is missing.
+# chromium for browser tests, poppler for pdfsig, softhsm2, valgrind for the benchmarks'
+# instruction counts), a .venv at the repository root and the project with its pinned
+# dependencies. Safe to run again: it only does what is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -10,7 +10,7 @@ cd "$ROOT"
 APT_PACKAGES=(
   chromium
   fonts-arphic-uming fonts-arphic-ukai fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-wqy-zenhei
-  poppler-utils softhsm2 openssl
+  poppler-utils softhsm2 openssl valgrind
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -204,8 +204,59 @@ class _Statements:
 STEPS = ("seal", "dispatch", "verify", "open", "sign")
 
 
+class _NoMarks:
+    """The step boundaries of a timed run, where nothing counts instructions."""
+
+    def start(self) -> None:
+        pass
+
+    def mark(self, step: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+UNLOCKS = "unlocks"
+
+
+class _StepCounts(_NoMarks):
+    """Under ``--instructions``: one callgrind part per step, and the key disk unlocks
+    (PBKDF2) as a part of their own, ``UNLOCKS``: under valgrind OpenSSL's SHA-256 runs
+    without the processor's SHA instructions, so its count says little about its time
+    (1.4 G instructions an unlock, ~0.1 s of CPU)."""
+
+    def __init__(self) -> None:
+        from gongwen import instructions
+        from gongwen.pki import keystore
+
+        self._count, self._keystore = instructions, keystore
+        self._decrypt = keystore.decrypt_private_key
+        self._next = 0  # index in STEPS of the step under way
+
+    def start(self) -> None:
+        def counted_apart(*args, **kwargs):
+            self._count.mark(STEPS[self._next])  # the step so far
+            try:
+                return self._decrypt(*args, **kwargs)
+            finally:
+                self._count.mark(UNLOCKS)
+
+        self._keystore.decrypt_private_key = counted_apart
+        self._count.start()
+
+    def mark(self, step: str) -> None:
+        self._count.mark(step)
+        self._next = (STEPS.index(step) + 1) % len(STEPS)
+
+    def stop(self) -> None:
+        self._count.stop()
+        self._keystore.decrypt_private_key = self._decrypt
+
+
 def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int = 0,
-                     ready=None, setup_lock=None, warm: bool = True) -> dict:
+                     ready=None, setup_lock=None, warm: bool = True,
+                     count: bool | None = None) -> dict:
     """N documents sealed → dispatched → opened → signed, per item or in batches of
     ``batch``. ``--workers``: ``setup_lock`` serialises the setup (drafting and approval,
     not measured), ``ready`` is the barrier the timed part starts from.
@@ -215,9 +266,13 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     after its first request: modules imported on first use, the URL configuration (the
     first ``reverse`` imports it: ~130 ms), the per-process caches of certificates and
     compiled queries. Without it a run of 100 documents charged each ~1.5 ms that no
-    document of a running server pays."""
+    document of a running server pays.
+
+    ``count`` (default: when running under ``--instructions``): callgrind counts the
+    instructions of the timed part, step by step (``gongwen.instructions``)."""
     from django.db import connection
 
+    from gongwen import instructions
     from gongwen.exchange import services
     from gongwen.exchange.models import Delivery
 
@@ -225,7 +280,8 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
         docs = [cast.approved(f"关于第{i}项工作的通知", main_units=[cast.receiver.pk])
                 for i in range(n)]
         if warm:
-            bench_end_to_end(cast, 1, batch=batch, warm=False)
+            bench_end_to_end(cast, 1, batch=batch, warm=False, count=False)
+    marks = _StepCounts() if (instructions.active() if count is None else count) else _NoMarks()
     whole, exchange = [], []
     steps: dict[str, list[float]] = {k: [] for k in STEPS}
     counted = {k: 0 for k in STEPS}
@@ -239,6 +295,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
     if profiler:
         profiler.enable()
+    marks.start()
     size = batch or 1
     with connection.execute_wrapper(counter):
         for first in range(0, n, size):
@@ -250,6 +307,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
             else:
                 cast.seal(group[0])
             s1, c1, p1 = time.perf_counter(), counter.n, clock()
+            marks.mark("seal")
             cpu_of["seal"] += p1 - p0
             counted["seal"] += c1 - c0
             steps["seal"] += [(s1 - s0) / k] * k
@@ -265,10 +323,12 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 sent_rows = [services.dispatch(actor=cast.clerk, doc_id=group[0].pk,
                                                key=uuid.uuid4())]
             b, cb, pb = time.perf_counter(), counter.n, clock()
+            marks.mark("dispatch")
             cpu_of["dispatch"] += pb - p1
             # What the worker does right after dispatch (verify_dispatch(es)), run here.
             services.verify_dispatches([sent.pk for sent in sent_rows])
             v, cv, pv = time.perf_counter(), counter.n, clock()
+            marks.mark("verify")
             cpu_of["verify"] += pv - pb
             steps["dispatch"] += [(b - a) / k] * k
             steps["verify"] += [(v - b) / k] * k
@@ -291,6 +351,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 delivery_ids.append(d.pk)
                 exch_start.append(a)
             s2, c2, p2 = time.perf_counter(), counter.n, clock()
+            marks.mark("open")
             cpu_of["open"] += p2 - pv
             if batch:
                 items = services.sign_receipts(actor=cast.receiving_clerk,
@@ -303,12 +364,14 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                                       pin=PIN, key=uuid.uuid4())
             s3 = time.perf_counter()
             cpu_of["sign"] += clock() - p2
+            marks.mark("sign")
             counted["sign"] += counter.n - c2
             steps["sign"] += [(s3 - s2) / k] * k
             # What a document experiences: from the start of its batch to the batch's 签收
             # (per item: its own chain).
             whole += [s3 - s0] * k
             exchange += [s3 - a for a in exch_start]
+    marks.stop()
     total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     busy1 = _machine_busy()
     machine = busy1 - busy0 if busy0 is not None and busy1 is not None else None
@@ -434,6 +497,44 @@ def report(e: dict, label: str, workers: int = 1) -> None:
         f"{k} {v / n:.0f}" for k, v in e["statements"].items()) + ")")
 
 
+def count_instructions(docs: int, batch: int) -> int:
+    """``--instructions``: the same benchmark in a child process under callgrind, counting
+    the timed part only (after the setup and the warm-up document), step by step."""
+    from gongwen import instructions
+
+    if not instructions.available():
+        print("--instructions needs valgrind (Debian's package valgrind: "
+              "apt-get install valgrind)", file=sys.stderr)
+        return 2
+    argv = [sys.executable, "-m", "gongwen.cli", "bench", "exchange", "--docs", str(docs),
+            "--recipients", "0", "--workers", "1", "--instructions"]
+    if batch:
+        argv += ["--batch", str(batch), "--only-batch"]
+    print(f"gongwen bench exchange --instructions: {docs} documents "
+          f"({mode_label(batch, 1)}) under valgrind's callgrind; this takes minutes",
+          flush=True)
+    with tempfile.TemporaryDirectory(prefix="gongwen-callgrind-") as out_dir:
+        done = instructions.run(argv, out_dir)
+        found = instructions.counts(out_dir)
+    if done.returncode != 0 or not found:
+        print(f"the run under callgrind failed (exit {done.returncode}):\n"
+              + "\n".join((done.stdout + done.stderr).splitlines()[-30:]), file=sys.stderr)
+        return 1
+    print(instructions_report(found, docs))
+    return 0
+
+
+def instructions_report(found: dict[str, int], docs: int) -> str:
+    """The counts per document, in millions, the steps in the chain's order."""
+    steps = [k for k in STEPS if k in found]
+    total = sum(found[k] for k in steps)
+    return (f"  instructions per document (the benchmark process; the database server not "
+            f"included): {total / docs / 1e6:.1f} M — "
+            + ", ".join(f"{k} {found[k] / docs / 1e6:.1f} M" for k in steps)
+            + f"\n  and the PIN unlocks (PBKDF2; counted apart, see _StepCounts): "
+              f"{found.get(UNLOCKS, 0) / docs / 1e6:.1f} M per document")
+
+
 def _scratch_database(vendor_name: str):
     """A throwaway database next to the configured one (Django's test database)."""
     from django.conf import settings
@@ -468,9 +569,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="FILE",
                         help="write a cProfile of the end-to-end run and print the top")
     parser.add_argument("--top", type=int, default=25, help="profile lines printed (25)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the instructions per document and step under valgrind's "
+                             "callgrind instead of timing (the same on any machine; one "
+                             "process, the last mode only; ~50 times slower)")
     args = parser.parse_args(argv)
     if args.docs < 1 or args.batch < 0 or args.workers < 1:
         parser.error("--docs and --workers must be at least 1, --batch at least 0")
+    if args.instructions and (args.workers != 1 or args.profile):
+        parser.error("--instructions counts one process: no --workers, no --profile")
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongwen.settings")
     import django
@@ -479,6 +586,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
     from django.db import connection
 
+    from gongwen import instructions
+
+    if args.instructions and not instructions.active():
+        return count_instructions(args.docs, args.batch)
     vendor = connection.vendor
     if args.workers > 1 and vendor == "sqlite":
         print("--workers > 1 is not supported on SQLite: it has one writer at a time, so the "

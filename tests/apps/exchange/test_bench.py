@@ -67,3 +67,34 @@ def test_the_end_to_end_run_takes_every_document_through_the_chain(db, batch, re
 @pytest.fixture
 def real_sealing():
     return True
+
+
+def test_instruction_counting_marks_every_step_and_counts_unlocks_apart(db, monkeypatch):
+    """``--instructions``: the timed part (not the warm-up) starts counting, closes one
+    callgrind part per step, and the key disk unlocks (PBKDF2) close the step so far and
+    are a part of their own; counting stops at the end and the unlock is unwrapped."""
+    from gongwen import instructions
+    from gongwen.authority import services as authority
+    from gongwen.pki import keystore
+
+    calls: list[str] = []
+    monkeypatch.setattr(instructions, "_control", lambda *args: calls.append(args[0]))
+    original = keystore.decrypt_private_key
+    authority.init_pki()
+    bench.bench_end_to_end(bench.Cast(), 2, batch=2, count=True)
+    assert keystore.decrypt_private_key is original
+    seal, sign = "--dump=seal", "--dump=sign"
+    unlock = "--dump=" + bench.UNLOCKS
+    assert calls == ["--instr=on",
+                     seal, unlock, seal,  # the keeper's PIN within 用印
+                     "--dump=dispatch", "--dump=verify", "--dump=open",
+                     sign, unlock, sign,  # the clerk's PIN within 签收
+                     "--instr=off"]
+
+
+def test_instructions_report_is_per_document_in_step_order():
+    found = {"sign": 40_000_000, "seal": 100_000_000, bench.UNLOCKS: 2_800_000_000,
+             "open": 20_000_000}
+    out = bench.instructions_report(found, 4)
+    assert "40.0 M — seal 25.0 M, open 5.0 M, sign 10.0 M" in out
+    assert "PIN unlocks (PBKDF2; counted apart, see _StepCounts): 700.0 M per document" in out

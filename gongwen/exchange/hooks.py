@@ -85,13 +85,26 @@ def _sealing():
     return sealing, verification
 
 
+@dataclass(frozen=True)
+class SealedFile:
+    """A sealed file as the blob store holds it: its bytes and the blob's name, the digest
+    the sealing step computed of those bytes when it stored them. Dispatch records that
+    digest as the fingerprint instead of hashing the file again; should the stored file
+    have changed since, the verification right after dispatch finds that its bytes no longer
+    match the fingerprint and returns the delivery (the integrity check)."""
+
+    data: bytes
+    digest: str
+
+
 def sealed_file(document) -> bytes | None:
     """The file to dispatch for a sealed ``document`` (PDF first, then OFD), or None: the
     one-document case of ``sealed_files``."""
-    return sealed_files([document])[document.pk]
+    found = sealed_files([document])[document.pk]
+    return found.data if found is not None else None
 
 
-def sealed_files(documents) -> dict[int, bytes | None]:
+def sealed_files(documents) -> dict[int, SealedFile | None]:
     """``sealed_file`` for a stack of documents, with one query for all their sealed
     renditions: the same choice per document (the sealing service's newest PDF, then OFD,
     with the most seals; else a ``sealed…`` rendition of another shape, newest first)."""
@@ -106,7 +119,7 @@ def sealed_files(documents) -> dict[int, bytes | None]:
         rows[row.document_id].append(row)
     sealing, _ = _sealing()
     prefix = getattr(sealing, "SEALED_PREFIX", None) if sealing is not None else None
-    out: dict[int, bytes | None] = {}
+    out: dict[int, SealedFile | None] = {}
     for doc in docs:
         out[doc.pk] = _choose_sealed(rows[doc.pk], prefix)
     return out
@@ -119,7 +132,7 @@ def _seals_of(row) -> int:
         return 0
 
 
-def _choose_sealed(rows: list, prefix: str | None) -> bytes | None:
+def _choose_sealed(rows: list, prefix: str | None) -> SealedFile | None:
     if prefix:  # the sealing service's files (documents.sealing.sealed_bytes)
         for fmt in ("pdf", "ofd"):
             best = None
@@ -128,12 +141,12 @@ def _choose_sealed(rows: list, prefix: str | None) -> bytes | None:
                         best is None or _seals_of(row) > _seals_of(best)):
                     best = row
             if best is not None and blobs.exists(best.blob):
-                return blobs.read(best.blob)
+                return SealedFile(blobs.read(best.blob), best.blob)
     for fmt in ("pdf", "ofd"):
         newest = sorted((r for r in rows if r.file_format == fmt),
                         key=lambda r: (r.created_at, r.id), reverse=True)
         if newest and blobs.exists(newest[0].blob):
-            return blobs.read(newest[0].blob)
+            return SealedFile(blobs.read(newest[0].blob), newest[0].blob)
     return None
 
 

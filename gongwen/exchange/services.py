@@ -236,6 +236,15 @@ def _dispatch_message(exc: Exception) -> str:
     return "分发失败。"  # pragma: no cover
 
 
+def _fingerprint(sealed: hooks.SealedFile) -> str:
+    """The dispatched file's fingerprint: the name the blob store gave it at 用印 (the digest
+    of its bytes, see ``hooks.SealedFile``), not a second hash of the same bytes; a file
+    stored under another algorithm than the platform's now is stored (and named) anew."""
+    if sealed.digest.startswith(f"{blobs.algorithm()}:"):
+        return sealed.digest
+    return blobs.put(sealed.data).digest
+
+
 def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, single: bool
                     ) -> list[DispatchItem]:
     """The work of ``dispatch`` and ``dispatch_many`` inside the caller's transaction.
@@ -297,13 +306,13 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
         todo.append(doc)
 
     files = hooks.sealed_files(todo) if todo else {}
-    ready: list[tuple[OfficialDocument, bytes, str]] = []
+    ready: list[tuple[OfficialDocument, hooks.SealedFile, str]] = []
     for doc in todo:
         try:
-            data = files.get(doc.pk)
-            if not data:
+            sealed = files.get(doc.pk)
+            if sealed is None or not sealed.data:
                 raise ValidationError("未找到用印后的版式文件，不能分发。")
-            fmt = hooks.file_format_of(data)
+            fmt = hooks.file_format_of(sealed.data)
             if not fmt:
                 raise ValidationError("用印后的文件不是 PDF/OFD 版式文件，不能分发。")
         except ValidationError as exc:
@@ -311,21 +320,21 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
                 raise
             fail(doc.pk, exc)
             continue
-        ready.append((doc, data, fmt))
+        ready.append((doc, sealed, fmt))
     recipients = _recipients_of([doc for doc, _, _ in ready]) if ready else {}
     now = timezone.now()
     made: list[tuple[OfficialDocument, Dispatch, list]] = []
-    for doc, data, fmt in ready:
+    for doc, sealed, fmt in ready:
         if not recipients[doc.pk]:
             exc = ValidationError("该公文没有平台内的主送或抄送单位，不能分发。")
             if single:
                 raise exc
             fail(doc.pk, exc)
             continue
-        ref = blobs.put(data)  # already stored by the sealing step: the same digest, no copy
         made.append((doc, Dispatch(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
-                                   idempotency_key=keys[doc.pk], fingerprint=ref.digest,
-                                   file_format=fmt, size=ref.size), recipients[doc.pk]))
+                                   idempotency_key=keys[doc.pk],
+                                   fingerprint=_fingerprint(sealed), file_format=fmt,
+                                   size=len(sealed.data)), recipients[doc.pk]))
     if made:
         sent_rows = Dispatch.objects.bulk_create([sent for _, sent, _ in made])
         if any(sent.pk is None for sent in sent_rows):  # pragma: no cover - old SQLite

@@ -41,6 +41,30 @@ def test_dispatch_fans_out_to_units_and_group_members_once(cast, sealed_doc,
     assert all(d.verification.get("ok") for d in sent.deliveries.filter(paper=False))
 
 
+def test_fingerprint_is_the_sealed_blob_and_a_file_changed_before_dispatch_is_returned(
+        cast, sealed_doc, django_capture_on_commit_callbacks):
+    """Dispatch takes the fingerprint from the blob store's name of the sealed file (the
+    digest the sealing step computed), not from a second hash; a stored file changed on
+    disk after 用印 keeps the sealed file's fingerprint, and the verification right after
+    dispatch finds the bytes no longer match it and returns every networked delivery."""
+    from gongwen.documents import blobs
+    from gongwen.documents.models import Rendition
+    from gongwen.exchange.models import DeliveryState
+
+    doc = sealed_doc()
+    stored = Rendition.objects.get(document=doc).blob
+    path = blobs.path_for(stored)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b"%changed on disk")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = services.dispatch(actor=cast["clerk_a"], doc_id=doc.pk, key=uuid.uuid4())
+    assert sent.fingerprint == stored
+    assert sent.size == path.stat().st_size
+    networked = list(sent.deliveries.filter(paper=False))
+    assert networked and {d.state for d in networked} == {DeliveryState.REJECTED_INVALID}
+    assert all("与发出文件一致" in d.return_reason for d in networked)
+
+
 def test_retry_with_same_key_returns_first_dispatch(cast, sealed_doc):
     doc = sealed_doc()
     key = uuid.uuid4()

@@ -13,8 +13,8 @@ same glyph outlines of one font, so both look alike:
 
 * PNG: transparent background, seal colour with anti-aliased alpha, at ``dpi`` (≥ 600);
   the pixel size is the diameter at that resolution and the file records the dpi. Stored
-  as an indexed PNG (one colour, 256 alpha levels through tRNS): the same pixels as RGBA
-  in ~60 % of the bytes; every PNG reader opens it (``Image.open(…).convert("RGBA")``).
+  as a 4-bit indexed PNG (one colour, 16 alpha levels through tRNS; ``_one_colour_png``):
+  40 % of the bytes of RGBA; every PNG reader opens it (``Image.open(…).convert("RGBA")``).
 * SVG: ``viewBox="0 0 D D"`` in mm, ``width``/``height`` in mm; text as glyph outlines taken
   from the font with fontTools, so the file renders anywhere without the font.
 
@@ -520,17 +520,25 @@ def render_png(spec: SealImageSpec, dpi: int = MIN_DPI) -> bytes:
     return _one_colour_png(mask, _rgb(spec.color), dpi)
 
 
+ALPHA_LEVELS = 16
+
+
 def _one_colour_png(mask: Image.Image, rgb: tuple[int, int, int], dpi: int) -> bytes:
-    """The seal in one colour with ``mask`` as its alpha, as an indexed PNG: palette entry
-    *i* is the colour with alpha *i* (a tRNS chunk), so the pixels are those of the RGBA
-    image, one byte each instead of four. The file is ~40 % smaller (47 against 81 KB for
-    a 42 mm seal), and every sealed document carries it twice in its OFD (the seal and the
-    signature that embeds it) and hashes, signs, stores and verifies those bytes."""
-    indexed = Image.frombytes("P", mask.size, mask.tobytes())
-    indexed.putpalette(bytes(rgb) * 256)
+    """The seal in one colour with ``mask`` as its alpha, as a 4-bit indexed PNG: palette
+    entry *i* is the colour with alpha 17·*i* (a tRNS chunk), the mask rounded to the
+    nearest of those 16 levels (off by at most 8/255; clear and full ink stay exact). The
+    ring and star are drawn with 4×4 supersampling, 17 levels of their own; at 600 dpi an
+    edge pixel is 0.04 mm, so 16 levels look the same as 256. The file is 40 % of the
+    RGBA one (32 against 81 KB for a 42 mm seal; 47 KB with 256 levels), and every sealed
+    document carries it three times (the PDF's appearance, the OFD's seal and the signature that embeds it)
+    and hashes, signs, stores and verifies those bytes several times over."""
+    top = ALPHA_LEVELS - 1
+    levels = mask.point(lambda v: (v * top + 127) // 255)
+    indexed = Image.frombytes("P", mask.size, levels.tobytes())
+    indexed.putpalette(bytes(rgb) * ALPHA_LEVELS)
     buf = io.BytesIO()
-    indexed.save(buf, format="PNG", dpi=(dpi, dpi), optimize=True,
-                 transparency=bytes(range(256)))
+    indexed.save(buf, format="PNG", dpi=(dpi, dpi), optimize=True, bits=4,
+                 transparency=bytes(255 * i // top for i in range(ALPHA_LEVELS)))
     return buf.getvalue()
 
 

@@ -19,6 +19,7 @@ from gongwen.seals.ses.image import (
     SealImageSpec,
     SealLevel,
     _layout,
+    _one_colour_png,
     render_png,
     render_svg,
     resolve_font,
@@ -80,24 +81,33 @@ def test_png_size_is_the_diameter_at_the_resolution(level, pixels):
     assert tuple(round(v) for v in img.info["dpi"]) == (600, 600)
 
 
-def test_png_is_indexed_one_colour_with_alpha_levels():
-    """The file is an indexed PNG whose palette is the seal colour at every alpha (tRNS):
-    the pixels of the RGBA image in fewer bytes."""
+def test_png_is_indexed_one_colour_with_sixteen_alpha_levels():
+    """The file is a 4-bit indexed PNG whose palette is the seal colour at 16 alpha levels
+    (tRNS), clear and full ink included."""
     data = render_png(DEPT)
     img = Image.open(io.BytesIO(data))
     assert img.mode == "P"
-    assert img.info["transparency"] == bytes(range(256))
+    assert img.info["transparency"] == bytes(17 * i for i in range(16))
     palette = img.getpalette()
     assert {tuple(palette[i:i + 3]) for i in range(0, len(palette), 3)} == {(0xE6, 0x00, 0x12)}
-    rgba = img.convert("RGBA")
-    alpha = rgba.getchannel("A")
-    assert img.tobytes() == alpha.tobytes()  # index i is alpha i
+    assert set(img.tobytes()) <= set(range(16))
+    alpha = img.convert("RGBA").getchannel("A")
     assert alpha.getextrema() == (0, 255)
     redone = Image.new("RGBA", img.size, (0xE6, 0x00, 0x12, 0))
     redone.putalpha(alpha)
     plain = io.BytesIO()
     redone.save(plain, format="PNG", optimize=True)
-    assert len(data) < 0.7 * len(plain.getvalue())
+    assert len(data) < 0.75 * len(plain.getvalue())
+
+
+def test_alpha_is_rounded_to_the_nearest_level():
+    """Every alpha value 0…255 comes back within 8 of itself; 0 and 255 exactly."""
+    mask = Image.frombytes("L", (256, 4), bytes(range(256)) * 4)
+    data = _one_colour_png(mask, (0xE6, 0x00, 0x12), 600)
+    alpha = Image.open(io.BytesIO(data)).convert("RGBA").getchannel("A").tobytes()[:256]
+    assert max(abs(a - v) for v, a in enumerate(alpha)) <= 8
+    assert alpha[0] == 0 and alpha[255] == 255
+    assert sorted(set(alpha)) == [17 * i for i in range(16)]
 
 
 def test_higher_resolution():

@@ -74,6 +74,9 @@ class VerificationReport:
     elements: Check = field(default_factory=_na)
     signatures: list[dict[str, Any]] = field(default_factory=list)  # one summary per seal
     verified_at: datetime | None = None
+    # (algorithm, digest of the whole file), when asked for (``verify_file(…, digest=…)``)
+    # and the verification computed it on the way (a readable PDF); else None
+    file_digest: tuple[str, bytes] | None = None
 
     CHECKS = tuple(CHECK_LABELS_ZH)
 
@@ -275,13 +278,16 @@ def _join(items: list[tuple[str, str]], n: int | None = None) -> tuple[str, str]
 
 
 def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Iterable | None = None,
-                document=None, register: RegisterReader | None = None) -> VerificationReport:
+                document=None, register: RegisterReader | None = None,
+                digest: str | None = None) -> VerificationReport:
     """Verify ``data`` (PDF or OFD). ``claimed_units``: the units the sender claims issued it
     (the dispatching unit, or the document's issuers); without them the units named as
     发文机关署名 in the text are the claim. ``document``: the OfficialDocument it should be, for
     the GB/T 9704 elements (发文字号, 标题, 成文日期, 署名). ``register``: the rows read from
     the database, shared by the files of a stack verified together (see
-    :class:`RegisterReader`); a fresh one by default."""
+    :class:`RegisterReader`); a fresh one by default. ``digest`` ("sm3", "sha256"): the
+    file's digest in that algorithm is wanted too (``rep.file_digest``; see
+    ``check_pdf(digest_whole=…)``)."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     register = register or RegisterReader()
     fmt = file_format_of(data)
@@ -319,7 +325,8 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
         else:
             from gongwen.sealing.pdf_verify import check_pdf
 
-            core = check_pdf(data, at=at)
+            core = check_pdf(data, at=at, digest_whole=digest)
+            rep.file_digest = core.file_digest
             if core.errors:
                 altered = _pdf_ranges_altered(data)
                 if altered:

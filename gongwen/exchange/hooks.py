@@ -176,23 +176,30 @@ def verify_dispatched(document, dispatch, register=None) -> Report:
         data = None
     if data is None:
         return Report.of([Check("integrity", "文件完整性", False, "未找到所发送的版式文件")])
-    same = digest_of(data, dispatch.fingerprint) == dispatch.fingerprint
+    algorithm = dispatch.fingerprint.split(":", 1)[0]
+    seal_checks, computed = _seal_checks(document, dispatch, data, register, algorithm)
+    fingerprint = (f"{algorithm}:{computed.hex()}" if computed is not None
+                   else digest_of(data, dispatch.fingerprint))
+    same = fingerprint == dispatch.fingerprint
     checks = [Check("dispatched", "与发出文件一致", same,
                     "文件指纹与发送时一致（SM3）" if same
                     else "文件指纹与发送时不一致，文件可能被篡改")]
-    checks += _seal_checks(document, dispatch, data, register)
-    return Report.of(checks)
+    return Report.of(checks + seal_checks)
 
 
-def _seal_checks(document, dispatch, data: bytes, register=None) -> list[Check]:
+def _seal_checks(document, dispatch, data: bytes, register=None, algorithm: str | None = None
+                 ) -> tuple[list[Check], bytes | None]:
     """The sealing verification (documents.verification.verify_file), one Check per
-    applicable check; checks that do not apply (``ok is None``) are left out."""
+    applicable check; checks that do not apply (``ok is None``) are left out. With
+    ``algorithm``, also the file's digest in it when the verification computed it on the
+    way (a readable PDF: see ``check_pdf(digest_whole=…)``), else None."""
     sealing, verification = _sealing()
     if verification is None:  # pragma: no cover
-        return _fallback_checks(document, dispatch, data)
+        return _fallback_checks(document, dispatch, data), None
     claimed = sealing.sealing_issuers(document)
     rep = verification.verify_file(data, document=document, claimed_units=claimed,
-                                   register=register)
+                                   register=register, digest=algorithm)
+    computed = rep.file_digest[1] if rep.file_digest and rep.file_digest[0] == algorithm else None
     out = []
     for name, c in rep.checks():
         if c.ok is None:
@@ -202,7 +209,7 @@ def _seal_checks(document, dispatch, data: bytes, register=None) -> list[Check]:
         out.append(Check("seal_present", "电子印章", False, "文件中没有电子印章签章"))
     if document.unit_id != dispatch.sender_unit_id:
         out.append(Check("sender", "发文单位", False, "文件的发文单位与分发单位不符"))
-    return out
+    return out, computed
 
 
 def _fallback_checks(document, dispatch, data: bytes) -> list[Check]:

@@ -254,6 +254,8 @@ class PDFReport(_report.ReportChecks):
     findings: list[Finding] = field(default_factory=list)
     later_changes: list[Change] = field(default_factory=list)  # after the last signature
     at: datetime | None = None
+    # (algorithm, digest of the whole file) when ``check_pdf(…, digest_whole=algorithm)``
+    file_digest: tuple[str, bytes] | None = None
 
     @property
     def verdict(self) -> str:
@@ -525,13 +527,23 @@ class _RangeHasher:
             h = _cms.new_hash(alg)
             h.update(self.view[o1 : o1 + l1])
         else:
-            points = self._points.setdefault(alg, [(0, _cms.new_hash(alg))])
-            pos, base = max((p for p in points if p[0] <= l1), key=lambda p: p[0])
-            h = base.copy()
-            h.update(self.view[pos:l1])
-            points.append((l1, h.copy()))
+            h = self._prefix(alg, l1)
         h.update(self.view[o2 : o2 + l2])
         return h.digest()
+
+    def whole(self, alg: str) -> bytes:
+        """The digest of the whole file, continuing from the furthest prefix hashed for a
+        signature (the file's fingerprint costs only the bytes after it)."""
+        return self._prefix(alg, len(self.view)).digest()
+
+    def _prefix(self, alg: str, end: int) -> Any:
+        """A hash object holding ``data[0:end]`` (a copy: the caller may go on with it)."""
+        points = self._points.setdefault(alg, [(0, _cms.new_hash(alg))])
+        pos, base = max((p for p in points if p[0] <= end), key=lambda p: p[0])
+        h = base.copy()
+        h.update(self.view[pos:end])
+        points.append((end, h.copy()))
+        return h
 
 
 @dataclass
@@ -970,9 +982,14 @@ def check_pdf(
     *,
     at: datetime | None = None,
     signer_check: SignerCheck | None = None,
+    digest_whole: str | None = None,
 ) -> PDFReport:
     """The verification report of a PDF (never raises for bad input). See the module
-    docstring for the checks; ``at`` is the verification time (default now)."""
+    docstring for the checks; ``at`` is the verification time (default now).
+    ``digest_whole`` ("sm3", "sha256"): also the digest of the whole file in that
+    algorithm (``report.file_digest``), for a caller that checks the file's fingerprint: in
+    the signatures' own algorithm it continues from their signed prefix instead of hashing
+    the file again. Left ``None`` when the file cannot be read."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     report = PDFReport([], at=at)
     try:
@@ -1079,6 +1096,8 @@ def check_pdf(
         last = max((r.revision for r in results if r.revision is not None), default=-1)
         report.later_changes = [c for rev, cs in sorted(per_rev.items()) if rev > last for c in cs]
     report.signatures = results
+    if digest_whole:
+        report.file_digest = (digest_whole, hasher.whole(digest_whole))
     return report
 
 

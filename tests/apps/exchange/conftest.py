@@ -31,8 +31,8 @@ def stand_in_seal_checks(request, monkeypatch):
     from gongwen.exchange import hooks
 
     monkeypatch.setattr(hooks, "_seal_checks",
-                        lambda document, dispatch, data, register=None:
-                        hooks._fallback_checks(document, dispatch, data))
+                        lambda document, dispatch, data, register=None, algorithm=None:
+                        (hooks._fallback_checks(document, dispatch, data), None))
 
 
 @pytest.fixture

@@ -120,6 +120,19 @@ def test_tampered_file_fails_integrity(sealed, fmt):
         assert not report.valid and report.integrity.ok is False
 
 
+def test_file_digest_is_given_for_a_pdf_when_asked(sealed):
+    """``verify_file(…, digest=…)``: the PDF's digest computed on the way equals the
+    blob store's name of the file; an OFD (not computed on the way) gives None."""
+    import hashlib
+
+    pdf = sealing.sealed_bytes(sealed, "pdf")
+    report = verification.verify_file(pdf, document=sealed, digest="sm3")
+    assert report.valid and report.file_digest == ("sm3", hashlib.new("sm3", pdf).digest())
+    assert verification.verify_file(pdf, document=sealed).file_digest is None
+    ofd = sealing.sealed_bytes(sealed, "ofd")
+    assert verification.verify_file(ofd, document=sealed, digest="sm3").file_digest is None
+
+
 def test_unsigned_and_unreadable_files(sealed):
     pdf, _ = rendering.rendition(sealed, FileFormat.PDF)
     report = verification.verify_file(pdf)

@@ -55,6 +55,23 @@ def test_flipping_any_signed_byte_is_detected(pki, small_pdf):
     assert not missed, f"undetected flips at {missed[:20]}"
 
 
+@pytest.mark.parametrize("alg", ["sm3", "sha256"])
+def test_digest_of_the_whole_file_comes_with_the_report(pki, small_pdf, alg):
+    """``digest_whole``: the file's digest, continued from the signed prefix (or computed
+    anew in another algorithm), equals hashlib's over the whole file: once sealed, twice
+    sealed, bytes appended after the last %%EOF, unsigned; None for an unreadable file and
+    when not asked for."""
+    import hashlib
+
+    once = seal(small_pdf, pki.unit, pki, box=BOX)
+    twice = seal(once, pki.other, pki, box=BOX2)
+    for data in (once, twice, twice + b"\n% appended", small_pdf):
+        report = check_pdf(data, at=AT, digest_whole=alg)
+        assert report.file_digest == (alg, hashlib.new(alg, data).digest())
+    assert check_pdf(once, at=AT).file_digest is None
+    assert check_pdf(b"%PDF-1.7 nothing else", at=AT, digest_whole=alg).file_digest is None
+
+
 def test_flip_in_content_reports_digest_mismatch(pki, small_pdf):
     sealed = seal(small_pdf, pki.unit, pki)
     at = sealed.find(b"stream\n") + 20  # inside the first page content stream

@@ -177,7 +177,8 @@ def verify_dispatched(document, dispatch, register=None) -> Report:
     if data is None:
         return Report.of([Check("integrity", "文件完整性", False, "未找到所发送的版式文件")])
     algorithm = dispatch.fingerprint.split(":", 1)[0]
-    seal_checks, computed = _seal_checks(document, dispatch, data, register, algorithm)
+    seal_checks, computed = _seal_checks(document, dispatch, data, register,
+                                         algorithm if algorithm in ("sm3", "sha256") else None)
     fingerprint = (f"{algorithm}:{computed.hex()}" if computed is not None
                    else digest_of(data, dispatch.fingerprint))
     same = fingerprint == dispatch.fingerprint

@@ -50,12 +50,22 @@ def page(browser, live_server):
     context.close()
 
 
+def artifacts() -> Path:
+    """Where screenshots go: one folder per database (test-artifacts/e2e/sqlite,
+    …/postgresql), as scripts/test runs the two side by side."""
+    from django.db import connection
+
+    folder = ARTIFACTS / connection.vendor
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture
 def shot(page, request):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    folder = artifacts()
 
     def take(name: str) -> Path:
-        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        path = folder / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -181,7 +181,6 @@ def test_a_body_with_a_classification_mark_is_refused(page, shot, clerk, county_
 
 
 def _artifact(name: str) -> Path:
-    from tests.e2e.conftest import ARTIFACTS
+    from tests.e2e.conftest import artifacts
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / f"test_documents-head-{name}.png"
+    return artifacts() / f"test_documents-head-{name}.png"

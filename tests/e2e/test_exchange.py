@@ -24,7 +24,7 @@ from gongwen.accounts.models import Role
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery, DeliveryState, Dispatch
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS, login
+from tests.e2e.conftest import artifacts, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,8 +105,7 @@ class Browser:
         return page
 
     def shot(self, page, name: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{self.name}-{name}.png"
+        path = artifacts() / f"{self.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

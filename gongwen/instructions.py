@@ -1,7 +1,7 @@
 """Instruction counts of parts of a run, under valgrind's callgrind, for the benchmarks.
 
 This machine's speed moves from one minute to the next (a shared host: a fixed piece of work
-has taken 9 and 32 ms on different days, 18 and 29 ms within one run), so two timed runs
+has taken 9 and 32 ms in two sessions, 18 and 29 ms within one run), so two timed runs
 compare only roughly. callgrind counts the instructions the process executes, which is the
 same for the same code and data whatever else the machine is doing: a change that saves 3 %
 shows as 3 %. It runs the process ~50 times slower and counts only that process (not the

@@ -98,15 +98,16 @@ def path_for(digest: str) -> Path:
     return Path(_places(digest)[0])
 
 
-def _stored_at(digest: str) -> str | None:
-    for path in _places(digest):
+def _stored_at(places: tuple[str, str]) -> str | None:
+    """The first of a blob's ``_places`` that holds it, or None."""
+    for path in places:
         if os.path.isfile(path):
             return path
     return None
 
 
 def exists(digest: str) -> bool:
-    return _stored_at(digest) is not None
+    return _stored_at(_places(digest)) is not None
 
 
 def put(data: bytes) -> BlobRef:
@@ -140,8 +141,9 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
             fh.flush()
             os.fsync(fh.fileno())
         digest = f"{name}:{h.hexdigest()}"
-        if _stored_at(digest) is None:  # else the same bytes are already there
-            _link_into_place(tmp, _places(digest)[0])
+        places = _places(digest)
+        if _stored_at(places) is None:  # else the same bytes are already there
+            _link_into_place(tmp, places[0])
         return BlobRef(digest, size)
     finally:
         if os.path.exists(tmp):
@@ -149,9 +151,10 @@ def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:
 
 
 def _store(digest: str, size: int, write) -> BlobRef:
-    if _stored_at(digest) is not None:
+    places = _places(digest)
+    if _stored_at(places) is not None:
         return BlobRef(digest, size)  # dedup: the same bytes are already there
-    target = _places(digest)[0]
+    target = places[0]
     folder = os.path.dirname(target)
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=folder)

@@ -200,7 +200,7 @@ def _seal_checks(document, dispatch, data: bytes, register=None, algorithm: str 
     claimed = sealing.sealing_issuers(document)
     rep = verification.verify_file(data, document=document, claimed_units=claimed,
                                    register=register, digest=algorithm)
-    computed = rep.file_digest[1] if rep.file_digest and rep.file_digest[0] == algorithm else None
+    computed = rep.file_digest[1] if rep.file_digest is not None else None
     out = []
     for name, c in rep.checks():
         if c.ok is None:

@@ -182,13 +182,13 @@ def audited(*, durable: bool = False) -> Iterator[None]:
     finishes without an exception they are appended in one go (lock head, insert all, move
     head: two statements on PostgreSQL, three on SQLite, however many entries) just before
     the transaction commits. An entry recorded inside a savepoint that was rolled back is
-    dropped with it, so the trail
-    never claims a change that did not happen. ``at`` and ``seq`` are given at that moment,
-    so the chain's order is still commit order and gapless. A nested ``audited`` block is a
-    savepoint of the outer one as usual and leaves its entries to the outermost ``audited``
-    block; an ``audited`` block inside a caller's plain ``transaction.atomic`` appends at
-    its own end, which is not the commit: there the head stays locked for the rest of the
-    caller's transaction, as it did before ``audited``.
+    dropped with it, so the trail never claims a change that did not happen. ``at`` and
+    ``seq`` are given at that moment, so the chain's order is still commit order and
+    gapless. A nested ``audited`` block is a savepoint of the outer one as usual and leaves
+    its entries to the outermost ``audited`` block; an ``audited`` block inside a caller's
+    plain ``transaction.atomic`` appends at its own end, which is not the commit: there the
+    head stays locked for the rest of the caller's transaction, as it did before
+    ``audited``.
 
     Locks the head does wait for: none. On PostgreSQL the transaction's deferred
     foreign-key checks are run just before the head is locked (``SET CONSTRAINTS ALL

@@ -52,8 +52,8 @@ def _wrapper():
 
 class FixedRows:
     """``list(build())`` for a ``values_list`` shape without parameters, compiled once per
-    connection (thread and database); the values converted as Django converts them (``results_iter``:
-    e.g. SQLite's datetimes)."""
+    connection (thread and database); the values converted as Django converts them
+    (``results_iter``: e.g. SQLite's datetimes)."""
 
     def __init__(self, build: Callable[[], models.QuerySet]) -> None:
         self._build = build

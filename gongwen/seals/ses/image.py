@@ -530,8 +530,9 @@ def _one_colour_png(mask: Image.Image, rgb: tuple[int, int, int], dpi: int) -> b
     ring and star are drawn with 4×4 supersampling, 17 levels of their own; at 600 dpi an
     edge pixel is 0.04 mm, so 16 levels look the same as 256. The file is 40 % of the
     RGBA one (32 against 81 KB for a 42 mm seal; 47 KB with 256 levels), and every sealed
-    document carries it three times (the PDF's appearance, the OFD's seal and the signature that embeds it)
-    and hashes, signs, stores and verifies those bytes several times over."""
+    document carries it three times (the PDF's appearance, the OFD's seal and the
+    signature that embeds it) and hashes, signs, stores and verifies those bytes several
+    times over."""
     top = ALPHA_LEVELS - 1
     levels = mask.point(lambda v: (v * top + 127) // 255)
     indexed = Image.frombytes("P", mask.size, levels.tobytes())

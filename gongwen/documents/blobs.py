@@ -32,8 +32,8 @@ from typing import BinaryIO
 
 from django.conf import settings
 
-__all__ = ["BlobError", "BlobRef", "algorithm", "exists", "open_blob", "path_for", "put",
-           "put_stream", "read", "verify"]
+__all__ = ["BlobError", "BlobRef", "algorithm", "digest_of", "exists", "open_blob", "path_for",
+           "put", "put_stream", "read", "verify"]
 
 _CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
@@ -110,17 +110,26 @@ def exists(digest: str) -> bool:
     return _stored_at(_places(digest)) is not None
 
 
-def put(data: bytes) -> BlobRef:
-    """Store ``data`` (once) and return its reference."""
+def put(data: bytes, *, digest: str | None = None) -> BlobRef:
+    """Store ``data`` (once) and return its reference. ``digest``: ``"<algorithm>:<hex>"``
+    of ``data`` when the caller has computed it while making the bytes (the PDF sealer
+    does: its signature hashes the file anyway); used when its algorithm is the store's,
+    else the bytes are hashed here."""
     name = algorithm()
-    digest = f"{name}:{_digest_of(name, data)}"
+    if digest is None or not digest.startswith(f"{name}:"):
+        digest = digest_of(data)
+    else:
+        _split(digest)  # well-formed, or BlobError
     return _store(digest, len(data), lambda fh: fh.write(data))
 
 
-def _digest_of(name: str, data: bytes) -> str:
+def digest_of(data: bytes, like: str | None = None) -> str:
+    """The blob name of ``data`` ("sm3:<hex>"): in the store's algorithm, or with ``like``
+    (another blob name) in that one."""
+    name = _split(like)[0] if like else algorithm()
     h = _hasher(name)
     h.update(data)
-    return h.hexdigest()
+    return f"{name}:{h.hexdigest()}"
 
 
 def put_stream(stream: BinaryIO | Iterator[bytes]) -> BlobRef:

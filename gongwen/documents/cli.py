@@ -221,14 +221,14 @@ def cmd_seal(args) -> int:
     from django.utils import timezone
 
     try:
-        pdf, ofd = seal_files(sealer, pdf=data if fmt == "pdf" else None,
-                              ofd=data if fmt == "ofd" else None, box=box,
-                              seal_image_png=bytes(seal.image_png),
-                              signing_time=timezone.now(), name=seal.name)
+        sealed = seal_files(sealer, pdf=data if fmt == "pdf" else None,
+                            ofd=data if fmt == "ofd" else None, box=box,
+                            seal_image_png=bytes(seal.image_png),
+                            signing_time=timezone.now(), name=seal.name)
     except PKIError as exc:
         print(f"cannot seal: {exc.message_zh}", file=sys.stderr)
         return 1
-    out = pdf if fmt == "pdf" else ofd
+    out = sealed.pdf if fmt == "pdf" else sealed.ofd
     Path(args.out).write_bytes(out)
     print(f"sealed with {seal.name} ({seal.es_id}): {args.out}")
     return 0

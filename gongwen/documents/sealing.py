@@ -33,7 +33,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -188,16 +188,26 @@ def _result(doc: OfficialDocument, *, already: bool) -> SealingResult:
 # ------------------------------------------------------------------------------ signing
 
 
+class SealedBytes(NamedTuple):
+    """What :func:`seal_files` made: the sealed PDF and OFD (None where not asked for) and
+    the sealed PDF's ``"<algorithm>:<hex>"`` digest, computed by its signature's hashing."""
+
+    pdf: bytes | None
+    ofd: bytes | None
+    pdf_digest: str | None = None
+
+
 def seal_files(sealer, *, pdf: bytes | None, ofd: bytes | None, box: Any, seal_image_png: bytes,
-               signing_time: datetime, name: str = "") -> tuple[bytes | None, bytes | None]:
+               signing_time: datetime, name: str = "") -> SealedBytes:
     """Seal the given renditions with an opened seal (a ``DocumentSealer``) at ``box``."""
-    sealed_pdf = sealed_ofd = None
+    sealed_ofd = None
     if ofd is not None:
         sealed_ofd = sealer.seal_ofd(ofd, box=box, signing_time=signing_time)
-    if pdf is not None:
-        sealed_pdf = sealer.seal_pdf(pdf, box=box, seal_image_png=seal_image_png,
-                                     signing_time=signing_time, name=name)
-    return sealed_pdf, sealed_ofd
+    if pdf is None:
+        return SealedBytes(None, sealed_ofd)
+    sealed = sealer.seal_pdf(pdf, box=box, seal_image_png=seal_image_png,
+                             signing_time=signing_time, name=name)
+    return SealedBytes(sealed.pdf, sealed_ofd, sealed.digest)
 
 
 # --------------------------------------------------------------------------------- verb
@@ -333,11 +343,10 @@ def _sign(plan: _Plan, sealer, seal, signing_time) -> _Signed:
     """Sign both renditions of one document (CPU only, no transaction) and put the sealed
     files in the blob store (durable before any row points at them)."""
     when = signing_time or timezone.now()
-    sealed_pdf, sealed_ofd = seal_files(sealer, pdf=plan.pdf, ofd=plan.ofd, box=plan.box,
-                                        seal_image_png=bytes(seal.image_png),
-                                        signing_time=when, name=seal.name)
-    return _Signed(plan, {FileFormat.PDF: blobs.put(sealed_pdf),
-                          FileFormat.OFD: blobs.put(sealed_ofd)}, when)
+    sealed = seal_files(sealer, pdf=plan.pdf, ofd=plan.ofd, box=plan.box,
+                        seal_image_png=bytes(seal.image_png), signing_time=when, name=seal.name)
+    return _Signed(plan, {FileFormat.PDF: blobs.put(sealed.pdf, digest=sealed.pdf_digest),
+                          FileFormat.OFD: blobs.put(sealed.ofd)}, when)
 
 
 def _document_ref(doc: OfficialDocument) -> str:

@@ -15,7 +15,6 @@ checks of state, sender and elements only (used by tests whose "sealed" file is 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -69,12 +68,6 @@ def file_format_of(data: bytes) -> str:
         except zipfile.BadZipFile:
             return ""
     return ""
-
-
-def digest_of(data: bytes, like: str | None = None) -> str:
-    """The blob-store name of ``data`` ("sm3:<hex>"); with ``like``, in that algorithm."""
-    name = like.split(":", 1)[0] if like else blobs.algorithm()
-    return f"{name}:{hashlib.new(name, data).hexdigest()}"
 
 
 def _sealing():
@@ -180,7 +173,7 @@ def verify_dispatched(document, dispatch, register=None) -> Report:
     seal_checks, computed = _seal_checks(document, dispatch, data, register,
                                          algorithm if algorithm in ("sm3", "sha256") else None)
     fingerprint = (f"{algorithm}:{computed.hex()}" if computed is not None
-                   else digest_of(data, dispatch.fingerprint))
+                   else blobs.digest_of(data, dispatch.fingerprint))
     same = fingerprint == dispatch.fingerprint
     checks = [Check("dispatched", "与发出文件一致", same,
                     "文件指纹与发送时一致（SM3）" if same

@@ -450,7 +450,7 @@ def _still_valid(delivery: Delivery, states: list[_CRLState], now: dt.datetime) 
         data = blobs.read(fingerprint)
     except (blobs.BlobError, OSError):
         return False
-    return data is not None and hooks.digest_of(data, fingerprint) == fingerprint
+    return data is not None and blobs.digest_of(data, fingerprint) == fingerprint
 
 
 def _report(delivery: Delivery) -> hooks.Report:
@@ -876,7 +876,7 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
         content = receipts.build(payload, private_key, bytes(cert.der), chain, crls)
         receipts_made.append(Receipt(
             delivery=delivery, idempotency_key=keys[delivery.pk], certificate=cert,
-            signed_by=actor, signed_at=now, content=content, digest=hooks.digest_of(content)))
+            signed_by=actor, signed_at=now, content=content, digest=blobs.digest_of(content)))
     update_rows(ready, ["state", "signed_at", "handled_by",
                                          "registration_year", "registration_serial"])
     # A second receipt for a delivery or a reused key fails the unique constraints: the

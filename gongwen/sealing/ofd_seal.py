@@ -229,6 +229,7 @@ def seal_ofd(
     signer: Any,
     signer_cert_der: bytes,
     seal_der: bytes,
+    seal_sm3: bytes | None = None,
     box: StampBox | Sequence[StampBox] | tuple,
     signing_time: datetime,
     sign_id: str | None = None,
@@ -243,6 +244,8 @@ def seal_ofd(
     for byte and written as Seal.esl. ``box``: where the stamp goes (page index and x, y, w,
     h in mm — a :class:`~gongwen.documents.gbt9704.layout.SealBox`, a :class:`SealPlacement`,
     a ``(page, x, y, w, h)`` tuple, or a list of them for one seal over several places).
+    ``seal_sm3``: SM3 of ``seal_der`` when the caller has it (a sealer that seals a stack
+    with one seal computes it once); it is Seal.esl's reference.
     ``signing_time``: timezone-aware; must lie in the seal's validity. ``sign_id``: the
     signature's ID in Signatures.xml (default: the next ``sNNN``).
 
@@ -331,9 +334,12 @@ def seal_ofd(
     pkg.put(seal_path, seal_der)
 
     # -- Signature.xml ----------------------------------------------------------------------
+    def check_value(e: Entry) -> bytes:
+        return seal_sm3 if seal_sm3 is not None and e.name == seal_path else sm3(e.data)
+
     refs = "".join(
         f"<ofd:Reference FileRef={quoteattr('/' + e.name)}><ofd:CheckValue>"
-        f"{base64.b64encode(sm3(e.data)).decode('ascii')}</ofd:CheckValue></ofd:Reference>"
+        f"{base64.b64encode(check_value(e)).decode('ascii')}</ofd:CheckValue></ofd:Reference>"
         for e in pkg.entries
         if e.name != sigs_path
     )

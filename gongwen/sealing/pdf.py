@@ -88,6 +88,10 @@ class SealResult:
     field_name: str
     byte_range: tuple[int, int, int, int]
     cms: bytes
+    # "<algorithm>:<hex>" of the whole sealed file with the signature's digest algorithm
+    # (sm3 on the GM suite): the signature hashes all but /Contents anyway, so the file's
+    # own digest costs only /Contents and what follows it (the blob store names it so).
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -493,6 +497,7 @@ class Sealer:
         h = self.builder.new_hash()
         h.update(data)
         h.update(head_bytes)
+        whole = h.copy()  # the file up to /Contents: the start of the file's own digest
         h.update(rest)
         cms_der = self.builder.sign(h.digest(), signing_time, self.timestamper)
         if len(cms_der) > self.contents_size:
@@ -505,7 +510,10 @@ class Sealer:
         )
         out = b"".join((data, head_bytes, contents, rest))
         assert len(out) == total
-        return SealResult(out, field_name, byte_range, cms_der)
+        whole.update(contents)
+        whole.update(rest)
+        return SealResult(out, field_name, byte_range, cms_der,
+                          f"{self.builder.digest_name}:{whole.digest().hex()}")
 
 
 def _runs(nums: list[int]) -> list[tuple[int, int]]:

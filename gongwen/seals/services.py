@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -496,13 +497,16 @@ class SealUseRefused(PermissionDenied):
 class DocumentSealer:
     """An opened seal, good for one thing only: sealing a document for transmission
     (art. 5). It can make an SES_Signature over a document's Signature.xml and nothing
-    else; the key stays inside."""
+    else; the key stays inside. One sealer seals a whole stack (批量用印): what does not
+    change from one document to the next (the seal's SM3 for the OFD's Seal.esl reference,
+    the PDF signer with its certificate checks) is made once, on first use."""
 
     seal_id: int
     es_id: str
     seal_der: bytes = field(repr=False)
     signer_cert_der: bytes = field(repr=False)
     _sign: Callable[[bytes], bytes] = field(repr=False)
+    _pdf_sealers: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def seal_document(self, *, signature_xml: bytes, property_info: str,
                       signing_time: datetime | None = None) -> bytes:
@@ -511,22 +515,32 @@ class DocumentSealer:
                                property_info=property_info, signer_cert=self.signer_cert_der,
                                sign=self._sign, signing_time=signing_time or _now())
 
+    @cached_property
+    def _seal_sm3(self) -> bytes:
+        return sm3(self.seal_der)
+
     def seal_ofd(self, ofd: bytes, *, box: Any, signing_time: datetime) -> bytes:
         """The OFD rendition of a document, sealed at ``box`` (GB/T 38540 in GB/T 33190)."""
         from gongwen.sealing.ofd_seal import seal_ofd
 
         return seal_ofd(ofd, signer=self._sign, signer_cert_der=self.signer_cert_der,
-                        seal_der=self.seal_der, box=box, signing_time=signing_time)
+                        seal_der=self.seal_der, seal_sm3=self._seal_sm3, box=box,
+                        signing_time=signing_time)
 
     def seal_pdf(self, pdf: bytes, *, box: Any, seal_image_png: bytes, signing_time: datetime,
-                 name: str = "") -> bytes:
+                 name: str = "") -> Any:
         """The PDF rendition of a document, sealed at ``box`` with a visible seal and a GM CMS
-        signature (GB/T 35275)."""
-        from gongwen.sealing.pdf import seal_pdf
+        signature (GB/T 35275): a :class:`gongwen.sealing.pdf.SealResult` (the sealed bytes
+        in ``.pdf``, their digest in ``.digest``)."""
+        sealer = self._pdf_sealers.get(seal_image_png)
+        if sealer is None:
+            from gongwen.sealing.pdf import Sealer
 
-        return seal_pdf(pdf, signer=_SealKey(self), cert_der=self.signer_cert_der,
-                        seal_image_png=seal_image_png, box=box, suite="GM", reason="公文用印",
-                        name=name or None, signing_time=signing_time)
+            sealer = self._pdf_sealers[seal_image_png] = Sealer(
+                signer=_SealKey(self), cert_der=self.signer_cert_der, suite="GM",
+                seal_image_png=seal_image_png)
+        return sealer.seal_with_info(pdf, box=box, reason="公文用印", name=name or None,
+                                     signing_time=signing_time)
 
 
 class _SealKey:

@@ -101,3 +101,18 @@ def test_a_blob_of_the_earlier_two_level_layout_is_still_found(blob_dir, setting
     assert blobs.put_stream(io.BytesIO(b"stored in 2026")).digest == digest
     assert [p for p in blob_dir.rglob("*") if p.is_file()] == [
         blob_dir / "sm3" / digest[4:6] / digest[6:8] / digest[4:]]
+
+
+def test_a_digest_given_by_the_caller_names_the_blob(settings):
+    """The PDF sealer passes the digest its signature's hashing gave: taken when it is of
+    the store's algorithm (here SM3), hashed again when it is of another, refused when
+    malformed."""
+    settings.GONGWEN = {**settings.GONGWEN, "SUITE": "GM"}
+    data = b"sealed file"
+    own = "sm3:" + hashlib.new("sm3", data).hexdigest()
+    assert blobs.put(data, digest=own).digest == own
+    assert blobs.read(own) == data
+    other = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert blobs.put(data, digest=other).digest == own
+    with pytest.raises(blobs.BlobError):
+        blobs.put(data, digest="sm3:not-hex")

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from gongwen.audit.models import AuditEntry
-from gongwen.documents import sealing, verification
+from gongwen.documents import blobs, sealing, verification
 from gongwen.documents.models import State
 from gongwen.seals.models import SealEvent
 from gongwen.seals.services import SealUseRefused
@@ -53,6 +53,10 @@ def test_a_stack_is_sealed_with_one_key_disk_opening(approved, keeper_b, seal_b,
         assert doc.doc_number in use.document_ref
         assert AuditEntry.objects.filter(action="seal.used", detail__document_id=doc.pk).count() == 1
         assert verification.verify_document(doc).valid
+        # Each file is named by its own bytes (the PDF's digest comes from the sealer).
+        files = sealing.sealed_files(doc)
+        assert sorted(files) == ["ofd", "pdf"]
+        assert all(blobs.verify(f.blob) for f in files.values())
     assert AuditEntry.objects.filter(action="document.sealed").count() == 3
 
 

@@ -58,8 +58,9 @@ def _forge(doc, sealer, seal, when):
     lay = rendering.layout(doc)
     pdf, _ = rendering.rendition(doc, FileFormat.PDF)
     ofd, _ = rendering.rendition(doc, FileFormat.OFD)
-    return sealing.seal_files(sealer, pdf=pdf, ofd=ofd, box=lay.seals[0],
-                              seal_image_png=bytes(seal.image_png), signing_time=when)
+    sealed = sealing.seal_files(sealer, pdf=pdf, ofd=ofd, box=lay.seals[0],
+                                seal_image_png=bytes(seal.image_png), signing_time=when)
+    return sealed.pdf, sealed.ofd
 
 
 def test_revoked_certificate_fails(approved, keeper_b, seal_b, station_b, operator):

@@ -517,3 +517,30 @@ def test_pyhanko_engine_refuses_rotated_pages(pki):
 
     with pytest.raises(UnsupportedPDF):
         seal(_rotated_pdf(), pki.unit, pki, box=(1, 30, 40, 42, 42), engine="pyhanko")
+
+
+def _independent_digest(algorithm: str, data: bytes) -> str:
+    """The file's digest by another implementation: gmssl's pure-Python SM3, hashlib's
+    SHA-256."""
+    if algorithm == "sm3":
+        from gmssl import sm3 as gm_sm3
+
+        return "sm3:" + gm_sm3.sm3_hash(list(data))
+    import hashlib
+
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def test_seal_result_carries_the_digest_of_the_whole_sealed_file(pki, small_pdf):
+    """The sealer's file digest continues its signature's hashing; it must be the digest of
+    every byte of the result (the blob store names the file by it), for a first and a
+    second seal alike."""
+    sealer = Sealer(
+        signer=pki.unit.key, cert_der=pki.unit.cert, chain=pki.chain, seal_image_png=seal_png()
+    )
+    first = sealer.seal_with_info(small_pdf, box=SealBox(*BOX), signing_time=SIGNED_AT)
+    second = sealer.seal_with_info(first.pdf, box=BOX2, signing_time=SIGNED_AT)
+    algorithm = "sm3" if pki.suite.name == "GM" else "sha256"
+    for result in (first, second):
+        assert result.digest == _independent_digest(algorithm, result.pdf)
+    assert first.digest != second.digest

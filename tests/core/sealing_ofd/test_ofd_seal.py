@@ -271,3 +271,17 @@ def test_seals_after_a_foreign_continue_sign_seal(pki):
     assert "Doc_0/Signs/Sign_1/Signature.xml" in files
     ids = _xml(files, "Doc_0/Signs/Signatures.xml")
     assert ids.findtext("ofd:MaxSignId", namespaces=NS) == "s003"
+
+
+def test_a_given_seal_sm3_is_seal_esl_reference(pki, notice_ofd, notice_layout):
+    """A sealer that seals a stack computes the seal's SM3 once and passes it: the
+    Signature.xml is the one written when the digest is computed here; a wrong one gives a
+    package that the verifier rejects (the reference does not match Seal.esl)."""
+    box = notice_layout.seals[0]
+    plain = unzip(seal_as(pki.a, notice_ofd, box))
+    given = unzip(seal_as(pki.a, notice_ofd, box, seal_sm3=sm3(pki.a.seal)))
+    name = "Doc_0/Signs/Sign_0/Signature.xml"
+    assert given[name] == plain[name]
+    assert check_ofd(rezip(given), at=VERIFY_AT).verdict == "valid"
+    wrong = seal_as(pki.a, notice_ofd, box, seal_sm3=sm3(b"another seal"))
+    assert check_ofd(wrong, at=VERIFY_AT).verdict != "valid"

@@ -94,10 +94,12 @@ _REGULAR_CLASS = rb"[^ \t\r\n\x0c\x00()<>\[\]{}/%]"
 _RE_WS = re.compile(rb"(?:[ \t\r\n\x0c\x00]+|%[^\r\n]*)*")
 _RE_REGULAR = re.compile(_REGULAR_CLASS + rb"+")
 _RE_INT = re.compile(rb"[+-]?\d+")
-# An array of integers only (a font's /Widths, a /W run), read in one match: parsing it item
-# by item was most of the cost of reading a font dictionary. A reference ("1 0 R"), a real,
-# a comment or anything else fails the match and goes the general way.
-_RE_INT_ARRAY = re.compile(rb"((?:[ \t\r\n\x0c\x00]*[+-]?\d+(?![\d.+-]))*)[ \t\r\n\x0c\x00]*\]")
+# An array of numbers only (a font's /Widths, a /W run, a /MediaBox), read in one match:
+# parsing it item by item was most of the cost of reading a font dictionary. A reference
+# ("1 0 R"), a comment or anything else fails the match and goes the general way.
+_RE_NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
+_RE_NUM_ARRAY = re.compile(rb"((?:[ \t\r\n\x0c\x00]*[+-]?(?:\d+\.?\d*|\.\d+)"
+                           rb"(?=[ \t\r\n\x0c\x00\]]))*)[ \t\r\n\x0c\x00]*\]")
 _RE_REF_TAIL = re.compile(
     rb"[ \t\r\n\x0c\x00]+(\d+)[ \t\r\n\x0c\x00]+R(?!" + _REGULAR_CLASS + rb")"
 )
@@ -202,9 +204,10 @@ def _parse_dict(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]
 
 
 def _parse_array(data: bytes, pos: int, depth: int) -> tuple[list[Any], int]:
-    fast = _RE_INT_ARRAY.match(data, pos)
+    fast = _RE_NUM_ARRAY.match(data, pos)
     if fast is not None:
-        return [int(t) for t in _RE_INT.findall(fast.group(1))], fast.end()
+        return [Real(t) if b"." in t else int(t) for t in _RE_NUMBER.findall(fast.group(1))], \
+            fast.end()
     out: list[Any] = []
     n = len(data)
     while True:

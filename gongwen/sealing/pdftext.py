@@ -103,8 +103,7 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
             start = m.start(1)
             fast = _HEX_ARRAY.match(content, start) if opener == b"[" else None
             if fast is not None:
-                operands.append([PDFString(_hex(h), hex=True)
-                                 for h in _HEX_ITEM.findall(fast.group(1))])
+                operands.append(_shown_codes(fast.group(1)))
                 pos = fast.end()
                 continue
             value, pos = parse_object(content, start)
@@ -120,6 +119,10 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
                 if cmap is None:
                     raise _Unsupported("text shown before a font is set")
                 shown = operands[-1]
+                if isinstance(shown, _Codes):
+                    out.extend(_decode(item, cmap, width) for item in shown)
+                    operands.clear()
+                    continue
                 for item in shown if isinstance(shown, list) else [shown]:
                     if isinstance(item, PDFString):
                         out.append(_decode(bytes(item), cmap, width))
@@ -129,6 +132,29 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
         elif closer is not None:
             raise _Unsupported("unbalanced delimiter")
     return "".join(out)
+
+
+class _Codes(list):
+    """The strings of a ``TJ`` array of hexadecimal strings (its numbers dropped), as bytes."""
+
+
+_EVEN_HEX = re.compile(rb"(?:[0-9A-Fa-f]{2})*")
+
+
+def _shown_codes(body: bytes) -> _Codes:
+    """The hexadecimal strings of a ``TJ`` array matched by ``_HEX_ARRAY``: the digits of
+    all of them decoded at once when each is plain (no whitespace, even length: what our
+    writer emits), else one by one."""
+    items = _HEX_ITEM.findall(body)
+    if not all(_EVEN_HEX.fullmatch(h) for h in items):
+        return _Codes(_hex(h) for h in items)
+    codes = bytes.fromhex(b"".join(items).decode("ascii"))
+    out, at = _Codes(), 0
+    for h in items:
+        end = at + len(h) // 2
+        out.append(codes[at:end])
+        at = end
+    return out
 
 
 def _decode(codes: bytes, cmap: dict[bytes, str], width: int) -> str:

@@ -164,16 +164,22 @@ def test_unsupported_filter():
     (b"[1 2 -3 +4\n\x0050]", [1, 2, -3, 4, 50]),     # integers only: the one-match path
     (b"[]", []),
     (b"[ 1 0 R 7 ]", [Ref(1, 0), 7]),                # a reference: the general path
-    (b"[1 2.5 3]", [1, Real(b"2.5"), 3]),
+    (b"[1 2.5 3]", [1, Real(b"2.5"), 3]),             # numbers: the one-match path too
+    (b"[0 0 595.276 841.89]", [0, 0, Real(b"595.276"), Real(b"841.89")]),
+    (b"[-.5 +4. 299.8047]", [Real(b"-.5"), Real(b"+4."), Real(b"299.8047")]),
+    (b"[1 0 R]", [Ref(1, 0)]),
     (b"[1 %c\n 2]", [1, 2]),                           # a comment
     (b"[1 [2 3] /N]", [1, [2, 3], Name("N")]),
 ])
 def test_arrays_read_the_same_on_both_paths(src, expected):
     obj, end = parse_object(src + b" tail", 0)
     assert obj == expected and end == len(src)
+    assert [type(x) for x in obj] == [type(x) for x in expected]
+    reals = [x for x in obj if isinstance(x, Real)]
+    assert [x.src for x in reals] == [x.src for x in expected if isinstance(x, Real)]
 
 
-@pytest.mark.parametrize("bad", [b"[1-2]", b"[1 2"])
+@pytest.mark.parametrize("bad", [b"[1-2]", b"[1 2", b"[1.2.3]", b"[1 2.5"])
 def test_a_malformed_integer_array_is_refused(bad):
     with pytest.raises(MalformedPDF):
         parse_object(bad, 0)

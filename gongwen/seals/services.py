@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -56,6 +56,9 @@ from .models import (
     SelfSealSystemApproval,
     Workstation,
 )
+
+if TYPE_CHECKING:
+    from gongwen.sealing.pdf import SealResult
 
 log = logging.getLogger("gongwen.seals")
 
@@ -528,10 +531,9 @@ class DocumentSealer:
                         signing_time=signing_time)
 
     def seal_pdf(self, pdf: bytes, *, box: Any, seal_image_png: bytes, signing_time: datetime,
-                 name: str = "") -> Any:
+                 name: str = "") -> SealResult:
         """The PDF rendition of a document, sealed at ``box`` with a visible seal and a GM CMS
-        signature (GB/T 35275): a :class:`gongwen.sealing.pdf.SealResult` (the sealed bytes
-        in ``.pdf``, their digest in ``.digest``)."""
+        signature (GB/T 35275): the sealed bytes in ``.pdf``, their digest in ``.digest``."""
         sealer = self._pdf_sealers.get(seal_image_png)
         if sealer is None:
             from gongwen.sealing.pdf import Sealer

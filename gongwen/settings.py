@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: the error page it renders needs the user and the messages set up above.
+    "gongwen.web.middleware.RefuseNulCharacters",
 ]
 
 ROOT_URLCONF = "gongwen.urls"

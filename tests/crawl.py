@@ -1,0 +1,93 @@
+"""A crawl of every URL of the platform with bad input, for the tests that no page or API
+endpoint answers it with a server error (the brief: "never a 500 page or a traceback").
+
+``urls(real)`` fills every URL pattern (the Django admin aside) with the ids of real objects,
+ids that do not exist and, where a parameter takes any text, values of the wrong kind;
+``server_errors(urls, users)`` requests each URL as each user, GET with a garbage query,
+POST with a garbage form and, under ``/api/``, POST with JSON of the wrong shape, broken
+JSON and a JSON array, and returns the answers of status 500 or more (and a count of the
+statuses, so that a test can check the requests reached the views).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import re
+from collections.abc import Callable
+
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+GARBAGE_QUERY = {"page": "abc", "q": "<script>'\"%", "date_from": "2026-13-45",
+                 "date_to": "昨天", "unit": "x", "state": "不存在", "kind": "-1",
+                 "sort": "'; drop table", "format": "exe"}
+GARBAGE_FORM = {"pin": "", "doc_ids": "abc", "delivery_ids": ["x", "-1"], "reason": "",
+                "seal_id": "abc", "title": "", "main_units": "x", "key": "not-a-uuid",
+                "idempotency_key": "x", "comment": "x" * 5000, "name": "", "code": "!!"}
+GARBAGE_JSON = json.dumps({"doc_ids": ["x", None], "delivery_ids": "x", "pin": 7, "reason": None,
+                           "key": "not-a-uuid", "title": {"a": 1}, "main_units": ["x"],
+                           "outcome": "不存在", "note": "x" * 10000})
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _patterns(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _patterns(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern)
+
+
+def urls(real: dict[str, str], only: Callable[[str], bool] | None = None) -> list[str]:
+    """Every pattern filled with each candidate value of its parameters: the real object's
+    id where one is known, an id that does not exist and, where the pattern accepts any
+    text, a value of the wrong kind. ``only``: the patterns to keep (default: all)."""
+    out = []
+    for pattern in _patterns(get_resolver().url_patterns):
+        if pattern.startswith("admin/") or (only is not None and not only(pattern)):
+            continue
+        params = _PARAM.findall(pattern)
+        choices = []
+        for converter, name in params:
+            values = [real.get(name, "1")]
+            if converter in ("int", ""):
+                values.append("999999")
+            if converter in ("str", "slug", ""):
+                values.append("x-y")
+            choices.append(values)
+        for combo in itertools.product(*choices):
+            values = iter(combo)
+            out.append("/" + _PARAM.sub(lambda _m, v=values: next(v), pattern))
+    return sorted(set(out))
+
+
+def _requests(client: Client, url: str):
+    """(label, response) of each request made of ``url``: GET with a garbage query, POST
+    with a garbage form and, for the API, POST with JSON of the wrong shape, with broken
+    JSON and with a JSON array."""
+    yield "GET", client.get(url, GARBAGE_QUERY, HTTP_HX_REQUEST="true")
+    yield "POST form", client.post(url, GARBAGE_FORM, HTTP_HX_REQUEST="true")
+    if url.startswith("/api/"):
+        for body in (GARBAGE_JSON, "{not json", "[]"):
+            yield f"POST {body[:10]!r}", client.post(url, body, content_type="application/json")
+
+
+def server_errors(urls: list[str], users: dict) -> tuple[list[str], collections.Counter]:
+    """Each URL requested as each user (None: anonymous): the answers of status >= 500, and
+    the count of answers by class (2 for 2xx, …)."""
+    failures = []
+    answered: collections.Counter = collections.Counter()
+    for who, user in users.items():
+        client = Client(raise_request_exception=False)
+        if user is not None:
+            client.force_login(user)
+        for url in urls:
+            if url.rstrip("/").endswith("logout"):
+                continue  # would end the session for the URLs after it
+            for label, response in _requests(client, url):
+                answered[response.status_code // 100] += 1
+                if response.status_code >= 500:
+                    failures.append(f"{label} {url} as {who}: {response.status_code}")
+    return failures, answered

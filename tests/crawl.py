@@ -74,7 +74,7 @@ def _requests(client: Client, url: str):
             yield f"POST {body[:10]!r}", client.post(url, body, content_type="application/json")
 
 
-def server_errors(urls: list[str], users: dict) -> tuple[list[str], collections.Counter]:
+def server_errors(found: list[str], users: dict) -> tuple[list[str], collections.Counter]:
     """Each URL requested as each user (None: anonymous): the answers of status >= 500, and
     the count of answers by class (2 for 2xx, …)."""
     failures = []
@@ -83,7 +83,7 @@ def server_errors(urls: list[str], users: dict) -> tuple[list[str], collections.
         client = Client(raise_request_exception=False)
         if user is not None:
             client.force_login(user)
-        for url in urls:
+        for url in found:
             if url.rstrip("/").endswith("logout"):
                 continue  # would end the session for the URLs after it
             for label, response in _requests(client, url):

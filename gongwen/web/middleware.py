@@ -20,10 +20,11 @@ def _in_fields(fields) -> bool:
 
 def carries_nul(request: HttpRequest) -> bool:
     """True if the path, the query string, a form's fields (not uploaded files' content) or
-    an API call's JSON body carries U+0000. PostgreSQL cannot store it in text ("text fields cannot
-    contain NUL"), so such a value would fail in the database, not in validation: views
-    read search terms and short fields (a reason, a comment) straight from the request,
-    and the API's schemas accept any string. Raises what reading the body raises."""
+    an API call's JSON body carries U+0000. PostgreSQL cannot store it in text ("text
+    fields cannot contain NUL"), so such a value would fail in the database, not in
+    validation: views read search terms and short fields (a reason, a comment) straight
+    from the request, and the API's schemas accept any string. Raises what reading the
+    body raises."""
     if NUL in request.path or _in_fields(request.GET):
         return True
     content_type = request.content_type or ""

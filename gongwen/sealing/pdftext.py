@@ -121,11 +121,10 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
                 shown = operands[-1]
                 if isinstance(shown, _Codes):
                     out.extend(_decode(item, cmap, width) for item in shown)
-                    operands.clear()
-                    continue
-                for item in shown if isinstance(shown, list) else [shown]:
-                    if isinstance(item, PDFString):
-                        out.append(_decode(bytes(item), cmap, width))
+                else:
+                    for item in shown if isinstance(shown, list) else [shown]:
+                        if isinstance(item, PDFString):
+                            out.append(_decode(bytes(item), cmap, width))
             elif operator in (b"BI", b"ID"):
                 raise _Unsupported("inline image")
             operands.clear()

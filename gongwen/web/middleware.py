@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
+
+from gongwen.web.views.common import error_page
 
 NUL = "\x00"
 NUL_MESSAGE = "请求中含有空字符（U+0000），无法处理；请删除该字符后重试。"
@@ -28,7 +29,7 @@ def carries_nul(request: HttpRequest) -> bool:
     if NUL in request.path or _in_fields(request.GET):
         return True
     content_type = request.content_type or ""
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         # The API reads JSON bodies only (django-ninja reads the raw body, which cannot be
         # read once the form has been parsed); a form sent there is refused as not JSON.
         return content_type == "application/json" and b"\\u0000" in request.body
@@ -57,7 +58,12 @@ class RefuseNulCharacters:
 
 
 def _refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
+    """The API's error shape (``gongwen.api.errors``) under /api/, else the platform's
+    error page."""
+    if _is_api(request):
         return JsonResponse({"error": code, "message": message}, status=status)
-    return render(request, "web/error.html",
-                  {"status": status, "title": "请求有误", "message": message}, status=status)
+    return error_page(status, "请求有误", message)(request)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")

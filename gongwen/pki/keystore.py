@@ -9,8 +9,8 @@ A key disk is the holder's private key as an encrypted PKCS#8 PEM
 OpenSSL 3.0 does not accept HMAC-SM3 as the PBKDF2 PRF (``-v2prf hmacWithSM3`` is
 refused), and the container must open with ``openssl pkcs8 -in key.pem -passin pass:PIN``;
 hence HMAC-SHA256 for both suites. The default is 200,000 iterations. The PIN is 6 to 8
-ASCII digits. The PBES2 structure is written with asn1crypto; PBKDF2 comes from
-``hashlib`` (OpenSSL), SM4 from tongsuopy, AES from ``cryptography``.
+ASCII digits. The PBES2 structure is written with asn1crypto; PBKDF2 and AES come from
+``cryptography``, SM4 from tongsuopy.
 
 Wrong-PIN counting and locking belong to the server (the Django layer); :class:`PinGuard`
 is the pure policy it can reuse. :class:`PKCS11KeyStore` keeps INTL keys on a PKCS#11
@@ -28,8 +28,11 @@ from typing import Any
 
 from asn1crypto import core
 from asn1crypto import pem as asn1_pem
+from cryptography.exceptions import UnsupportedAlgorithm as _NoSuchHash
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import padding as c_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from .errors import (
     KeyDiskLocked,
@@ -154,6 +157,26 @@ def _encrypt(cipher_name: str, key: bytes, iv: bytes, plaintext: bytes) -> bytes
     return enc.update(padded) + enc.finalize()
 
 
+_PRF_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+               "sha512": hashes.SHA512, "sm3": hashes.SM3}
+
+
+def _pbkdf2(prf: str, password: bytes, salt: bytes, iterations: int, key_len: int) -> bytes:
+    """PBKDF2-HMAC-``prf``. From ``cryptography``, not ``hashlib``: the same bytes (tested
+    against hashlib and the ``openssl`` CLI) at about half the CPU (measured here: 24–26 ms
+    against 44–53 ms for 200,000 iterations; hashlib links the system's OpenSSL 3.0,
+    cryptography its own newer one). Two unlocks were a tenth of a 50-document stack's
+    用印 and 签收."""
+    try:
+        kdf = PBKDF2HMAC(_PRF_HASHES[prf](), key_len, salt, iterations)
+        return kdf.derive(password)
+    except (KeyError, _NoSuchHash) as exc:  # e.g. SM3 missing from the bundled OpenSSL
+        try:
+            return hashlib.pbkdf2_hmac(prf, password, salt, iterations, dklen=key_len)
+        except ValueError:
+            raise UnsupportedAlgorithm(f"PBKDF2 with {prf} is not available") from exc
+
+
 def _decrypt(cipher_name: str, key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
     """Decrypt; a padding failure means a wrong password (raises WrongPIN)."""
     if not ciphertext or len(ciphertext) % 16:
@@ -196,7 +219,7 @@ def encrypt_private_key(
     key_len = _CIPHERS[_CIPHER_OIDS[cipher]][1]
     salt = os.urandom(16)
     iv = os.urandom(16)
-    dk = hashlib.pbkdf2_hmac("sha256", pwd, salt, iterations, dklen=key_len)
+    dk = _pbkdf2("sha256", pwd, salt, iterations, key_len)
     ciphertext = _encrypt(cipher, dk, iv, private_key_pkcs8_der(private_key))
     info = _EncryptedPrivateKeyInfo(
         {
@@ -309,10 +332,7 @@ def decrypt_private_key(data: bytes | str, password: str | bytes) -> Any:
     pwd = _password_bytes(password)
     key_len = _CIPHERS[_CIPHER_OIDS[info.cipher]][1]
     prf = info.prf.removeprefix("hmacWith").lower()
-    try:
-        dk = hashlib.pbkdf2_hmac(prf, pwd, salt, info.iterations, dklen=key_len)
-    except ValueError as exc:  # e.g. no SM3 in this Python's OpenSSL
-        raise UnsupportedAlgorithm(f"PBKDF2 with {prf} is not available") from exc
+    dk = _pbkdf2(prf, pwd, salt, info.iterations, key_len)
     plaintext = _decrypt(info.cipher, dk, iv, ciphertext)
     try:
         return load_private_key(plaintext)

@@ -4,6 +4,7 @@ policy; CA keys encrypted at rest."""
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 from asn1crypto import pem
@@ -173,6 +174,34 @@ def test_iteration_bounds():
         keystore.encrypt_private_key(key, PIN, iterations=10)
     with pytest.raises(UnsupportedAlgorithm):
         keystore.encrypt_private_key(key, PIN, iterations=FAST, cipher="des-ede3-cbc")
+
+
+@pytest.mark.parametrize(("iterations", "expected"), [
+    (1, "0c60c80f961f0e71f3a9b524af6012062fe037a6"),
+    (2, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"),
+    (4096, "4b007901b765489abead49d926f721d065a429c1"),
+])
+def test_pbkdf2_matches_rfc_6070(iterations, expected):
+    assert keystore._pbkdf2("sha1", b"password", b"salt", iterations, 20).hex() == expected
+
+
+@pytest.mark.parametrize("prf", ["sha1", "sha256", "sha384", "sha512", "sm3"])
+def test_pbkdf2_matches_hashlib(prf):
+    """The PBKDF2 of the key disks (cryptography's OpenSSL) gives the bytes of Python's
+    hashlib (the system's OpenSSL), for every PRF a key disk may name."""
+    salt = bytes(range(16))
+    for key_len in (16, 32):
+        ours = keystore._pbkdf2(prf, b"20250601", salt, 3_000, key_len)
+        try:
+            theirs = hashlib.pbkdf2_hmac(prf, b"20250601", salt, 3_000, dklen=key_len)
+        except ValueError:
+            pytest.skip(f"this Python's hashlib has no {prf}")
+        assert ours == theirs
+
+
+def test_pbkdf2_with_an_unknown_prf_is_unsupported():
+    with pytest.raises(UnsupportedAlgorithm):
+        keystore._pbkdf2("md4-or-worse", b"20250601", b"s" * 16, 1_000, 16)
 
 
 # ----------------------------------------------------------------------------- PinGuard

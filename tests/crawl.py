@@ -1,5 +1,6 @@
-"""A crawl of every URL of the platform with bad input, for the tests that no page or API
-endpoint answers it with a server error (the brief: "never a 500 page or a traceback").
+"""A crawl of every URL of the platform, for two rules of the brief: no page or API endpoint
+answers bad input with a server error ("never a 500 page or a traceback"), and no page,
+file or API answer shows a unit a document it is not a party to (R-SEC-1).
 
 ``urls(real)`` fills every URL pattern (the Django admin aside) with the ids of real objects,
 ids that do not exist and, where a parameter takes any text, values of the wrong kind;
@@ -7,6 +8,11 @@ ids that do not exist and, where a parameter takes any text, values of the wrong
 POST with a garbage form and, under ``/api/``, POST with JSON of the wrong shape, broken
 JSON and a JSON array, and returns the answers of status 500 or more (and a count of the
 statuses, so that a test can check the requests reached the views).
+
+``leaks(urls, users, secrets)`` makes the same requests, and a search for each secret text,
+and returns every answer whose body (a page, a JSON answer, a streamed file) contains one of
+the ``secrets``: the title, number, fingerprint or file bytes of a document the users must
+not see.
 """
 
 from __future__ import annotations
@@ -90,4 +96,39 @@ def server_errors(found: list[str], users: dict) -> tuple[list[str], collections
                 answered[response.status_code // 100] += 1
                 if response.status_code >= 500:
                     failures.append(f"{label} {url} as {who}: {response.status_code}")
+    return failures, answered
+
+
+def _body(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def leaks(found: list[str], users: dict, secrets: dict[str, bytes],
+          searches: tuple[str, ...] = ()) -> tuple[list[str], collections.Counter]:
+    """Each URL requested as each user as in ``server_errors``, and also with each of
+    ``searches`` as its search term (``q``): the answers that contain a secret (by name),
+    and the count of answers by status class. A search's answer is not checked for its own
+    term (pages show the term back in the search box)."""
+    failures = []
+    answered: collections.Counter = collections.Counter()
+    for who, user in users.items():
+        client = Client(raise_request_exception=False)
+        if user is not None:
+            client.force_login(user)
+        for url in found:
+            if url.rstrip("/").endswith("logout"):
+                continue
+            asked = [(label, response, None) for label, response in _requests(client, url)]
+            asked += [(f"GET q={term}", client.get(url, {"q": term}, HTTP_HX_REQUEST="true"),
+                       term.encode()) for term in searches]
+            for label, response, echo in asked:
+                answered[response.status_code // 100] += 1
+                body = _body(response)
+                # A search page shows its own term back: that one secret is not looked for
+                # there (the document's other secrets still are).
+                failures += [f"{label} {url} as {who}: {response.status_code} shows the {name}"
+                             for name, secret in secrets.items()
+                             if secret != echo and secret in body]
     return failures, answered

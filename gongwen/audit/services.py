@@ -42,7 +42,7 @@ def client_ip(request) -> str:
 
 def record(actor, action: str, target: models.Model | None = None, *, unit=None,
            detail: dict[str, Any] | None = None, request=None, actor_name: str = "",
-           ) -> AuditEntry:
+           target_repr: str | None = None) -> AuditEntry:
     """Append one entry to the chain, in the caller's transaction.
 
     Inside an ``audited()`` transaction (every ``policy.verbs.verb``, the PKI operator verbs,
@@ -53,9 +53,13 @@ def record(actor, action: str, target: models.Model | None = None, *, unit=None,
     no savepoint of its own (a failed append fails the caller's transaction, which is what
     an audited change must do);
     outside a transaction it opens one. There, call it as late as possible: the head lock
-    is held until the transaction commits."""
+    is held until the transaction commits.
+
+    ``target_repr``: what the trail shows of the target instead of ``str(target)`` (a
+    permission denial names the object by type and id only: its title is not the actor's
+    unit's to read)."""
     entry = _prepare(actor, action, target, unit=unit, detail=detail, request=request,
-                     actor_name=actor_name)
+                     actor_name=actor_name, target_repr=target_repr)
     pending = _pending()
     if pending is not None and connection.in_atomic_block:
         # A no-op commit hook marks the savepoint this entry belongs to: Django drops the
@@ -70,7 +74,7 @@ def record(actor, action: str, target: models.Model | None = None, *, unit=None,
 
 
 def _prepare(actor, action: str, target: models.Model | None, *, unit, detail, request,
-             actor_name: str) -> AuditEntry:
+             actor_name: str, target_repr: str | None = None) -> AuditEntry:
     user = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
         actor=user,
@@ -78,7 +82,8 @@ def _prepare(actor, action: str, target: models.Model | None, *, unit, detail, r
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
+        target_repr=(str(target) if target_repr is None else target_repr)[:200]
+        if target is not None else "",
         detail=_jsonable(detail or {}),
         ip=client_ip(request),
         algorithm=_ALGORITHM,

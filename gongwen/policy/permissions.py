@@ -190,10 +190,14 @@ def _audit_denial(user, perm: Perm, obj, request, why: str) -> None:
     from gongwen.audit.services import record
 
     actor = user if getattr(user, "is_authenticated", False) else None
-    record(actor, "permission.denied", obj if getattr(obj, "pk", None) else None,
+    target = obj if getattr(obj, "pk", None) else None
+    # The entry goes to the trail of the actor's unit, whose auditor reads it: the object is
+    # named by type and id, never by its own text (a document title of another unit).
+    record(actor, "permission.denied", target,
            detail={"perm": str(perm), "why": why,
                    "path": request.path if request is not None else ""},
-           request=request)
+           request=request,
+           target_repr=f"{target._meta.verbose_name} #{target.pk}" if target else None)
 
 
 def visible_units_for_management(user):

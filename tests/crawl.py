@@ -46,10 +46,12 @@ def _patterns(patterns, prefix=""):
             yield prefix + str(p.pattern)
 
 
-def urls(real: dict[str, str], only: Callable[[str], bool] | None = None) -> list[str]:
+def urls(real: dict[str, str], only: Callable[[str], bool] | None = None,
+         wrong: bool = True) -> list[str]:
     """Every pattern filled with each candidate value of its parameters: the real object's
     id where one is known, an id that does not exist and, where the pattern accepts any
-    text, a value of the wrong kind. ``only``: the patterns to keep (default: all)."""
+    text, a value of the wrong kind (``wrong=False``: the real values only). ``only``: the
+    patterns to keep (default: all)."""
     out = []
     for pattern in _patterns(get_resolver().url_patterns):
         if pattern.startswith("admin/") or (only is not None and not only(pattern)):
@@ -58,9 +60,9 @@ def urls(real: dict[str, str], only: Callable[[str], bool] | None = None) -> lis
         choices = []
         for converter, name in params:
             values = [real.get(name, "1")]
-            if converter in ("int", ""):
+            if wrong and converter in ("int", ""):
                 values.append("999999")
-            if converter in ("str", "slug", ""):
+            if wrong and converter in ("str", "slug", ""):
                 values.append("x-y")
             choices.append(values)
         for combo in itertools.product(*choices):
@@ -69,14 +71,14 @@ def urls(real: dict[str, str], only: Callable[[str], bool] | None = None) -> lis
     return sorted(set(out))
 
 
-def _requests(client: Client, url: str):
+def _requests(client: Client, url: str, bodies=(GARBAGE_JSON, "{not json", "[]")):
     """(label, response) of each request made of ``url``: GET with a garbage query, POST
-    with a garbage form and, for the API, POST with JSON of the wrong shape, with broken
-    JSON and with a JSON array."""
+    with a garbage form and, for the API, POST with each of ``bodies`` as JSON (default:
+    JSON of the wrong shape, broken JSON and a JSON array)."""
     yield "GET", client.get(url, GARBAGE_QUERY, HTTP_HX_REQUEST="true")
     yield "POST form", client.post(url, GARBAGE_FORM, HTTP_HX_REQUEST="true")
     if url.startswith("/api/"):
-        for body in (GARBAGE_JSON, "{not json", "[]"):
+        for body in bodies:
             yield f"POST {body[:10]!r}", client.post(url, body, content_type="application/json")
 
 
@@ -120,7 +122,9 @@ def leaks(found: list[str], users: dict, secrets: dict[str, bytes],
         for url in found:
             if url.rstrip("/").endswith("logout"):
                 continue
-            asked = [(label, response, None) for label, response in _requests(client, url)]
+            # JSON that cannot be read answers before any object is looked at: one body.
+            asked = [(label, response, None)
+                     for label, response in _requests(client, url, bodies=(GARBAGE_JSON,))]
             asked += [(f"GET q={term}", client.get(url, {"q": term}, HTTP_HX_REQUEST="true"),
                        term.encode()) for term in searches]
             for label, response, echo in asked:
@@ -132,3 +136,10 @@ def leaks(found: list[str], users: dict, secrets: dict[str, bytes],
                              for name, secret in secrets.items()
                              if secret != echo and secret in body]
     return failures, answered
+
+
+def distinctive(data: bytes, *others: bytes, size: int = 48) -> bytes:
+    """A slice of ``data`` that none of ``others`` contains, to look for a file in answers
+    (files made by one writer share most of their bytes)."""
+    return next(data[i:i + size] for i in range(0, len(data) - size, 16)
+                if not any(data[i:i + size] in other for other in others))

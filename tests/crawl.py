@@ -82,22 +82,28 @@ def _requests(client: Client, url: str, bodies=(GARBAGE_JSON, "{not json", "[]")
             yield f"POST {body[:10]!r}", client.post(url, body, content_type="application/json")
 
 
-def server_errors(found: list[str], users: dict) -> tuple[list[str], collections.Counter]:
-    """Each URL requested as each user (None: anonymous): the answers of status >= 500, and
-    the count of answers by class (2 for 2xx, …)."""
-    failures = []
-    answered: collections.Counter = collections.Counter()
+def _visits(found: list[str], users: dict):
+    """(who, client, url) for each user (None: anonymous), logged in, and each URL but
+    logout (it would end the session for the URLs after it)."""
     for who, user in users.items():
         client = Client(raise_request_exception=False)
         if user is not None:
             client.force_login(user)
         for url in found:
-            if url.rstrip("/").endswith("logout"):
-                continue  # would end the session for the URLs after it
-            for label, response in _requests(client, url):
-                answered[response.status_code // 100] += 1
-                if response.status_code >= 500:
-                    failures.append(f"{label} {url} as {who}: {response.status_code}")
+            if not url.rstrip("/").endswith("logout"):
+                yield who, client, url
+
+
+def server_errors(found: list[str], users: dict) -> tuple[list[str], collections.Counter]:
+    """Each URL requested as each user (None: anonymous): the answers of status >= 500, and
+    the count of answers by class (2 for 2xx, …)."""
+    failures = []
+    answered: collections.Counter = collections.Counter()
+    for who, client, url in _visits(found, users):
+        for label, response in _requests(client, url):
+            answered[response.status_code // 100] += 1
+            if response.status_code >= 500:
+                failures.append(f"{label} {url} as {who}: {response.status_code}")
     return failures, answered
 
 
@@ -115,26 +121,20 @@ def leaks(found: list[str], users: dict, secrets: dict[str, bytes],
     term (pages show the term back in the search box)."""
     failures = []
     answered: collections.Counter = collections.Counter()
-    for who, user in users.items():
-        client = Client(raise_request_exception=False)
-        if user is not None:
-            client.force_login(user)
-        for url in found:
-            if url.rstrip("/").endswith("logout"):
-                continue
-            # JSON that cannot be read answers before any object is looked at: one body.
-            asked = [(label, response, None)
-                     for label, response in _requests(client, url, bodies=(GARBAGE_JSON,))]
-            asked += [(f"GET q={term}", client.get(url, {"q": term}, HTTP_HX_REQUEST="true"),
-                       term.encode()) for term in searches]
-            for label, response, echo in asked:
-                answered[response.status_code // 100] += 1
-                body = _body(response)
-                # A search page shows its own term back: that one secret is not looked for
-                # there (the document's other secrets still are).
-                failures += [f"{label} {url} as {who}: {response.status_code} shows the {name}"
-                             for name, secret in secrets.items()
-                             if secret != echo and secret in body]
+    for who, client, url in _visits(found, users):
+        # JSON that cannot be read answers before any object is looked at: one body.
+        asked = [(label, response, None)
+                 for label, response in _requests(client, url, bodies=(GARBAGE_JSON,))]
+        asked += [(f"GET q={term}", client.get(url, {"q": term}, HTTP_HX_REQUEST="true"),
+                   term.encode()) for term in searches]
+        for label, response, echo in asked:
+            answered[response.status_code // 100] += 1
+            body = _body(response)
+            # A search page shows its own term back: that one secret is not looked for
+            # there (the document's other secrets still are).
+            failures += [f"{label} {url} as {who}: {response.status_code} shows the {name}"
+                         for name, secret in secrets.items()
+                         if secret != echo and secret in body]
     return failures, answered
 
 
@@ -143,3 +143,22 @@ def distinctive(data: bytes, *others: bytes, size: int = 48) -> bytes:
     (files made by one writer share most of their bytes)."""
     return next(data[i:i + size] for i in range(0, len(data) - size, 16)
                 if not any(data[i:i + size] in other for other in others))
+
+
+def assert_no_leaks(found: list[str], users: dict, secrets: dict[str, bytes],
+                    searches: tuple[str, ...] = (), *, shown: int = 100,
+                    refused: int = 300) -> None:
+    """``leaks`` finds nothing, over more than 100 URLs, and more than ``shown`` answers were
+    pages shown and more than ``refused`` refusals (the requests reached the views)."""
+    failures, answered = leaks(found, users, secrets, searches)
+    assert len(found) > 100
+    assert not failures, "\n".join(failures)
+    assert answered[2] > shown and answered[4] > refused, answered
+
+
+def secrets_shown(found: list[str], user, secrets: dict[str, bytes],
+                  searches: tuple[str, ...] = ()) -> set[str]:
+    """The names of the ``secrets`` that ``user`` finds somewhere (the control of a leak
+    test: a party does see them, so the crawl would find a leak)."""
+    failures, _answered = leaks(found, {"party": user}, secrets, searches)
+    return {line.rsplit(" shows the ", 1)[1] for line in failures}

@@ -66,6 +66,30 @@ def _machine_busy() -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def _server_busy(name: str = "postgres") -> float | None:
+    """Seconds of CPU the processes called ``name`` (the PostgreSQL server: its postmaster,
+    backends and helpers) have spent so far, from /proc; None where there is no /proc or no
+    such process (SQLite, or a server on another machine). A backend that exits meanwhile
+    stays counted: its time moves to its parent's ``cutime``."""
+    total, found = 0, False
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # gone meanwhile
+        comm, rest = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:]
+        if comm == name:
+            fields = rest.split()
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
 
@@ -293,6 +317,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
         ready.wait()
     started = time.time()
     t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
+    server0 = _server_busy() if connection.vendor == "postgresql" else None
     if profiler:
         profiler.enable()
     marks.start()
@@ -375,10 +400,13 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     busy1 = _machine_busy()
     machine = busy1 - busy0 if busy0 is not None and busy1 is not None else None
+    server1 = _server_busy() if server0 is not None else None
+    server = server1 - server0 if server0 is not None and server1 is not None else None
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
-    return {"n": n, "total": total, "cpu": cpu, "machine": machine, "started": started, "ended": time.time(),
+    return {"n": n, "total": total, "cpu": cpu, "machine": machine, "server": server,
+            "started": started, "ended": time.time(),
             "whole": whole, "exchange": exchange, "steps": steps,
             "statements": counted, "cpu_steps": cpu_of}
 
@@ -420,9 +448,12 @@ def run_workers(authority_cast: Cast, k: int, n: int, batch: int) -> dict:
         raise RuntimeError("; ".join(errors))
     runs = [r for _, r in out]
     machines = [r["machine"] for r in runs]
+    servers = [r["server"] for r in runs]
     merged = {"n": sum(r["n"] for r in runs), "cpu": sum(r["cpu"] for r in runs),
-              # The workers' timed windows nearly coincide: the longest one covers them.
+              # The workers' timed windows nearly coincide: the longest one covers them
+              # (the machine's and the database server's CPU are shared by the workers).
               "machine": max(machines) if None not in machines else None,
+              "server": max(servers) if None not in servers else None,
               "total": max(r["ended"] for r in runs) - min(r["started"] for r in runs),
               "whole": [x for r in runs for x in r["whole"]],
               "exchange": [x for r in runs for x in r["exchange"]],
@@ -491,6 +522,9 @@ def report(e: dict, label: str, workers: int = 1) -> None:
         print(f"  machine CPU per document (every process: the database server, the other "
               f"services and the benchmark): {per * 1000:.0f} ms, i.e. at most "
               f"{cores / per:.0f} documents/s on {cores} cores")
+    if e.get("server") is not None:
+        print(f"  database server CPU per document (every PostgreSQL process on this "
+              f"machine): {e['server'] / n * 1000:.1f} ms")
     print("  CPU ms per document per step: " + ", ".join(
         f"{k} {v / n * 1000:.1f}" for k, v in e["cpu_steps"].items()))
     print(f"  SQL statements per document: {statements / n:.0f} (" + ", ".join(

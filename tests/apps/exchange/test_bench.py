@@ -3,11 +3,14 @@ SQLite. No timing is asserted."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from django.db import connection
 
 from gongwen.documents import sealing
 from gongwen.exchange import bench
+from tests.tools import needs_tool
 
 
 def run(**kw) -> dict:
@@ -15,7 +18,7 @@ def run(**kw) -> dict:
     return {"n": 2, "total": 1.0, "cpu": 0.5, "whole": [0.5, 0.6], "exchange": [0.2, 0.3],
             "steps": steps, "statements": {"seal": 100, "dispatch": 26, "open": 24,
                                            "sign": 30},
-            "cpu_steps": {k: 0.1 for k in bench.STEPS}, "machine": 0.8,
+            "cpu_steps": {k: 0.1 for k in bench.STEPS}, "machine": 0.8, "server": 0.05,
             "reference": (0.02, 0.03), **kw}
 
 
@@ -32,6 +35,8 @@ def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
     assert "CPU ms per document per step: seal 50.0, dispatch 50.0" in out
     assert "machine CPU per document (every process" in out and ": 400 ms" in out
     assert "20.0 ms before, 30.0 ms after; CPU per document = 10.00 × the reference" in out
+    assert "database server CPU per document (every PostgreSQL process" in out
+    assert "machine): 25.0 ms" in out
     assert bench.reference_work() > 0
     monkeypatch.setattr(sealing, "seal_documents", lambda **kw: [], raising=False)
     assert "one PIN per 10 用印 (seal_documents)" in bench.mode_label(10, 1)
@@ -57,6 +62,12 @@ def test_the_end_to_end_run_takes_every_document_through_the_chain(db, batch, re
     assert e["n"] == 2 and len(e["whole"]) == 2 and len(e["exchange"]) == 2
     assert all(len(e["steps"][step]) == 2 for step in bench.STEPS)
     assert e["statements"]["open"] > 0 and e["cpu"] > 0
+    # The database server's CPU is read from /proc when it is PostgreSQL (found when it
+    # runs on this machine); SQLite runs in the benchmark process itself.
+    if connection.vendor == "sqlite":
+        assert e["server"] is None
+    else:
+        assert e["server"] is None or e["server"] >= 0
     deliveries = list(Delivery.objects.all())
     assert len(deliveries) == 3  # the warm-up's and the two timed documents'
     assert {d.state for d in deliveries} == {DeliveryState.SIGNED}
@@ -90,6 +101,16 @@ def test_instruction_counting_marks_every_step_and_counts_unlocks_apart(db, monk
                      "--dump=dispatch", "--dump=verify", "--dump=open",
                      sign, unlock, sign,  # the clerk's PIN within 签收
                      "--instr=off"]
+
+
+@needs_tool("pgrep")
+def test_the_database_servers_cpu_is_read_from_proc():
+    """A PostgreSQL server running on this machine (pgrep, procps, tells) is found and has
+    used some CPU; a process name that nothing has gives None, not 0."""
+    running = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True).returncode == 0
+    busy = bench._server_busy()
+    assert (busy is not None and busy > 0) if running else busy is None
+    assert bench._server_busy("no-such-process-name") is None
 
 
 def test_instructions_report_is_per_document_in_step_order():

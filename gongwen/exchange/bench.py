@@ -316,8 +316,8 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     if ready is not None:
         ready.wait()
     started = time.time()
+    server0 = _server_busy() if connection.vendor == "postgresql" else None  # before t0: it scans /proc
     t0, cpu0, busy0 = time.perf_counter(), time.process_time(), _machine_busy()
-    server0 = _server_busy() if connection.vendor == "postgresql" else None
     if profiler:
         profiler.enable()
     marks.start()

@@ -37,6 +37,7 @@ from .errors import (
     SealExpired,
     SealNotYetValid,
     SealSignatureInvalid,
+    SESError,
     UnsupportedSESAlgorithm,
     UnsupportedSESVersion,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "signer_from_key",
     "verify_seal",
     "verify_seal_signature",
+    "verify_sm2_signature",
     "verify_with_cert_key",
 ]
 
@@ -288,6 +290,36 @@ def verify_with_cert_key(cert_der: bytes, data: bytes, signature: bytes) -> None
     verify_signature(load_public_key(spki), data, signature, asn1.OID_SM3_WITH_SM2)
 
 
+def verify_sm2_signature(algorithm: str, cert_der: bytes, data: bytes, signature: bytes, *,
+                         invalid: type[SESError], whose: tuple[str, str],
+                         what: tuple[str, str]) -> None:
+    """Check an SM3withSM2 signature of a seal (the maker's) or of a signature (the
+    signer's) with the key of ``cert_der`` (:func:`verify_with_cert_key`): a wrong value or
+    an unreadable certificate raises ``invalid``, another algorithm or key
+    :class:`UnsupportedSESAlgorithm`. ``whose`` and ``what`` name the signer ("maker",
+    "制章者") and the signature ("seal signature", "印章签名") in the messages."""
+    whose_en, whose_zh = whose
+    what_en, what_zh = what
+    if algorithm != asn1.OID_SM3_WITH_SM2:
+        raise UnsupportedSESAlgorithm(
+            f"{what_en} algorithm {algorithm} is not SM3withSM2",
+            message_zh=f"{what_zh}算法 {algorithm} 不是 SM3withSM2",
+        )
+    try:
+        verify_with_cert_key(cert_der, data, signature)
+    except InvalidSignature as exc:
+        raise invalid() from exc
+    except MalformedInput as exc:
+        raise invalid(
+            f"the {whose_en} certificate cannot be read: {exc}",
+            message_zh=f"{whose_zh}证书格式错误，无法验证{what_zh}",
+        ) from exc
+    except UnsupportedAlgorithm as exc:
+        raise UnsupportedSESAlgorithm(
+            f"{whose_en} key: {exc}", message_zh=f"{whose_zh}证书的密钥算法不是 SM2"
+        ) from exc
+
+
 def _is_certificate(der: bytes) -> bool:
     try:
         load_certificate(der)
@@ -474,24 +506,9 @@ def _parse_v1(der: bytes) -> SealInfo:
 
 def verify_seal_signature(seal: SealInfo) -> None:
     """Check the maker's SM3withSM2 signature; raise :class:`SealSignatureInvalid` etc."""
-    if seal.algorithm != asn1.OID_SM3_WITH_SM2:
-        raise UnsupportedSESAlgorithm(
-            f"seal signature algorithm {seal.algorithm} is not SM3withSM2",
-            message_zh=f"印章签名算法 {seal.algorithm} 不是 SM3withSM2",
-        )
-    try:
-        verify_with_cert_key(seal.maker_cert, seal.signed_bytes, seal.signature)
-    except InvalidSignature as exc:
-        raise SealSignatureInvalid() from exc
-    except MalformedInput as exc:
-        raise SealSignatureInvalid(
-            f"the maker certificate cannot be read: {exc}",
-            message_zh="制章者证书格式错误，无法验证印章签名",
-        ) from exc
-    except UnsupportedAlgorithm as exc:
-        raise UnsupportedSESAlgorithm(
-            f"maker key: {exc}", message_zh="制章者证书的密钥算法不是 SM2"
-        ) from exc
+    verify_sm2_signature(seal.algorithm, seal.maker_cert, seal.signed_bytes, seal.signature,
+                         invalid=SealSignatureInvalid, whose=("maker", "制章者"),
+                         what=("seal signature", "印章签名"))
 
 
 def check_validity(seal: SealInfo, at: datetime) -> None:

@@ -37,7 +37,7 @@ from typing import Any
 
 from asn1crypto import core
 
-from gongwen.pki.errors import InvalidSignature, MalformedInput, PKIError, UnsupportedAlgorithm
+from gongwen.pki.errors import PKIError
 from gongwen.pki.suites import sm3
 
 from . import asn1
@@ -50,7 +50,6 @@ from .errors import (
     SignerCertificateInvalid,
     SignerNotInSeal,
     SigningTimeOutsideSealValidity,
-    UnsupportedSESAlgorithm,
     UnsupportedSESVersion,
 )
 from .seal import (
@@ -67,6 +66,7 @@ from .seal import (
     parse_seal,
     run_maker_check,
     verify_seal_signature,
+    verify_sm2_signature,
     verify_with_cert_key,
 )
 
@@ -356,24 +356,9 @@ def _run(name: str, fn: Callable[[], None]) -> Check:
 
 
 def _check_signer_signature(info: SignatureInfo) -> None:
-    if info.algorithm != asn1.OID_SM3_WITH_SM2:
-        raise UnsupportedSESAlgorithm(
-            f"signature algorithm {info.algorithm} is not SM3withSM2",
-            message_zh=f"签章签名算法 {info.algorithm} 不是 SM3withSM2",
-        )
-    try:
-        verify_with_cert_key(info.signer_cert, info.signed_bytes, info.signature)
-    except InvalidSignature as exc:
-        raise SignatureInvalid() from exc
-    except MalformedInput as exc:
-        raise SignatureInvalid(
-            f"the signer certificate cannot be read: {exc}",
-            message_zh="签章者证书格式错误，无法验证签名",
-        ) from exc
-    except UnsupportedAlgorithm as exc:
-        raise UnsupportedSESAlgorithm(
-            f"signer key: {exc}", message_zh="签章者证书的密钥算法不是 SM2"
-        ) from exc
+    verify_sm2_signature(info.algorithm, info.signer_cert, info.signed_bytes, info.signature,
+                         invalid=SignatureInvalid, whose=("signer", "签章者"),
+                         what=("signature", "签章签名"))
 
 
 def _check_signer_in_seal(info: SignatureInfo) -> None:

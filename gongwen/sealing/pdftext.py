@@ -205,6 +205,33 @@ def _unicode(raw: bytes) -> str:
     return _hex(raw).decode("utf-16-be")
 
 
+_PLAIN_HEX = re.compile(rb"[0-9A-Fa-f]+")
+
+
+def _bfchars(pairs: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """The (code, text) entries of a ``bfchar`` block. The common shape — every code of one
+    even length, every text one UTF-16 unit, no whitespace inside the brackets (what our
+    writer and most producers emit) — is decoded with one ``bytes.fromhex`` for all codes
+    and one for all texts; anything else entry by entry, with the same result."""
+    if not pairs:
+        return {}
+    srcs, dsts = zip(*pairs, strict=True)
+    size, count = len(srcs[0]), len(srcs)
+    if size % 2 == 0 and len(set(map(len, srcs))) == 1 and len(set(map(len, dsts))) == 1 \
+            and len(dsts[0]) == 4:
+        codes, units = b"".join(srcs), b"".join(dsts)
+        if _PLAIN_HEX.fullmatch(codes) and _PLAIN_HEX.fullmatch(units):
+            try:
+                texts = bytes.fromhex(units.decode("ascii")).decode("utf-16-be")
+            except UnicodeDecodeError:
+                texts = ""  # a lone surrogate: the entry by entry reading refuses it too
+            if len(texts) == count:  # else a surrogate pair spans two entries
+                raw, width = bytes.fromhex(codes.decode("ascii")), size // 2
+                keys = [raw[i:i + width] for i in range(0, len(raw), width)]
+                return dict(zip(keys, texts, strict=True))
+    return {_hex(src): _unicode(dst) for src, dst in pairs}
+
+
 def _parse_cmap(data: bytes) -> dict[bytes, str]:
     """A ToUnicode CMap (bfchar and bfrange entries) for one code length; a CMap with codes
     of several lengths is not handled (the caller falls back)."""
@@ -212,8 +239,7 @@ def _parse_cmap(data: bytes) -> dict[bytes, str]:
               for lo, _hi in _PAIR.findall(block)}
     out: dict[bytes, str] = {}
     for block in _BFCHAR.findall(data):
-        for src, dst in _PAIR.findall(block):
-            out[_hex(src)] = _unicode(dst)
+        out.update(_bfchars(_PAIR.findall(block)))
     for block in _BFRANGE.findall(data):
         for lo, hi, dst, array in _RANGE.findall(block):
             first, last = _hex(lo), _hex(hi)

@@ -116,3 +116,44 @@ def _stream(data: bytes) -> bytes:
     packed = zlib.compress(data)
     return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + \
         b"\nendstream"
+
+
+def _entry_by_entry(pairs):
+    return {pdftext._hex(src): pdftext._unicode(dst) for src, dst in pairs}
+
+
+def test_bfchar_blocks_read_at_once_give_what_entry_by_entry_gives():
+    """``_bfchars`` decodes the common shape of a bfchar block in two ``bytes.fromhex``;
+    every shape, common or not, gives the entry-by-entry result (or the same refusal)."""
+    import random
+
+    rng = random.Random(9704)
+    shapes = []
+    for _ in range(300):
+        width = rng.choice([1, 1, 2, 3])
+        count = rng.randint(1, 40)
+        pairs = []
+        for _ in range(count):
+            code = rng.randrange(256 ** width).to_bytes(width, "big").hex().encode()
+            unit = rng.choice([rng.randrange(0x20, 0xD800), rng.randrange(0xE000, 0x10000)])
+            text = f"{unit:04X}".encode()
+            if rng.random() < 0.05:
+                text = b"D840DC00"  # one character outside the BMP: a surrogate pair
+            if rng.random() < 0.03:
+                code = code[:2] + b" " + code[2:]  # whitespace inside the brackets
+            if rng.random() < 0.03:
+                code = code.lower()
+            pairs.append((code, text))
+        shapes.append(pairs)
+    shapes += [[(b"01", b"D840"), (b"02", b"DC00")],  # a pair split across two entries
+               [(b"01", b"DC00")],  # a lone surrogate
+               [(b"01", b"4E00"), (b"0102", b"4E8C")],  # codes of two lengths
+               [(b"1", b"4E00")]]  # an odd number of digits
+    for pairs in shapes:
+        try:
+            expected = _entry_by_entry(pairs)
+        except UnicodeDecodeError:
+            with pytest.raises(UnicodeDecodeError):
+                pdftext._bfchars(pairs)
+            continue
+        assert pdftext._bfchars(pairs) == expected, pairs

@@ -30,11 +30,19 @@ class _Unsupported(Exception):
     """Something this reader does not handle: use the general extractor."""
 
 
-# One token of a content stream: whitespace and comments skipped; a name, a string or an
-# array start (parsed by ``cos.parse_object``), a number, or an operator.
-_TOKEN = re.compile(rb"[\x00\t\n\x0c\r ]*(?:%[^\r\n]*[\r\n]?[\x00\t\n\x0c\r ]*)*"
-                    rb"(?:([/(<\[])|([+\-]?(?:\d+\.?\d*|\.\d+))|([A-Za-z'\"*][A-Za-z0-9'\"*]*)"
-                    rb"|([\])>{}]))")
+# One token of a content stream that matters for its text, with the whitespace, comments
+# and numbers before it skipped: a name, a string or an array start (parsed by
+# ``cos.parse_object``), an operator, or a closing delimiter. Numbers are operands of
+# positioning, colour and width operators; the text operators take a name (``Tf``) or a
+# string or array (``Tj``, ``TJ``, ``'``, ``"``: the last operand), so they are not kept.
+_SKIP = rb"[\x00\t\n\x0c\r ]*(?:%[^\r\n]*[\r\n]?[\x00\t\n\x0c\r ]*)*"
+# A number is taken whole (the look-ahead) and the run of numbers without backtracking
+# (``*+``): a long run of digits followed by a stray byte fails in linear time.
+_NUMBER = rb"[+\-]?(?:\d+\.?\d*|\.\d+)(?![\d.])"
+_NUMBERS = rb"(?:" + _NUMBER + _SKIP + rb")*+"
+_TOKEN = re.compile(_SKIP + _NUMBERS +
+                    rb"(?:([/(<\[])|([A-Za-z'\"*][A-Za-z0-9'\"*]*)|([\])>{}]))")
+_END = re.compile(_SKIP + _NUMBERS + rb"\Z")  # the stream ends with numbers, or nothing
 # A TJ array of hexadecimal strings and numbers (what our writer emits), read in one match
 # instead of one ``parse_object`` per element; anything else goes through ``parse_object``.
 _WS = rb"[\x00\t\n\x0c\r ]*"
@@ -95,10 +103,10 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
     while pos < n:
         m = _TOKEN.match(content, pos)
         if m is None:
-            if not content[pos:].strip():
+            if _END.match(content, pos):
                 break
             raise _Unsupported(f"unexpected byte at {pos}")
-        opener, number, operator, closer = m.groups()
+        opener, operator, closer = m.groups()
         if opener is not None:
             start = m.start(1)
             fast = _HEX_ARRAY.match(content, start) if opener == b"[" else None
@@ -110,9 +118,7 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
             operands.append(value)
             continue
         pos = m.end()
-        if number is not None:
-            operands.append(number)
-        elif operator is not None:
+        if operator is not None:
             if operator == b"Tf" and operands:
                 cmap, width = _font_map(reader, fonts, operands[0], cmaps)
             elif operator in _SHOW and operands:

@@ -157,3 +157,20 @@ def test_bfchar_blocks_read_at_once_give_what_entry_by_entry_gives():
                 pdftext._bfchars(pairs)
             continue
         assert pdftext._bfchars(pairs) == expected, pairs
+
+
+def test_numbers_are_skipped_and_a_stream_may_end_with_them():
+    """Numbers are no operand of the text operators: skipped with the whitespace, also
+    right before a name or a string, and at the end of the stream."""
+    cmap = b"begincodespacerange <00> <FF> endcodespacerange 1 beginbfrange <41> <5A> <0041> " \
+           b"endbfrange"
+    content = (b"q 1 0 0 1 72.5 -.5 cm BT/F1 12 Tf 0 0 0 rg 1 0 0 1 10 20 Tm(AB)Tj "
+               b"2 3 Td [(C) -120 <44>] TJ 1 2 (E) \" ET Q 0.5 1")
+    assert pdftext.page_text(_one_page_pdf(content, cmap)) == "ABCDE"
+
+
+def test_a_run_of_digits_before_a_stray_byte_is_declined():
+    cmap = b"begincodespacerange <00> <FF> endcodespacerange 1 beginbfrange <41> <5A> <0041> " \
+           b"endbfrange"
+    content = b"BT /F1 12 Tf (A) Tj " + b"7" * 20000 + b"\x01 ET"
+    assert pdftext.page_text(_one_page_pdf(content, cmap)) is None

@@ -119,7 +119,9 @@ def _show(content: bytes, fonts: dict[str, Any], reader: PDFReader,
             continue
         pos = m.end()
         if operator is not None:
-            if operator == b"Tf" and operands:
+            if operator == b"Tf":
+                if not operands:  # a size without a font name: which font is unknown
+                    raise _Unsupported("Tf without a font name")
                 cmap, width = _font_map(reader, fonts, operands[0], cmaps)
             elif operator in _SHOW and operands:
                 if cmap is None:

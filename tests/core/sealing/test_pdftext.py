@@ -174,3 +174,10 @@ def test_a_run_of_digits_before_a_stray_byte_is_declined():
            b"endbfrange"
     content = b"BT /F1 12 Tf (A) Tj " + b"7" * 20000 + b"\x01 ET"
     assert pdftext.page_text(_one_page_pdf(content, cmap)) is None
+
+
+def test_a_font_change_without_a_font_name_is_declined():
+    """``12 Tf`` names no font: the text after it cannot be decoded with certainty."""
+    cmap = b"begincodespacerange <00> <FF> endcodespacerange 1 beginbfrange <41> <5A> <0041> " \
+           b"endbfrange"
+    assert pdftext.page_text(_one_page_pdf(b"BT /F1 12 Tf (A) Tj 14 Tf (B) Tj ET", cmap)) is None

@@ -3,7 +3,8 @@ R-SEC-1), on every URL: every page, file download and API endpoint of the platfo
 requested (``tests.crawl.leaks``: plain, with a garbage query and form, and with the
 document's title as search term) by users of every role of a unit that is not a party, and
 by recipients before the document is dispatched to them. No answer may contain the
-document's title, 发文字号, fingerprint or file bytes.
+document's title, 发文字号, fingerprint or file bytes. A withdrawn (撤回) item's file is no
+longer served to its recipients.
 
 The same crawl as the recipient's clerk finds them: the check can fail.
 """
@@ -36,13 +37,17 @@ def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
     from gongwen.authority.models import Certificate, CertificateAuthority, KeyDisk
     from gongwen.documents import blobs
     from gongwen.exchange.models import Delivery
-    from gongwen.exchange.services import open_delivery, sign_receipt
+    from gongwen.exchange.services import open_delivery, sign_receipt, withdraw
 
     sent = dispatched(title="关于开展甲乙丙丁专项检查工作的通知")
     delivery = Delivery.objects.get(dispatch=sent, recipient_unit=cast["b"])
     open_delivery(actor=cast["clerk_b"], delivery_id=delivery.pk)
     sign_receipt(actor=cast["clerk_b"], delivery_id=delivery.pk, pin=PIN, key=uuid.uuid4())
     pending = sealed_doc(title="关于戊己庚辛年度考核安排的通知")
+    taken_back = dispatched(title="关于壬癸子丑有关事项的通知")
+    withdraw(actor=cast["clerk_a"], dispatch_id=taken_back.pk, reason="内容有误，撤回重发",
+             key=uuid.uuid4())
+    taken_back_delivery = Delivery.objects.get(dispatch=taken_back, recipient_unit=cast["b"])
     cert = Certificate.objects.filter(holder=cast["clerk_b"]).first()
     real = {"dispatch_id": str(sent.pk), "delivery_id": str(delivery.pk),
             "unit_id": str(cast["b"].pk), "user_id": str(cast["clerk_b"].pk),
@@ -51,7 +56,10 @@ def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
             "ca": CertificateAuthority.objects.first().slug, "fmt": "pdf", "how": "remove",
             "decision": "approve", "action": "approve"}
     found = sorted(set(urls({**real, "doc_id": str(sent.document_id)}, wrong=False))
-                   | set(urls({**real, "doc_id": str(pending.pk)}, wrong=False)))
+                   | set(urls({**real, "doc_id": str(pending.pk)}, wrong=False))
+                   | set(urls({**real, "doc_id": str(taken_back.document_id),
+                               "dispatch_id": str(taken_back.pk),
+                               "delivery_id": str(taken_back_delivery.pk)}, wrong=False)))
     outsiders = make_unit("连云港市统计局", networked=True)
     strangers = {f"outsider {role}": make_user(outsiders, role, username=f"tjj_{role}")
                  for role in Role.values}
@@ -62,7 +70,11 @@ def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
         "found": found, "strangers": strangers,
         "sent": _secrets(doc, sent_file, pending_file, sent.fingerprint),
         "pending": _secrets(pending, pending_file, sent_file),
+        # The recipients see the item withdrawn (its title, the reason), not its file.
+        "withdrawn file": {"withdrawn file bytes": distinctive(
+            blobs.read(taken_back.fingerprint), sent_file, pending_file)},
         "searches": (doc.title, pending.title),
+        "sender": cast["clerk_a"],
         "recipients": {"recipient clerk": cast["clerk_b"], "recipient head": cast["head_b"],
                        "copy recipient clerk": cast["clerk_fgw"]},
     }
@@ -78,6 +90,14 @@ def test_no_url_shows_a_document_to_its_recipients_before_it_is_dispatched(world
     found, _answered = leaks(world["found"], world["recipients"], world["pending"],
                              searches=world["searches"][1:])
     assert not found, "\n".join(found)
+
+
+def test_no_url_serves_a_withdrawn_documents_file_to_its_recipients(world):
+    found, _answered = leaks(world["found"], world["recipients"], world["withdrawn file"])
+    assert not found, "\n".join(found)
+    # The control: its sender still has it.
+    assert secrets_shown(world["found"], world["sender"],
+                         world["withdrawn file"]) == set(world["withdrawn file"])
 
 
 def test_the_crawl_finds_what_a_party_sees(world):

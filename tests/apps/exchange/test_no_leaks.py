@@ -31,9 +31,9 @@ def _secrets(doc, data: bytes, other: bytes, fingerprint: str | None = None) -> 
 
 @pytest.fixture
 def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
-    """A document of the city office dispatched to 东海县 (signed for there) and others, and a
-    second one approved and sealed but not dispatched yet; a unit that is party to neither,
-    with a user of every role."""
+    """A document of the city office dispatched to 东海县 (signed for there) and others, a
+    second one approved and sealed but not dispatched yet, and a third dispatched and then
+    withdrawn; a unit that is party to none of them, with a user of every role."""
     from gongwen.authority.models import Certificate, CertificateAuthority, KeyDisk
     from gongwen.documents import blobs
     from gongwen.exchange.models import Delivery
@@ -71,6 +71,7 @@ def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
         "sent": _secrets(doc, sent_file, pending_file, sent.fingerprint),
         "pending": _secrets(pending, pending_file, sent_file),
         # The recipients see the item withdrawn (its title, the reason), not its file.
+        "withdrawn title": taken_back.document.title.encode(),
         "withdrawn file": {"withdrawn file bytes": distinctive(
             blobs.read(taken_back.fingerprint), sent_file, pending_file)},
         "searches": (doc.title, pending.title),
@@ -82,7 +83,9 @@ def world(cast, dispatched, sealed_doc, make_unit, make_user, operator):
 
 def test_no_url_shows_a_document_to_a_unit_that_is_not_a_party(world):
     pending = {f"pending {k}": v for k, v in world["pending"].items()}
-    assert_no_leaks(world["found"], world["strangers"], {**world["sent"], **pending},
+    withdrawn = {"withdrawn title": world["withdrawn title"], **world["withdrawn file"]}
+    assert_no_leaks(world["found"], world["strangers"], {**world["sent"], **pending,
+                                                          **withdrawn},
                     world["searches"], refused=500)
 
 

@@ -3,7 +3,8 @@
 ``KeyedQuery`` is ``queryset.get(pk=…)`` for a queryset shape (joins of ``select_related``, a
 row lock) compiled once per connection (per thread and database) and then run with the key
 only: the delivery verbs lock their row this way. Compiling the delivery's five joins took
-~1.2 ms of CPU per 来文 opened, the statement itself ~0.1 ms. ``FixedRows`` is the same for a
+~1.2 ms of CPU per 来文 opened, the statement itself ~0.1 ms. The columns' value converters
+(what ``results_iter`` looks up for every column on every call) are kept with the plan. ``FixedRows`` is the same for a
 ``values_list`` without parameters (the CAs' CRL state that opening an item reads).
 
 ``update_rows`` does what ``QuerySet.bulk_update`` does in one ``UPDATE … FROM (VALUES …)``.
@@ -41,6 +42,22 @@ class _Plan:
     init_list: list[str]
     populators: list
     locking: bool
+    converters: dict  # the columns' value converters (compiler.get_converters), once
+
+
+def _converters(compiler) -> dict:
+    """What ``results_iter`` computes on every call (every column's backend and field
+    converters, ~60 columns for the delivery's five joins): the same for a compiled shape on
+    its connection, so computed once per plan. Composite fields are not handled here."""
+    fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        raise ValueError("policy.sql: composite fields are not supported")
+    return compiler.get_converters(fields)
+
+
+def _convert(compiler, converters: dict, rows: list) -> list:
+    """``rows`` with each value converted as Django converts it (``results_iter``)."""
+    return list(compiler.apply_converters(rows, converters)) if converters else rows
 
 
 def _wrapper():
@@ -57,7 +74,7 @@ class FixedRows:
 
     def __init__(self, build: Callable[[], models.QuerySet]) -> None:
         self._build = build
-        self._plans: dict[Any, tuple[str, tuple, Any]] = {}
+        self._plans: dict[Any, tuple[str, tuple, Any, dict]] = {}
 
     def rows(self) -> list[tuple]:
         wrapper = _wrapper()
@@ -68,12 +85,12 @@ class FixedRows:
                 raise ValueError("FixedRows: no row locks")
             compiler = qs.query.get_compiler(connection=wrapper)
             sql, params = compiler.as_sql()
-            plan = self._plans[wrapper] = (sql, tuple(params), compiler)
-        sql, params, compiler = plan
+            plan = self._plans[wrapper] = (sql, tuple(params), compiler, _converters(compiler))
+        sql, params, compiler, converters = plan
         with wrapper.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return list(compiler.results_iter([rows], tuple_expected=True))
+        return [tuple(row) for row in _convert(compiler, converters, rows)]
 
 
 class KeyedQuery:
@@ -107,7 +124,7 @@ class KeyedQuery:
             rows = cursor.fetchall()
         if not rows:
             raise model.DoesNotExist(f"{model.__name__} {pk}")
-        row = next(iter(plan.compiler.results_iter([rows[:1]])))
+        row = _convert(plan.compiler, plan.converters, rows[:1])[0]
         obj = model.from_db(wrapper.alias, plan.init_list, row[plan.fields])
         for populator in plan.populators:
             populator.populate(row, obj)
@@ -129,7 +146,8 @@ class KeyedQuery:
             init_list=[s[0].target.attname for s in compiler.select[first:last]],
             populators=get_related_populators(klass_info, compiler.select, wrapper.alias),
             locking=bool(qs.query.select_for_update
-                         and wrapper.features.has_select_for_update))
+                         and wrapper.features.has_select_for_update),
+            converters=_converters(compiler))
         self._plans[wrapper] = plan
         return plan
 

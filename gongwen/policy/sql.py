@@ -4,8 +4,9 @@
 row lock) compiled once per connection (per thread and database) and then run with the key
 only: the delivery verbs lock their row this way. Compiling the delivery's five joins took
 ~1.2 ms of CPU per 来文 opened, the statement itself ~0.1 ms. The columns' value converters
-(what ``results_iter`` looks up for every column on every call) are kept with the plan. ``FixedRows`` is the same for a
-``values_list`` without parameters (the CAs' CRL state that opening an item reads).
+(what ``results_iter`` looks up for every column on every call) are kept with the plan.
+``FixedRows`` is the same for a ``values_list`` without parameters (the CAs' CRL state that
+opening an item reads).
 
 ``update_rows`` does what ``QuerySet.bulk_update`` does in one ``UPDATE … FROM (VALUES …)``.
 Django's version builds a ``CASE WHEN pk = … THEN …`` expression per row and field. Compiling

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["has_tool", "needs_tool", "run_tool"]
+__all__ = ["gmssl_sm2", "has_tool", "needs_tool", "run_tool"]
 
 
 def has_tool(name: str) -> bool:
@@ -52,3 +52,16 @@ def run_tool(
             f"stderr: {proc.stderr.decode(errors='replace')}"
         )
     return proc
+
+
+def gmssl_sm2(public_xy_hex: str = "", private_hex: str = ""):
+    """py-gmssl's ``CryptSM2`` (the independent pure-Python SM2 of the cross-checks) for the
+    public key ``x || y`` in hex (128 digits, no "04"). The key is set after construction:
+    the constructor strips a leading "04" with ``lstrip``, which also eats leading 0 and 4
+    digits of x (py-gmssl #77), so a test that passed the key there failed for about one
+    key in 256."""
+    from gmssl.sm2 import CryptSM2
+
+    crypt = CryptSM2(private_key=private_hex, public_key="")
+    crypt.public_key = public_xy_hex
+    return crypt

@@ -35,7 +35,7 @@ from gongwen.seals.models import (
 from gongwen.seals.ses.seal import parse_seal
 from gongwen.units.demo import load_demo
 from gongwen.units.models import Level, Unit
-from tests.tools import needs_tool, run_tool
+from tests.tools import gmssl_sm2, needs_tool, run_tool
 
 DISTID = "distid:1234567812345678"
 
@@ -131,7 +131,7 @@ def test_seal_cli_list_show_verify_image(demo, tmp_path, capsys):
 
 @needs_tool("openssl")
 def test_exported_demo_seal_in_openssl_and_gmssl(demo, tmp_path, capsys):
-    gmssl_sm2 = pytest.importorskip("gmssl.sm2")
+    pytest.importorskip("gmssl.sm2")
     from asn1crypto.algos import DSASignature
 
     seal = _active(Unit.objects.get(code=PENDING_DEMO_UNIT))
@@ -165,7 +165,7 @@ def test_exported_demo_seal_in_openssl_and_gmssl(demo, tmp_path, capsys):
     assert wrong.returncode != 0
     # 3. py-gmssl (independent pure-Python SM2) verifies the maker's signature.
     spki = load_certificate(info.maker_cert)["tbs_certificate"]["subject_public_key_info"]
-    crypt = gmssl_sm2.CryptSM2(private_key="", public_key=spki["public_key"].native.hex()[2:])
+    crypt = gmssl_sm2(spki["public_key"].native.hex()[2:])
     rs = DSASignature.load(info.signature).native
     raw = f"{rs['r']:064x}{rs['s']:064x}"
     assert crypt.verify_with_sm3(raw, info.signed_bytes)

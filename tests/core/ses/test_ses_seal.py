@@ -28,6 +28,7 @@ from gongwen.seals.ses.seal import (
     signer_from_key,
     verify_seal,
 )
+from tests.tools import gmssl_sm2
 
 from .conftest import (
     CERTS,
@@ -483,12 +484,12 @@ def test_our_seal_parses_field_by_field_in_openssl_asn1parse(tmp_path, our_seal)
 
 def test_our_maker_signature_verifies_in_gmssl(gm_pki, our_seal):
     """py-gmssl is an independent pure-Python SM2 (signer ID 1234567812345678)."""
-    gmssl_sm2 = pytest.importorskip("gmssl.sm2")
+    pytest.importorskip("gmssl.sm2")
     from asn1crypto.algos import DSASignature
 
     info = parse_seal(our_seal)
     spki = load_certificate(gm_pki.maker_cert)["tbs_certificate"]["subject_public_key_info"]
-    crypt = gmssl_sm2.CryptSM2(private_key="", public_key=spki["public_key"].native.hex()[2:])
+    crypt = gmssl_sm2(spki["public_key"].native.hex()[2:])
     rs = DSASignature.load(info.signature).native
     raw = f"{rs['r']:064x}{rs['s']:064x}"
     assert crypt.verify_with_sm3(raw, info.signed_bytes)

@@ -28,6 +28,7 @@ from gongwen.seals.ses.signature import (
     parse_signature,
     verify_signature,
 )
+from tests.tools import gmssl_sm2
 
 from .conftest import OFDS, flip_positions, needs_openssl, needs_vectors, openssl_sm2_verify
 
@@ -315,7 +316,7 @@ def test_dms360_v1_vector_is_invalid_for_the_reasons_listed():
 def test_dms360_signature_is_over_the_raw_data_hash():
     """Documents *why* dms360's signature fails: it is SM2 with e = dataHash (no Z, no SM3
     over the TBS). Checked with gmssl's low-level verify (test only)."""
-    gmssl = pytest.importorskip("gmssl.sm2")
+    pytest.importorskip("gmssl.sm2")
     from asn1crypto import x509
     from asn1crypto.algos import DSASignature
 
@@ -323,7 +324,7 @@ def test_dms360_signature_is_over_the_raw_data_hash():
     info = parse_signature(sv)
     pub = x509.Certificate.load(info.signer_cert)["tbs_certificate"]["subject_public_key_info"]
     rs = DSASignature.load(info.signature).native
-    crypt = gmssl.CryptSM2(private_key="", public_key=pub["public_key"].native.hex()[2:])
+    crypt = gmssl_sm2(pub["public_key"].native.hex()[2:])
     assert crypt.verify(f"{rs['r']:064x}{rs['s']:064x}", info.data_hash)
 
 

@@ -23,7 +23,7 @@ from gongwen.authority import services
 from gongwen.authority.models import CertStatus
 from gongwen.cli import main
 from gongwen.pki import suites, x509
-from tests.tools import needs_tool, run_tool
+from tests.tools import gmssl_sm2, needs_tool, run_tool
 
 from .conftest import PIN
 
@@ -186,8 +186,6 @@ def test_openssl_30_single_commands_reject_gm_while_script_and_validator_accept(
 def test_gmssl_verifies_exported_gm_signatures_with_the_default_id(gm, bundle):
     """py-gmssl (independent, pure Python, signer ID 1234567812345678) checks every exported
     certificate and CRL signature with the public key of the issuer's exported certificate."""
-    from gmssl.sm2 import CryptSM2
-
     out, _county, _city = bundle
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     subject_file = {e["subject"]: e["file"] for e in index if e["type"] == "certificate"}
@@ -203,8 +201,7 @@ def test_gmssl_verifies_exported_gm_signatures_with_the_default_id(gm, bundle):
         issuer = x509.load_certificate(pem.unarmor(
             (out / subject_file[entry["issuer"]]).read_bytes())[2])
         point = issuer["tbs_certificate"]["subject_public_key_info"]["public_key"].native
-        crypt = CryptSM2(private_key="", public_key="")
-        crypt.public_key = point[1:].hex()  # x || y without the 04 prefix (py-gmssl #77)
+        crypt = gmssl_sm2(point[1:].hex())  # x || y without the 04 prefix
         raw = suites.sm2_signature_to_raw(sig)
         assert crypt.verify_with_sm3(raw.hex(), tbs), entry["file"]
         assert not crypt.verify_with_sm3(raw.hex(), tbs[:-1] + bytes([tbs[-1] ^ 1]))

@@ -18,7 +18,7 @@ from asn1crypto import pem
 
 from gongwen.pki import suites, x509
 from gongwen.pki.errors import InvalidCertificate, InvalidSignature, MalformedInput
-from tests.tools import has_tool, needs_tool, run_tool
+from tests.tools import gmssl_sm2, has_tool, needs_tool, run_tool
 
 from .conftest import AT, LEAF_PROFILES, T0, Hierarchy
 
@@ -168,16 +168,13 @@ def test_openssl_30_full_gm_chain_in_one_command(tmp_path, gm_hierarchy):
 def test_gmssl_verifies_every_gm_certificate_signature(gm_hierarchy):
     """A second, independent SM2 implementation checks each certificate's signature over
     its TBSCertificate with the issuer's key and the default signer ID."""
-    from gmssl.sm2 import CryptSM2
-
     h = gm_hierarchy
     pairs = [(h.root, h.root), (h.province, h.root), (h.city, h.root)]
     pairs += [(leaf, ca) for _p, leaf, ca in _leaves(h)]
     for subject, issuer in pairs:
         cert = x509.load_certificate(subject.cert)
         n = issuer.key.public_key().public_numbers()
-        crypt = CryptSM2(private_key="", public_key="")
-        crypt.public_key = f"{n.x:064x}{n.y:064x}"
+        crypt = gmssl_sm2(f"{n.x:064x}{n.y:064x}")
         raw = suites.sm2_signature_to_raw(cert["signature_value"].native)
         assert crypt.verify_with_sm3(raw.hex(), cert["tbs_certificate"].dump())
 

@@ -17,7 +17,7 @@ from gongwen.pki import suites
 from gongwen.sealing.cos import PDFReader
 from gongwen.sealing.pdf import SealBox, Sealer, seal_pdf
 from gongwen.sealing.pdf_verify import chain_check, check_pdf
-from tests.tools import has_tool, needs_tool, run_tool
+from tests.tools import gmssl_sm2, has_tool, needs_tool, run_tool
 
 from .conftest import AT, BOX, BOX2, SIGNED_AT, seal, seal_png
 
@@ -246,15 +246,13 @@ def test_gm_signature_verifies_in_openssl_pkeyutl(tmp_path, gm_pki, small_pdf):
 
 def test_gm_signature_verifies_in_gmssl(gm_pki, small_pdf):
     from gmssl import sm3 as g_sm3
-    from gmssl.sm2 import CryptSM2
 
     out = seal(small_pdf, gm_pki.unit, gm_pki)
     ((_name, contents, br),) = _pypdf_signatures(out)
     attrs, sig, md, cert, _si = _cms_parts(_strip(contents))
     assert bytes.fromhex(g_sm3.sm3_hash(list(_signed_bytes(out, br)))) == md
     point = cert.public_key["public_key"].native  # 04 || x || y
-    crypt = CryptSM2(private_key="", public_key="")
-    crypt.public_key = point[1:].hex()  # set directly (py-gmssl #77)
+    crypt = gmssl_sm2(point[1:].hex())
     raw = suites.sm2_signature_to_raw(sig)
     assert crypt.verify_with_sm3(raw.hex(), attrs)
     assert not crypt.verify_with_sm3(raw.hex(), attrs + b"\x00")

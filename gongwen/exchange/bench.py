@@ -41,6 +41,7 @@ import cProfile
 import hashlib
 import multiprocessing
 import os
+import platform
 import pstats
 import shutil
 import statistics
@@ -476,6 +477,13 @@ def mode_label(batch: int, workers: int) -> str:
     return f"{mode}; {workers} worker process{'es' if workers > 1 else ''}"
 
 
+def interpreter() -> str:
+    """Which Python runs the benchmark. A PGO/LTO build (Debian's /usr/bin/python3.11) runs
+    pure-Python work 10-30 % faster than a plain source build (pyenv's default), the fixed
+    reference work included, so the ratio to the reference moves with the interpreter too."""
+    return f"Python {platform.python_version()} ({getattr(sys, '_base_executable', sys.executable)})"
+
+
 def reference_work() -> float:
     """CPU seconds of a fixed piece of work (Python bytecode and a key derivation: the two
     kinds of work the exchange does), the best of three. It is measured in the same run as
@@ -545,7 +553,8 @@ def count_instructions(docs: int, batch: int) -> int:
     if batch:
         argv += ["--batch", str(batch), "--only-batch"]
     print(f"gongwen bench exchange --instructions: {docs} documents "
-          f"({mode_label(batch, 1)}) under valgrind's callgrind; this takes minutes",
+          f"({mode_label(batch, 1)}) under valgrind's callgrind, {interpreter()}; this takes "
+          "minutes",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="gongwen-callgrind-") as out_dir:
         done = instructions.run(argv, out_dir)
@@ -639,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"gongwen bench exchange — {vendor}, scratch database "
               f"{connection.settings_dict['NAME']}, suite {authority._conf('SUITE') or 'GM'}, "
-              f"key disk PBKDF2 iterations {authority._iterations()}, {os.cpu_count()} CPUs")
+              f"key disk PBKDF2 iterations {authority._iterations()}, {os.cpu_count()} CPUs, "
+              f"{interpreter()}")
         print("(the PDF/OFD files are rendered at 核批 by the worker's prerender task, run in the "
               "unmeasured setup; 用印 then only signs)")
         authority.init_pki()

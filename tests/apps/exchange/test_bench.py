@@ -42,6 +42,17 @@ def test_report_names_the_mode_and_counts_statements(capsys, monkeypatch):
     assert "one PIN per 10 用印 (seal_documents)" in bench.mode_label(10, 1)
 
 
+def test_the_figures_name_the_interpreter():
+    """A PGO build runs the chain's Python code faster than a plain one: the header says which
+    interpreter measured, so that figures from two machines or venvs are not compared blind."""
+    import platform
+    import sys
+
+    text = bench.interpreter()
+    assert text.startswith(f"Python {platform.python_version()} (")
+    assert sys._base_executable in text
+
+
 @pytest.mark.django_db
 def test_workers_are_refused_on_sqlite(capsys):
     if connection.vendor != "sqlite":

@@ -6,8 +6,9 @@ shape, ``{"error": code, "message": "<Chinese>"}`` (errors.py)."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Query, Router
 
+from gongwen.exchange import stats
 from gongwen.policy.permissions import Perm, audit_entries_for, require
 from gongwen.units.models import Unit
 from gongwen.units.selectors import directory, groups_for
@@ -15,7 +16,15 @@ from gongwen.units.selectors import directory, groups_for
 from . import documents, errors, exchange
 from .auth import AUTH
 from .common import ObjectId
-from .schemas import AuditEntryOut, GroupOut, MeOut, UnitDetailOut, UnitOut
+from .schemas import (
+    AuditEntryOut,
+    GroupOut,
+    MeOut,
+    StatsCountsOut,
+    StatsOut,
+    UnitDetailOut,
+    UnitOut,
+)
 
 api = NinjaAPI(title="电子公文无纸化传输平台 API", version="1", auth=AUTH,
                urls_namespace="api")
@@ -77,7 +86,33 @@ def list_audit(request, action: str = ""):
     return list(entries.order_by("-seq")[:200])
 
 
+stats_router = Router(tags=["统计"])
+
+
+def _counts(c: stats.Counts) -> dict:
+    return {f: getattr(c, f) for f in StatsCountsOut.model_fields}
+
+
+@stats_router.get("/stats", response=StatsOut, summary="收发文统计（按月、按单位）")
+def get_stats(request, first: str = Query("", alias="from"), to: str = "", unit: str = ""):
+    """The 统计 page's figures: ``from``/``to`` months (2026-01), ``unit`` (city office
+    only); input that cannot be used is reported in ``warnings`` and the defaults apply."""
+    require(request.user, Perm.VIEW_STATS, request=request)
+    warnings: list[str] = []
+    start, end = stats.read_range(first, to, warnings)
+    units, chosen, choices = stats.read_scope(request.user, unit, warnings)
+    figs = stats.figures(units, start, end, per_unit=choices is not None and chosen is None)
+    return {"scope": chosen.name if chosen is not None else "全部单位",
+            "first": f"{figs.first:%Y-%m}", "last": f"{figs.last:%Y-%m}",
+            "receipt_hours": stats.receipt_hours(), "total": _counts(figs.total),
+            "months": [{"month": f"{m:%Y-%m}", **_counts(c)} for m, c in figs.months],
+            "units": [{"unit_id": u.unit_id, "name": u.name, **_counts(u.counts)}
+                      for u in figs.units],
+            "warnings": warnings}
+
+
 api.add_router("/", me_router)
+api.add_router("/", stats_router)
 api.add_router("/", units_router)
 api.add_router("/", audit_router)
 api.add_router("/", documents.router)

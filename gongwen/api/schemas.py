@@ -61,3 +61,43 @@ class AuditEntryOut(Schema):
 class ErrorOut(Schema):
     error: str
     message: str
+
+
+class StatsCountsOut(Schema):
+    """The figures of a month, of the range or of one unit (gongwen.exchange.stats.Counts);
+    rates in percent, latencies in hours, null where there is nothing to divide."""
+
+    sent: int
+    withdrawn: int
+    received: int
+    signed: int
+    returned: int
+    sign_rate: float | None
+    due: int
+    overdue: int
+    overdue_rate: float | None
+    latency_median_h: float | None
+    latency_p90_h: float | None
+    electronic_out: int
+    paper_out: int
+    paper_share: float | None
+
+
+class StatsMonthOut(StatsCountsOut):
+    month: str
+
+
+class StatsUnitOut(StatsCountsOut):
+    unit_id: int
+    name: str
+
+
+class StatsOut(Schema):
+    scope: str
+    first: str
+    last: str
+    receipt_hours: int
+    total: StatsCountsOut
+    months: list[StatsMonthOut]
+    units: list[StatsUnitOut]
+    warnings: list[str]

@@ -209,6 +209,19 @@ def visible_units_for_management(user):
     return Unit.objects.filter(pk=user.unit_id)
 
 
+def stats_units(user):
+    """The units whose statistics the user reads (R-AUDIT-2): every unit for the city
+    office (the platform operator unit), whose role allows statistics at all; the user's own
+    unit for everyone else; none without the permission."""
+    from gongwen.units.models import Unit
+
+    if not can(user, Perm.VIEW_STATS) or not user.unit_id:
+        return Unit.objects.none()
+    if is_platform_user(user):
+        return Unit.objects.all()
+    return Unit.objects.filter(pk=user.unit_id)
+
+
 def audit_entries_for(user):
     """The auditor's view of the trail: platform auditors see all, others their unit's."""
     from gongwen.audit.models import AuditEntry

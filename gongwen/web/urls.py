@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import audit, auth, documents, exchange, pki, seals, shell, units, users
 from .views import sealing as sealing_views
+from .views import stats as stats_views
 
 app_name = "web"
 
@@ -35,7 +36,7 @@ urlpatterns = [
     path("documents/<int:doc_id>/review/<str:decision>/", documents.document_review,
          name="document_review"),
     path("seals/", seals.register, name="seals"),
-    path("stats/", shell.stats, name="stats"),
+    path("stats/", stats_views.stats_view, name="stats"),
     path("directory/", shell.directory_view, name="directory"),
     path("units/", units.unit_list, name="units"),
     path("units/new/", units.unit_create, name="unit_create"),

@@ -279,6 +279,19 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
         late.goto(f"/outbox/{sent.pk}/")
         assert _recipient_row(late, "灌南县人民政府").get_by_text("已超时").is_visible()
         people.shot(late, "8-dispatch-overdue")
+
+        # 9. The unit head of 市政府办公室 (the platform's unit) reads 统计 for every unit:
+        #    one notice sent, five electronic deliveries, 灌南县 and the two bureaus overdue.
+        head = people.page_for("sfb_head")
+        _nav(head, "统计")
+        head.wait_for_url("**/stats/")
+        totals = head.locator("#stat-totals")
+        assert totals.locator('[data-total="sent"]').inner_text() == "1"
+        assert totals.locator('[data-total="received"]').inner_text() == "5"
+        assert totals.locator('[data-total="overdue_rate"]').inner_text() == "60.0%"
+        assert head.locator("svg.chart").count() == 4
+        assert head.locator("#stats-units").get_by_role("link", name="灌南县人民政府").is_visible()
+        people.shot(head, "9-statistics")
     gn = Delivery.objects.get(dispatch=sent, recipient_unit__name="灌南县人民政府")
     assert gn.state == DeliveryState.DELIVERED and gn.signed_at is None
 

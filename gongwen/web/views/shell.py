@@ -17,19 +17,6 @@ def home(request):
     return render(request, "web/home.html", {"quick_links": nav_for(request.user)})
 
 
-def _feature(perm: Perm, title: str, empty: str, later: str):
-    @requires(perm)
-    def view(request):
-        return render(request, "web/feature.html",
-                      {"title": title, "empty": empty, "later": later})
-
-    view.__name__ = f"feature_{perm}"
-    return view
-
-
-stats = _feature(Perm.VIEW_STATS, "统计", "暂无统计数据。", "收发文统计与图表功能建设中。")
-
-
 @requires(Perm.VIEW_DIRECTORY)
 def directory_view(request):
     query = request.GET.get("q", "").strip()

@@ -1,0 +1,106 @@
+"""统计 (R-AUDIT-2): the figures of one's unit, or of every unit for the city office, as
+charts, tables and a CSV file. Parse, call the selector, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+
+from gongwen.charts import Series, bar_chart, line_chart
+from gongwen.exchange import stats
+from gongwen.policy.permissions import Perm
+
+from .common import requires
+
+CSV_COLUMNS = (
+    ("月份", None), ("发文", "sent"), ("其中撤回", "withdrawn"), ("收文", "received"),
+    ("已签收", "signed"), ("已退回", "returned"), ("签收率(%)", "sign_rate"),
+    ("已到期", "due"), ("超时", "overdue"), ("超时率(%)", "overdue_rate"),
+    ("签收时长中位数(小时)", "latency_median_h"), ("签收时长90%分位(小时)", "latency_p90_h"),
+    ("电子送达", "electronic_out"), ("纸质送达", "paper_out"), ("纸质占比(%)", "paper_share"),
+)
+
+
+def duration_zh(hours: float | None) -> str:
+    """A latency for people: minutes under an hour, days from two days on."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{max(round(hours * 60), 1) if hours > 0 else 0} 分钟"
+    if hours >= 48:
+        return f"{hours / 24:.1f} 天"
+    return f"{hours:.1f} 小时"
+
+
+def _charts(figs: stats.Figures) -> list[str]:
+    labels = figs.labels
+    rows = [c for _, c in figs.months]
+    return [
+        bar_chart("发文与收文（件）", labels, [
+            Series("发文", [c.sent for c in rows]),
+            Series("收文", [c.received for c in rows]),
+            Series("已签收", [c.signed for c in rows])]),
+        line_chart("签收时长（小时）", labels, [
+            Series("中位数", [c.latency_median_h for c in rows]),
+            Series("90%分位", [c.latency_p90_h for c in rows])], unit="h"),
+        line_chart("超时率", labels, [Series("超时率", [c.overdue_rate for c in rows])],
+                   unit="%", top=100),
+        bar_chart("纸质与电子送达（份）", labels, [
+            Series("电子", [c.electronic_out for c in rows]),
+            Series("纸质", [c.paper_out for c in rows])], stacked=True),
+    ]
+
+
+def _csv(figs: stats.Figures, scope_name: str) -> HttpResponse:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel opens UTF-8 Chinese text only with the byte-order mark
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in CSV_COLUMNS])
+
+    def cells(label: str, c: stats.Counts) -> list:
+        return [label] + ["" if getattr(c, key) is None else getattr(c, key)
+                          for _, key in CSV_COLUMNS[1:]]
+
+    for month, c in figs.months:
+        writer.writerow(cells(f"{month:%Y-%m}", c))
+    writer.writerow(cells("合计", figs.total))
+    for u in figs.units:
+        writer.writerow(cells(u.name, u.counts))
+    name = f"收发文统计_{scope_name}_{figs.first:%Y-%m}_{figs.last:%Y-%m}.csv"
+    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def _with(request, **values: str) -> str:
+    query = request.GET.copy()
+    for key, value in values.items():
+        query[key] = value
+    return query.urlencode()
+
+
+@requires(Perm.VIEW_STATS)
+def stats_view(request):
+    errors: list[str] = []
+    first, last = stats.read_range(request.GET.get("from", ""), request.GET.get("to", ""),
+                                   errors)
+    units, chosen, choices = stats.read_scope(request.user, request.GET.get("unit", ""),
+                                              errors)
+    platform_wide = choices is not None and chosen is None
+    figs = stats.figures(units, first, last, per_unit=platform_wide)
+    scope_name = chosen.name if chosen is not None else "全部单位"
+    if request.GET.get("format") == "csv":
+        return _csv(figs, scope_name)
+    return render(request, "exchange/stats.html", {
+        "title": "统计", "figs": figs,
+        "latency": (duration_zh(figs.total.latency_median_h),
+                    duration_zh(figs.total.latency_p90_h)), "charts": _charts(figs), "errors": errors,
+        "scope_name": scope_name, "chosen": chosen, "choices": choices,
+        "platform_wide": platform_wide, "first": f"{figs.first:%Y-%m}",
+        "last": f"{figs.last:%Y-%m}", "receipt_hours": stats.receipt_hours(),
+        "csv_query": _with(request, format="csv"),
+    })

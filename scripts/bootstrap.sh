@@ -10,7 +10,7 @@ cd "$ROOT"
 APT_PACKAGES=(
   chromium
   fonts-arphic-uming fonts-arphic-ukai fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-wqy-zenhei
-  poppler-utils softhsm2 openssl valgrind
+  poppler-utils softhsm2 openssl valgrind zbar-tools
 )
 # venv for Debian's python3.11 (the interpreter chosen below), where there is one
 if [ -x /usr/bin/python3.11 ]; then APT_PACKAGES+=(python3.11-venv); fi

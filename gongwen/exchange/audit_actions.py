@@ -10,4 +10,6 @@ LABELS = {
     "exchange.withdrawn": "撤回已发公文",
     "exchange.follow_up": "登记催办",
     "exchange.reminded": "发送超时未签收提醒",
+    "exchange.printed": "打印来文（编号打印件）",
+    "exchange.print_limit": "设定打印份数上限",
 }

@@ -48,6 +48,9 @@ class Dispatch(models.Model):
     withdraw_reason = models.CharField("撤回原因", max_length=300, blank=True)
     withdraw_key = models.UUIDField("撤回幂等键", null=True, blank=True, unique=True,
                                     editable=False)
+    print_limit = models.PositiveSmallIntegerField(
+        "每单位打印份数上限", null=True, blank=True,
+        help_text="收文单位通过平台打印的份数上限；空为不限（《电子印章管理暂行办法》第二条）")
 
     class Meta:
         verbose_name = "分发"
@@ -217,6 +220,32 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"回执 {self.delivery}"
+
+
+class PrintedCopy(models.Model):
+    """One paper copy a recipient printed through the platform (R-FLOW-6): its copy number
+    within the delivery and a verification code that anyone can check on the public page
+    (/v/<code>/) without logging in and without seeing the content."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="copies")
+    number = models.PositiveIntegerField("份号")
+    code = models.CharField("核验码", max_length=32, unique=True)
+    fingerprint = models.CharField("文件指纹", max_length=80,
+                                   help_text="打印所用已用印 PDF 的 SM3 摘要")
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="打印人",
+                                   on_delete=models.PROTECT, related_name="+")
+    printed_at = models.DateTimeField("打印时间")
+    idempotency_key = models.UUIDField("幂等键", unique=True, editable=False)
+
+    class Meta:
+        verbose_name = "打印件"
+        verbose_name_plural = "打印件"
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"],
+                                               name="one_copy_number_per_delivery")]
+
+    def __str__(self) -> str:
+        return f"第{self.number}份 {self.code}"
 
 
 class FollowUp(models.Model):

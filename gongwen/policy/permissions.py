@@ -47,6 +47,7 @@ class Perm(StrEnum):
     DISPATCH = "dispatch"              # 分发 a sealed document of one's unit; 撤回
     RECEIVE = "receive"                # 签收 / 退回 a delivery to one's unit
     VIEW_DELIVERY = "view_delivery"    # a delivery: its sender or recipient unit only
+    PRINT = "print"                    # 打印 a signed delivery (recipient unit; R-FLOW-6)
 
 
 _ALL_ROLES = frozenset(Role.values)
@@ -79,6 +80,7 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     Perm.DISPATCH: frozenset({Role.CLERK}),
     Perm.RECEIVE: frozenset({Role.CLERK}),
     Perm.VIEW_DELIVERY: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
+    Perm.PRINT: frozenset({Role.CLERK, Role.HEAD, Role.LEADER}),
 }
 
 # Seal permissions whose objects the city office sees across units (art. 4, 7).
@@ -134,7 +136,8 @@ def _sees_object(user, perm: Perm, obj) -> bool:
     return unit_id is not None and unit_id == user.unit_id
 
 
-_EXCHANGE_PERMS = frozenset({Perm.DISPATCH, Perm.RECEIVE, Perm.VIEW_DELIVERY, Perm.TRACK})
+_EXCHANGE_PERMS = frozenset({Perm.DISPATCH, Perm.RECEIVE, Perm.VIEW_DELIVERY, Perm.TRACK,
+                             Perm.PRINT})
 
 
 def _sees_exchange_object(user, perm: Perm, obj) -> bool:
@@ -148,7 +151,7 @@ def _sees_exchange_object(user, perm: Perm, obj) -> bool:
         return False
     if isinstance(obj, Delivery):
         sender = obj.dispatch.sender_unit_id
-        if perm == Perm.RECEIVE:
+        if perm in (Perm.RECEIVE, Perm.PRINT):
             return obj.recipient_unit_id == unit_id
         if perm == Perm.VIEW_DELIVERY:
             return unit_id in (sender, obj.recipient_unit_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, documents, exchange, pki, seals, shell, units, users
+from .views import printing as printing_views
 from .views import sealing as sealing_views
 from .views import stats as stats_views
 
@@ -110,6 +111,9 @@ urlpatterns += [
     path("inbox/<int:delivery_id>/sign/", exchange.delivery_sign, name="delivery_sign"),
     path("inbox/<int:delivery_id>/return/", exchange.delivery_return, name="delivery_return"),
     path("inbox/<int:delivery_id>/file/", exchange.delivery_file, name="delivery_file"),
+    path("inbox/<int:delivery_id>/print/", printing_views.delivery_print, name="delivery_print"),
+    path("v/", printing_views.public_verify, name="public_verify_form"),
+    path("v/<str:code>/", printing_views.public_verify, name="public_verify"),
     path("inbox/<int:delivery_id>/receipt.json", exchange.receipt_download, name="receipt"),
     path("inbox/<int:delivery_id>/follow-up/", exchange.follow_up, name="follow_up"),
     path("outbox/", exchange.outbox, name="outbox"),
@@ -118,6 +122,8 @@ urlpatterns += [
     path("outbox/<int:dispatch_id>/", exchange.dispatch_detail, name="dispatch"),
     path("outbox/<int:dispatch_id>/withdraw/", exchange.dispatch_withdraw,
          name="dispatch_withdraw"),
+    path("outbox/<int:dispatch_id>/print-limit/", printing_views.dispatch_print_limit,
+         name="dispatch_print_limit"),
     path("tracking/", exchange.tracking, name="tracking"),
     path("notifications/", exchange.notifications, name="notifications"),
     path("notifications/read/", exchange.notifications_read, name="notifications_read"),

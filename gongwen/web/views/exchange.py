@@ -115,6 +115,10 @@ def delivery_detail(request, delivery_id: int):
         "key": uuid.uuid4(),
         "follow_ups": delivery.follow_ups.select_related("by")
         if not is_recipient else [],
+        "copies": delivery.copies.select_related("printed_by") if is_recipient else [],
+        "may_print": (is_recipient and delivery.state == "signed"
+                      and delivery.dispatch.file_format == "pdf"
+                      and can(request.user, Perm.PRINT, delivery)),
     })
 
 
@@ -254,11 +258,13 @@ def _dispatch(request, dispatch_id: int) -> Dispatch:
 def dispatch_detail(request, dispatch_id: int):
     sent = _dispatch(request, dispatch_id)
     deliveries = sent.deliveries.select_related("recipient_unit", "via_group", "handled_by") \
-        .prefetch_related("follow_ups").order_by("role", "id")
+        .prefetch_related("follow_ups").annotate(copy_count=Count("copies")).order_by("role", "id")
     return render(request, "exchange/dispatch.html", {
         "title": sent.document.title, "sent": sent, "doc": sent.document,
         "deliveries": deliveries, "key": uuid.uuid4(),
         "withdrawal": selectors.withdrawal_label(sent.document, sent),
+        "may_limit": can(request.user, Perm.DISPATCH, sent),
+
         "may_withdraw": sent.withdrawn_at is None and can(request.user, Perm.DISPATCH, sent)
         and any(d.is_pending for d in deliveries)})
 

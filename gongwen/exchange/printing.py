@@ -1,0 +1,166 @@
+"""打印 (R-FLOW-6, attachment art. 2): a recipient prints a signed document through the
+platform; each print is a numbered copy with a verification code and a QR code; the sender
+may cap the copies per recipient; anyone checks a printed copy on the public page
+(``/v/<code>/``) without logging in and without seeing the content.
+
+Verbs (one durable transaction each, audited, idempotent): :func:`print_copy`,
+:func:`set_print_limit`. Read side: :func:`copy_by_code`, :func:`printed_pdf`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Max
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from gongwen.audit.services import record
+from gongwen.documents import blobs
+from gongwen.policy.errors import key_reused
+from gongwen.policy.permissions import Perm
+from gongwen.printmark import MarkError, mark_copy
+
+from .models import Delivery, DeliveryState, Dispatch, PrintedCopy
+from .services import _key, _lock_delivery, _require, _verb
+
+MAX_PRINT_LIMIT = 999
+_CODE_CHARS = re.compile(r"[^A-Z2-7]")
+
+
+def new_code() -> str:
+    """80 random bits in base32 (16 characters): not guessable, easy to type."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii")
+
+
+def normalise_code(text: str) -> str:
+    """What a person typed (lower case, dashes, spaces) as it is stored."""
+    return _CODE_CHARS.sub("", (text or "").upper())[:32]
+
+
+def grouped(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def verify_url(code: str) -> str:
+    base = str(getattr(settings, "GONGWEN", {}).get("PUBLIC_URL", "")).rstrip("/")
+    return base + reverse("web:public_verify", args=[code])
+
+
+@_verb
+def print_copy(*, actor, delivery_id: int, key, request=None) -> PrintedCopy:
+    """A new numbered copy of a signed delivery (recipient unit only). Refused before 签收,
+    after 撤回, for a document not dispatched as PDF, and beyond the sender's cap. A retry
+    with the same key returns the first copy."""
+    key = _key(key)
+    prior = PrintedCopy.objects.filter(idempotency_key=key).first()
+    if prior is not None:
+        if prior.delivery_id != int(delivery_id) or prior.printed_by_id != actor.pk:
+            raise key_reused()
+        return prior
+    delivery = _lock_delivery(delivery_id)
+    _require(actor, Perm.PRINT, delivery, request=request)
+    if delivery.state != DeliveryState.SIGNED:
+        raise ValidationError("签收后才能打印。")
+    sent = delivery.dispatch
+    if sent.file_format != "pdf":
+        raise ValidationError("该公文以 OFD 版式分发，平台打印仅支持 PDF 版式。")
+    made = delivery.copies.aggregate(n=Max("number"))["n"] or 0
+    if sent.print_limit is not None and made >= sent.print_limit:
+        raise ValidationError(
+            f"发文单位限定每个收文单位最多打印 {sent.print_limit} 份，已全部打印。")
+    copy = PrintedCopy.objects.create(
+        delivery=delivery, number=made + 1, code=new_code(), fingerprint=sent.fingerprint,
+        printed_by=actor, printed_at=timezone.now(), idempotency_key=key)
+    record(actor, "exchange.printed", delivery, request=request,
+           detail={"copy": copy.number, "code": copy.code, "limit": sent.print_limit})
+    return copy
+
+
+@_verb
+def set_print_limit(*, actor, dispatch_id: int, limit: int | None, request=None) -> Dispatch:
+    """The sender's cap on copies per recipient (None: no cap). Copies already printed stay;
+    a lower cap stops further ones. Setting the same value again changes nothing."""
+    if limit is not None:
+        try:
+            limit = int(limit)
+        except (TypeError, ValueError):
+            raise ValidationError("打印份数上限应为整数。") from None
+        if not 0 <= limit <= MAX_PRINT_LIMIT:
+            raise ValidationError(f"打印份数上限应在 0 到 {MAX_PRINT_LIMIT} 之间。")
+    try:
+        sent = Dispatch.objects.select_for_update(of=("self",)).get(pk=dispatch_id)
+    except (Dispatch.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该发文。") from None
+    _require(actor, Perm.DISPATCH, sent, request=request)
+    if sent.print_limit != limit:
+        old, sent.print_limit = sent.print_limit, limit
+        sent.save(update_fields=["print_limit"])
+        record(actor, "exchange.print_limit", sent, request=request,
+               detail={"from": old, "to": limit})
+    return sent
+
+
+def printed_pdf(copy: PrintedCopy) -> bytes:
+    """The file of a copy: the dispatched sealed PDF with the copy's mark on every page."""
+    delivery = copy.delivery
+    try:
+        data = blobs.read(copy.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise Http404("文件不存在。") from None
+    lines = [
+        f"第 {copy.number} 份　核验码 {grouped(copy.code)}",
+        f"{delivery.recipient_unit.name} {timezone.localtime(copy.printed_at):%Y-%m-%d %H:%M} "
+        f"打印　{copy.printed_by.display_name}",
+        f"扫码或访问 {verify_url(copy.code)} 核验",
+    ]
+    try:
+        return mark_copy(data, lines=lines, qr_text=verify_url(copy.code))
+    except MarkError as exc:
+        raise ValidationError(exc.message_zh) from exc
+
+
+@dataclass(frozen=True)
+class PublicCheck:
+    """What the public page shows of a copy: no title, no text, no 发文字号."""
+
+    copy_number: int
+    code: str
+    printed_at: object
+    printed_by_unit: str
+    sender_unit: str
+    dispatched_at: object
+    fingerprint: str
+    seal_ok: bool | None
+    seal_summary: str
+    withdrawn: bool
+    copies_of_unit: int
+
+
+def copy_by_code(text: str) -> PublicCheck | None:
+    code = normalise_code(text)
+    if len(code) != 16:
+        return None
+    copy = (PrintedCopy.objects.select_related("delivery__dispatch__sender_unit",
+                                               "delivery__recipient_unit")
+            .filter(code=code).first())
+    if copy is None:
+        return None
+    delivery: Delivery = copy.delivery
+    report = delivery.verification or {}
+    ok = report.get("ok") if isinstance(report, dict) else None
+    return PublicCheck(
+        copy_number=copy.number, code=grouped(copy.code), printed_at=copy.printed_at,
+        printed_by_unit=delivery.recipient_unit.name,
+        sender_unit=delivery.dispatch.sender_unit.name, dispatched_at=delivery.dispatch.at,
+        fingerprint=copy.fingerprint, seal_ok=ok if isinstance(ok, bool) else None,
+        seal_summary=("签章有效：签名、印章、证书链与吊销状态核验通过（送达时）" if ok is True
+                      else "签章核验未通过" if ok is False else "无签章核验记录"),
+        withdrawn=delivery.dispatch.withdrawn_at is not None,
+        copies_of_unit=delivery.copies.count())

@@ -16,7 +16,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from gongwen.documents import blobs
-from gongwen.exchange import hooks, selectors, services
+from gongwen.exchange import hooks, printing, selectors, services
 from gongwen.exchange.models import (
     PENDING_STATES,
     RETURNED_STATES,
@@ -112,6 +112,7 @@ class DispatchOut(Schema):
     size: int
     withdrawn_at: dt.datetime | None
     withdraw_reason: str
+    print_limit: int | None = Field(None, description="每个收文单位的打印份数上限；null 为不限")
     counts: Counts
 
 
@@ -304,7 +305,7 @@ def _dispatch_out(sent: Dispatch, deliveries: list[Delivery] | None = None) -> d
             "by": sent.by.display_name, "fingerprint": sent.fingerprint,
             "file_format": sent.file_format, "size": sent.size,
             "withdrawn_at": sent.withdrawn_at, "withdraw_reason": sent.withdraw_reason,
-            "counts": _counts(sent, deliveries)}
+            "print_limit": sent.print_limit, "counts": _counts(sent, deliveries)}
 
 
 def _dispatch_detail(sent: Dispatch) -> dict:
@@ -434,6 +435,20 @@ def withdraw_dispatch(request, dispatch_id: ObjectId, body: ReasonIn,
     return _dispatch_detail(_dispatch(request, dispatch_id))
 
 
+class PrintLimitIn(Schema):
+    limit: int | None = Field(None, ge=0, le=printing.MAX_PRINT_LIMIT,
+                              description="每个收文单位最多打印的份数；null 为不限，0 为不允许打印")
+
+
+@outgoing.put("/dispatches/{dispatch_id}/print-limit", response=DispatchDetailOut,
+              summary="设定每个收文单位的打印份数上限")
+def print_limit(request, dispatch_id: ObjectId, body: PrintLimitIn):
+    sent = _dispatch(request, dispatch_id)
+    printing.set_print_limit(actor=request.user, dispatch_id=sent.pk, limit=body.limit,
+                             request=request)
+    return _dispatch_detail(_dispatch(request, dispatch_id))
+
+
 @outgoing.get("/tracking", response=TrackPage, summary="跟踪：未签收（open）、超时（overdue）或全部（all）")
 def tracking(request, query: Query[SearchQuery],
              only: Literal["open", "overdue", "all"] = "open"):
@@ -546,6 +561,19 @@ def return_delivery(request, delivery_id: ObjectId, body: ReasonIn,
     services.return_delivery(actor=request.user, delivery_id=delivery.pk, reason=body.reason,
                              key=idempotency_key, request=request)
     return _delivery_detail(request, _load_delivery(delivery.pk))
+
+
+@incoming.post("/deliveries/{delivery_id}/print", response={200: None},
+               summary="打印：生成编号打印件（需 Idempotency-Key），返回带份号、核验码和二维码的 PDF")
+def print_delivery(request, delivery_id: ObjectId, idempotency_key: IdempotencyKey):
+    delivery = _delivery(request, delivery_id)
+    copy = printing.print_copy(actor=request.user, delivery_id=delivery.pk,
+                               key=idempotency_key, request=request)
+    response = download(printing.printed_pdf(copy),
+                        f"打印件-第{copy.number}份-{copy.code}.pdf", "application/pdf")
+    response["X-Gongwen-Copy-Number"] = str(copy.number)
+    response["X-Gongwen-Copy-Code"] = copy.code
+    return response
 
 
 @incoming.get("/deliveries/{delivery_id}/receipt", summary="下载签收回执文件（JSON，可离线核验）",

@@ -53,11 +53,24 @@ def verify_url(code: str) -> str:
     return base + reverse("web:public_verify", args=[code])
 
 
+def _sealed_pdf(sent: Dispatch) -> str:
+    """The blob of the sealed PDF to print: the dispatched file, or for a document
+    dispatched as OFD its sealed PDF when it has one (a print needs PDF)."""
+    if sent.file_format == "pdf":
+        return sent.fingerprint
+    from gongwen.documents.sealing import sealed_files
+
+    pdf = sealed_files(sent.document).get("pdf")
+    if pdf is None or not blobs.exists(pdf.blob):
+        raise ValidationError("该公文以 OFD 版式分发且没有用印的 PDF 版式文件，无法通过平台打印。")
+    return pdf.blob
+
+
 @_verb
 def print_copy(*, actor, delivery_id: int, key, request=None) -> PrintedCopy:
     """A new numbered copy of a signed delivery (recipient unit only). Refused before 签收,
-    after 撤回, for a document not dispatched as PDF, and beyond the sender's cap. A retry
-    with the same key returns the first copy."""
+    for a document without a sealed PDF, and beyond the sender's cap. A retry with the same
+    key returns the first copy."""
     key = _key(key)
     prior = PrintedCopy.objects.filter(idempotency_key=key).first()
     if prior is not None:
@@ -69,14 +82,13 @@ def print_copy(*, actor, delivery_id: int, key, request=None) -> PrintedCopy:
     if delivery.state != DeliveryState.SIGNED:
         raise ValidationError("签收后才能打印。")
     sent = delivery.dispatch
-    if sent.file_format != "pdf":
-        raise ValidationError("该公文以 OFD 版式分发，平台打印仅支持 PDF 版式。")
+    blob = _sealed_pdf(sent)
     made = delivery.copies.aggregate(n=Max("number"))["n"] or 0
     if sent.print_limit is not None and made >= sent.print_limit:
         raise ValidationError(
             f"发文单位限定每个收文单位最多打印 {sent.print_limit} 份，已全部打印。")
     copy = PrintedCopy.objects.create(
-        delivery=delivery, number=made + 1, code=new_code(), fingerprint=sent.fingerprint,
+        delivery=delivery, number=made + 1, code=new_code(), fingerprint=blob,
         printed_by=actor, printed_at=timezone.now(), idempotency_key=key)
     record(actor, "exchange.printed", delivery, request=request,
            detail={"copy": copy.number, "code": copy.code, "limit": sent.print_limit})

@@ -117,7 +117,6 @@ def delivery_detail(request, delivery_id: int):
         if not is_recipient else [],
         "copies": delivery.copies.select_related("printed_by") if is_recipient else [],
         "may_print": (is_recipient and delivery.state == "signed"
-                      and delivery.dispatch.file_format == "pdf"
                       and can(request.user, Perm.PRINT, delivery)),
     })
 

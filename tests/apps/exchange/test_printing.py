@@ -81,7 +81,7 @@ def test_only_a_signed_delivery_of_ones_own_unit_prints(cast, dispatched, signed
     assert not PrintedCopy.objects.exists()
     signed.dispatch.file_format = "ofd"
     signed.dispatch.save()
-    with pytest.raises(ValidationError, match="仅支持 PDF"):
+    with pytest.raises(ValidationError, match="没有用印的 PDF"):  # only a stand-in OFD
         print_one(cast, signed)
 
 
@@ -151,3 +151,28 @@ def test_the_pages(client, cast, signed, make_user):
     refused = client.post(url, {"key": str(uuid.uuid4())}, follow=True)
     assert "最多打印 2 份" in refused.content.decode()
     assert PrintedCopy.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_api(client, cast, signed):
+    client.force_login(cast["clerk_a"])
+    limit = client.put(f"/api/dispatches/{signed.dispatch_id}/print-limit",
+                       {"limit": 1}, content_type="application/json")
+    assert limit.status_code == 200 and limit.json()["print_limit"] == 1
+    bad = client.put(f"/api/dispatches/{signed.dispatch_id}/print-limit",
+                     {"limit": -3}, content_type="application/json")
+    assert bad.status_code in (400, 422)
+    client.force_login(cast["clerk_b"])
+    key = str(uuid.uuid4())
+    first = client.post(f"/api/deliveries/{signed.pk}/print", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
+    assert first["X-Gongwen-Copy-Number"] == "1"
+    again = client.post(f"/api/deliveries/{signed.pk}/print", HTTP_IDEMPOTENCY_KEY=key)
+    assert again["X-Gongwen-Copy-Code"] == first["X-Gongwen-Copy-Code"]
+    over = client.post(f"/api/deliveries/{signed.pk}/print",
+                       HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert over.status_code == 400 and "最多打印 1 份" in over.json()["message"]
+    client.force_login(cast["clerk_gyx"])
+    hidden = client.post(f"/api/deliveries/{signed.pk}/print",
+                         HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert hidden.status_code == 404

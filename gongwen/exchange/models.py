@@ -245,7 +245,12 @@ class PrintedCopy(models.Model):
                                                name="one_copy_number_per_delivery")]
 
     def __str__(self) -> str:
-        return f"第{self.number}份 {self.code}"
+        return f"第{self.number}份 {self.display_code}"
+
+    @property
+    def display_code(self) -> str:
+        """The code as printed: groups of four (XXXX-XXXX-XXXX-XXXX)."""
+        return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
 
 
 class FollowUp(models.Model):

@@ -45,7 +45,7 @@ def normalise_code(text: str) -> str:
 
 
 def grouped(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return PrintedCopy(code=code).display_code
 
 
 def verify_url(code: str) -> str:

@@ -104,6 +104,15 @@ class Browser:
         login(page, username, PASSWORD)
         return page
 
+    def anonymous(self):
+        """A browser that has not logged in (the public verification page)."""
+        ctx = self.browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
+                                       base_url=self.url)
+        self.contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(20000)
+        return page
+
     def shot(self, page, name: str) -> Path:
         path = artifacts() / f"{self.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -206,6 +215,28 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     registration = dhx.locator("#registration-number").inner_text()
     assert registration != "—"
     people.shot(dhx, "5-signed")
+
+    # 5b. 东海县 prints a numbered copy through the platform (a new tab gets the PDF); the
+    #     copy's code is then checked on the public page by someone without a login.
+    with dhx.expect_popup() as popup:
+        dhx.locator("#print-form").get_by_role("button", name="打印（生成第1份）").click()
+    popup.value.close()
+    dhx.wait_for_load_state()  # the form reloads the page for the next copy's key
+    dhx.reload()
+    copy_row = dhx.locator("#copy-table tbody tr")
+    assert copy_row.count() == 1 and copy_row.get_by_text("第1份").is_visible()
+    code = copy_row.locator("code").inner_text()
+    anonymous = people.anonymous()
+    anonymous.goto("/v/")
+    assert len(code) == 19  # XXXX-XXXX-XXXX-XXXX; typed in lower case, with a space
+    anonymous.get_by_label("核验码").fill(code.lower().replace("-", " ", 1))
+    anonymous.get_by_role("button", name="核验").click()
+    result = anonymous.locator("#verify-result")
+    assert "通过本平台打印的登记件" in result.inner_text()
+    assert anonymous.locator("#copy-number").inner_text().startswith("第1份")
+    assert anonymous.locator("#sender-unit").inner_text() == "连云港市人民政府办公室"
+    assert TITLE not in anonymous.content()
+    people.shot(anonymous, "5b-public-verification")
 
     # 6. 赣榆县 returns it with a reason.
     gyx = people.page_for("gyx_clerk")

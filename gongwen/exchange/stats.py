@@ -174,11 +174,18 @@ def read_scope(user, unit_text: str, errors: list[str]):
         return units, user.unit, None
     raw = unit_text.strip()
     if raw:
-        unit = units.filter(pk=int(raw)).first() if raw.isdigit() else None
+        unit = units.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 18 else None
         if unit is not None:
             return units.filter(pk=unit.pk), unit, units.order_by("name")
         errors.append("所选单位不存在，已显示全部单位的统计。")
     return None, None, units.order_by("name")
+
+
+def scope_label(chosen, choices) -> str:
+    """The name of what ``read_scope`` chose: a unit, every unit, or nothing at all."""
+    if chosen is not None:
+        return chosen.name
+    return "全部单位" if choices is not None else "（未分配单位）"
 
 
 def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.date, *,

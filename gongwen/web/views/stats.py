@@ -92,7 +92,7 @@ def stats_view(request):
                                               errors)
     platform_wide = choices is not None and chosen is None
     figs = stats.figures(units, first, last, per_unit=platform_wide)
-    scope_name = chosen.name if chosen is not None else "全部单位"
+    scope_name = stats.scope_label(chosen, choices)
     if request.GET.get("format") == "csv":
         return _csv(figs, scope_name)
     return render(request, "exchange/stats.html", {

@@ -170,6 +170,8 @@ def test_bad_input_gets_a_chinese_warning_not_an_error(client, city_head):
     html = page.content.decode()
     assert page.status_code == 200
     assert "不是有效的月份" in html and "所选单位不存在" in html and "<script>" not in html
+    huge = client.get(reverse("web:stats"), {"unit": "9" * 40})  # no database overflow
+    assert huge.status_code == 200 and "所选单位不存在" in huge.content.decode()
     page = client.get(reverse("web:stats"), {"from": "2026-11", "to": "2020-01"})
     html = page.content.decode()
     assert "已对调" in html and "一次最多统计 60 个月" in html

@@ -174,5 +174,7 @@ def copy_by_code(text: str) -> PublicCheck | None:
         fingerprint=copy.fingerprint, seal_ok=ok if isinstance(ok, bool) else None,
         seal_summary=("签章有效：签名、印章、证书链与吊销状态核验通过（送达时）" if ok is True
                       else "签章核验未通过" if ok is False else "无签章核验记录"),
-        withdrawn=delivery.dispatch.withdrawn_at is not None,
+        # Only a signed delivery prints, and 撤回 leaves signed deliveries alone (部分撤回);
+        # checked all the same, should that rule ever change.
+        withdrawn=delivery.state == DeliveryState.WITHDRAWN,
         copies_of_unit=delivery.copies.count())

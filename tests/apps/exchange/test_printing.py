@@ -123,7 +123,12 @@ def test_anyone_checks_a_copy_without_seeing_the_content(client, cast, signed):
     assert missing.status_code == 404 and "未找到核验码" in missing.content.decode()
     junk = client.get(reverse("web:public_verify_form"), {"code": "<script>x" * 10})
     assert junk.status_code == 404 and "<script>" not in junk.content.decode()
+    # 部分撤回 (the sender withdrew the deliveries nobody had signed): a signed recipient's
+    # copy stays good; were its own delivery withdrawn, the page would say so.
     Dispatch.objects.filter(pk=signed.dispatch_id).update(withdrawn_at=signed.signed_at)
+    page = client.get(reverse("web:public_verify", args=[copy.code])).content.decode()
+    assert "通过本平台打印的登记件" in page and "撤回" not in page
+    Delivery.objects.filter(pk=signed.pk).update(state="withdrawn")
     page = client.get(reverse("web:public_verify", args=[copy.code]))
     assert "已被发文单位撤回" in page.content.decode()
 

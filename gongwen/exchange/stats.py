@@ -22,7 +22,9 @@ here, because SQLite has no percentile function.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 import statistics
 from collections import defaultdict
@@ -288,3 +290,34 @@ def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.dat
              for uid, raw in by_unit.items()),
             key=lambda u: (-(u.counts.sent + u.counts.received), u.name))
     return result
+
+
+CSV_COLUMNS = (
+    ("月份", None), ("发文", "sent"), ("其中撤回", "withdrawn"), ("收文", "received"),
+    ("已签收", "signed"), ("已退回", "returned"), ("签收率(%)", "sign_rate"),
+    ("已到期", "due"), ("超时", "overdue"), ("超时率(%)", "overdue_rate"),
+    ("签收时长中位数(小时)", "latency_median_h"), ("签收时长90%分位(小时)", "latency_p90_h"),
+    ("电子送达", "electronic_out"), ("纸质送达", "paper_out"), ("纸质占比(%)", "paper_share"),
+)
+
+
+
+def csv_rows(figs: Figures) -> list[list]:
+    """The table of the CSV export: a header, one row per month, 合计, one row per unit."""
+    def cells(label: str, c: Counts) -> list:
+        return [label] + ["" if getattr(c, key) is None else getattr(c, key)
+                          for _, key in CSV_COLUMNS[1:]]
+
+    return ([[name for name, _ in CSV_COLUMNS]]
+            + [cells(f"{month:%Y-%m}", c) for month, c in figs.months]
+            + [cells("合计", figs.total)]
+            + [cells(u.name, u.counts) for u in figs.units])
+
+
+def csv_bytes(figs: Figures) -> bytes:
+    """:func:`csv_rows` as UTF-8 with a byte-order mark, without which Excel shows the
+    Chinese text garbled."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out).writerows(csv_rows(figs))
+    return out.getvalue().encode("utf-8")

@@ -3,9 +3,6 @@ charts, tables and a CSV file. Parse, call the selector, render."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
@@ -15,14 +12,6 @@ from gongwen.exchange import stats
 from gongwen.policy.permissions import Perm
 
 from .common import requires
-
-CSV_COLUMNS = (
-    ("月份", None), ("发文", "sent"), ("其中撤回", "withdrawn"), ("收文", "received"),
-    ("已签收", "signed"), ("已退回", "returned"), ("签收率(%)", "sign_rate"),
-    ("已到期", "due"), ("超时", "overdue"), ("超时率(%)", "overdue_rate"),
-    ("签收时长中位数(小时)", "latency_median_h"), ("签收时长90%分位(小时)", "latency_p90_h"),
-    ("电子送达", "electronic_out"), ("纸质送达", "paper_out"), ("纸质占比(%)", "paper_share"),
-)
 
 
 def duration_zh(hours: float | None) -> str:
@@ -56,22 +45,8 @@ def _charts(figs: stats.Figures) -> list[str]:
 
 
 def _csv(figs: stats.Figures, scope_name: str) -> HttpResponse:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 Chinese text only with the byte-order mark
-    writer = csv.writer(out)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
-
-    def cells(label: str, c: stats.Counts) -> list:
-        return [label] + ["" if getattr(c, key) is None else getattr(c, key)
-                          for _, key in CSV_COLUMNS[1:]]
-
-    for month, c in figs.months:
-        writer.writerow(cells(f"{month:%Y-%m}", c))
-    writer.writerow(cells("合计", figs.total))
-    for u in figs.units:
-        writer.writerow(cells(u.name, u.counts))
     name = f"收发文统计_{scope_name}_{figs.first:%Y-%m}_{figs.last:%Y-%m}.csv"
-    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(stats.csv_bytes(figs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 

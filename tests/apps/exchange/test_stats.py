@@ -222,3 +222,26 @@ def test_the_api_gives_the_same_figures(client, city_head, county_head, history)
     client.force_login(clerk)
     denied = client.get("/api/stats")
     assert denied.status_code == 403 and "message" in denied.json()
+
+
+@pytest.mark.django_db
+def test_the_cli(capsys, tmp_path, history, county_head, make_user):
+    from gongwen.cli import main
+
+    assert main(["stats", "--from", "2026-10", "--to", "2026-11"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("收发文统计：全部单位，2026-10 至 2026-11")
+    assert out[1].split("\t")[:3] == ["月份", "发文", "收文"]
+    assert out[2].split("\t")[:6] == ["2026-10", "1", "4", "2", "1", "50.0"]
+    assert any(line.startswith(history["gyx"].name + "\t") for line in out)
+    assert main(["--as", county_head.username, "stats", "--from", "2026-10", "--to",
+                 "2026-11", "--unit", history["gyx"].code]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"收发文统计：{history['b'].name}") and history["gyx"].name not in out
+    target = tmp_path / "stats.csv"
+    assert main(["stats", "--from", "2026-10", "--to", "2026-11", "--csv", str(target)]) == 0
+    assert target.read_bytes() == stats.csv_bytes(
+        stats.figures(None, dt.date(2026, 10, 1), dt.date(2026, 11, 1), per_unit=True))
+    assert main(["stats", "--unit", "NO-SUCH-CODE"]) == 2
+    assert main(["--as", history["clerk_b"].username, "stats"]) == 1  # no statistics role
+    assert "无权" in capsys.readouterr().err

@@ -14,7 +14,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import Http404
@@ -28,7 +27,7 @@ from gongwen.policy.permissions import Perm
 from gongwen.printmark import MarkError, mark_copy
 
 from .models import Delivery, DeliveryState, Dispatch, PrintedCopy
-from .services import _key, _lock_delivery, _require, _verb
+from .services import _key, _lock_delivery, _require, _verb, public_url
 
 MAX_PRINT_LIMIT = 999
 _CODE_CHARS = re.compile(r"[^A-Z2-7]")
@@ -49,8 +48,7 @@ def grouped(code: str) -> str:
 
 
 def verify_url(code: str) -> str:
-    base = str(getattr(settings, "GONGWEN", {}).get("PUBLIC_URL", "")).rstrip("/")
-    return base + reverse("web:public_verify", args=[code])
+    return public_url(reverse("web:public_verify", args=[code]))
 
 
 def _sealed_pdf(sent: Dispatch) -> str:

@@ -1143,11 +1143,16 @@ def email_enabled() -> bool:
     return True
 
 
+def public_url(path: str) -> str:
+    """``path`` of this platform as people outside it reach it (GONGWEN_PUBLIC_URL): links
+    in e-mails, the QR code of a printed copy."""
+    return str(getattr(settings, "GONGWEN", {}).get("PUBLIC_URL", "")).rstrip("/") + path
+
+
 def email_notifications(ids: list[int]) -> int:
     if not email_enabled():
         return 0
     sent = 0
-    base = str(getattr(settings, "GONGWEN", {}).get("PUBLIC_URL", "")).rstrip("/")
     for note in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True) \
             .select_related("user"):
         if not note.user.email:
@@ -1156,7 +1161,7 @@ def email_notifications(ids: list[int]) -> int:
         if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True) \
                 .update(emailed_at=timezone.now()):
             continue
-        send_mail(f"【电子公文】{note.get_kind_display()}", f"{note.text}\n\n{base}{note.link}",
+        send_mail(f"【电子公文】{note.get_kind_display()}", f"{note.text}\n\n{public_url(note.link)}",
                   None, [note.user.email], fail_silently=True)
         sent += 1
     return sent

@@ -247,12 +247,10 @@ def cmd_stats(args) -> int:
             return 2
     if actor is not None:
         require(actor, Perm.VIEW_STATS)
-        units, chosen, choices = stats.read_scope(actor, str(unit.pk) if unit else "",
-                                                  warnings)
+        scope = stats.read_scope(actor, str(unit.pk) if unit else "", warnings)
     else:
-        units = Unit.objects.filter(pk=unit.pk) if unit else None
-        chosen, choices = unit, (None if unit else Unit.objects.all())
-    figs = stats.figures(units, first, last, per_unit=chosen is None and choices is not None)
+        scope = stats.console_scope(unit)
+    figs = stats.figures(scope.units, first, last, per_unit=scope.per_unit)
     for w in warnings:
         print(f"注意：{w}", file=sys.stderr)
     if args.csv:
@@ -261,7 +259,7 @@ def cmd_stats(args) -> int:
         return 0
     rows = stats.csv_rows(figs)
     shown = [0, 1, 3, 4, 5, 9, 10, 13, 14]  # 月份 发文 收文 签收 退回 超时率 时长 电子 纸质
-    print(f"收发文统计：{stats.scope_label(chosen, choices)}，{figs.first:%Y-%m} 至 "
+    print(f"收发文统计：{scope.label}，{figs.first:%Y-%m} 至 "
           f"{figs.last:%Y-%m}（超时：{stats.receipt_hours()} 小时）")
     for row in rows:
         print("\t".join(str(row[i]) for i in shown))

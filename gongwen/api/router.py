@@ -100,9 +100,9 @@ def get_stats(request, first: str = Query("", alias="from"), to: str = "", unit:
     require(request.user, Perm.VIEW_STATS, request=request)
     warnings: list[str] = []
     start, end = stats.read_range(first, to, warnings)
-    units, chosen, choices = stats.read_scope(request.user, unit, warnings)
-    figs = stats.figures(units, start, end, per_unit=choices is not None and chosen is None)
-    return {"scope": stats.scope_label(chosen, choices),
+    scope = stats.read_scope(request.user, unit, warnings)
+    figs = stats.figures(scope.units, start, end, per_unit=scope.per_unit)
+    return {"scope": scope.label,
             "first": f"{figs.first:%Y-%m}", "last": f"{figs.last:%Y-%m}",
             "receipt_hours": stats.receipt_hours(), "total": _counts(figs.total),
             "months": [{"month": f"{m:%Y-%m}", **_counts(c)} for m, c in figs.months],

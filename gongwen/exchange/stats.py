@@ -167,27 +167,47 @@ def read_range(from_text: str, to_text: str, errors: list[str]) -> tuple[dt.date
     return first, last
 
 
-def read_scope(user, unit_text: str, errors: list[str]):
-    """(the units counted, None for all; the chosen unit or None; the units to choose from,
-    None for a user who sees only their own). ``unit_text``: a unit id, for the city office
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the ``units`` counted (None: every unit), the ``chosen`` unit, and the
+    units to ``choose`` from (None for a user who sees only their own unit)."""
+
+    units: QuerySet | None
+    chosen: Unit | None = None
+    choices: QuerySet | None = None
+
+    @property
+    def per_unit(self) -> bool:
+        """Every unit at once: the figures get one row per unit too."""
+        return self.choices is not None and self.chosen is None
+
+    @property
+    def label(self) -> str:
+        if self.chosen is not None:
+            return self.chosen.name
+        return "全部单位" if self.choices is not None else "（未分配单位）"
+
+
+def read_scope(user, unit_text: str, errors: list[str]) -> Scope:
+    """The scope of ``user``'s statistics. ``unit_text``: a unit id, for the city office
     only; anyone else always gets their own unit."""
     units = stats_units(user)
     if not is_platform_user(user):
-        return units, user.unit, None
+        return Scope(units, user.unit)
     raw = unit_text.strip()
     if raw:
         unit = units.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 18 else None
         if unit is not None:
-            return units.filter(pk=unit.pk), unit, units.order_by("name")
+            return Scope(units.filter(pk=unit.pk), unit, units.order_by("name"))
         errors.append("所选单位不存在，已显示全部单位的统计。")
-    return None, None, units.order_by("name")
+    return Scope(None, None, units.order_by("name"))
 
 
-def scope_label(chosen, choices) -> str:
-    """The name of what ``read_scope`` chose: a unit, every unit, or nothing at all."""
-    if chosen is not None:
-        return chosen.name
-    return "全部单位" if choices is not None else "（未分配单位）"
+def console_scope(unit: Unit | None = None) -> Scope:
+    """The server console's (``gongwen stats`` without ``--as``): every unit, or ``unit``."""
+    if unit is not None:
+        return Scope(Unit.objects.filter(pk=unit.pk), unit)
+    return Scope(None, None, Unit.objects.order_by("name"))
 
 
 def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.date, *,

@@ -258,13 +258,13 @@ def dispatch_detail(request, dispatch_id: int):
     sent = _dispatch(request, dispatch_id)
     deliveries = sent.deliveries.select_related("recipient_unit", "via_group", "handled_by") \
         .prefetch_related("follow_ups").annotate(copy_count=Count("copies")).order_by("role", "id")
+    is_sender = can(request.user, Perm.DISPATCH, sent)
     return render(request, "exchange/dispatch.html", {
         "title": sent.document.title, "sent": sent, "doc": sent.document,
         "deliveries": deliveries, "key": uuid.uuid4(),
         "withdrawal": selectors.withdrawal_label(sent.document, sent),
-        "may_limit": can(request.user, Perm.DISPATCH, sent),
-
-        "may_withdraw": sent.withdrawn_at is None and can(request.user, Perm.DISPATCH, sent)
+        "may_limit": is_sender,
+        "may_withdraw": sent.withdrawn_at is None and is_sender
         and any(d.is_pending for d in deliveries)})
 
 

@@ -63,19 +63,16 @@ def stats_view(request):
     errors: list[str] = []
     first, last = stats.read_range(request.GET.get("from", ""), request.GET.get("to", ""),
                                    errors)
-    units, chosen, choices = stats.read_scope(request.user, request.GET.get("unit", ""),
-                                              errors)
-    platform_wide = choices is not None and chosen is None
-    figs = stats.figures(units, first, last, per_unit=platform_wide)
-    scope_name = stats.scope_label(chosen, choices)
+    scope = stats.read_scope(request.user, request.GET.get("unit", ""), errors)
+    figs = stats.figures(scope.units, first, last, per_unit=scope.per_unit)
     if request.GET.get("format") == "csv":
-        return _csv(figs, scope_name)
+        return _csv(figs, scope.label)
     return render(request, "exchange/stats.html", {
-        "title": "统计", "figs": figs,
+        "title": "统计", "figs": figs, "charts": _charts(figs), "errors": errors,
         "latency": (duration_zh(figs.total.latency_median_h),
-                    duration_zh(figs.total.latency_p90_h)), "charts": _charts(figs), "errors": errors,
-        "scope_name": scope_name, "chosen": chosen, "choices": choices,
-        "platform_wide": platform_wide, "first": f"{figs.first:%Y-%m}",
+                    duration_zh(figs.total.latency_p90_h)),
+        "scope_name": scope.label, "chosen": scope.chosen, "choices": scope.choices,
+        "platform_wide": scope.per_unit, "first": f"{figs.first:%Y-%m}",
         "last": f"{figs.last:%Y-%m}", "receipt_hours": stats.receipt_hours(),
         "csv_query": _with(request, format="csv"),
     })

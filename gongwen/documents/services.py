@@ -25,6 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from gongwen.audit.services import record
+from gongwen.policy import rollout
 from gongwen.policy.errors import key_reused
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
@@ -268,8 +269,24 @@ def _validate_complete(doc: OfficialDocument) -> None:
         errors.append("请填写主送机关。")
     if not doc.unit.short_name.strip():
         errors.append("本单位未设置发文字号简称，请联系平台管理员。")
+    if doc.doc_type == DocType.REQUEST and _main_count(doc) > 1:
+        # 一文一事，一般只写一个主送机关 (党政机关公文处理工作条例 第十五条): the one superior
+        # that answers it; the others are 抄送 (R-FLOW-4).
+        errors.append("请示只主送一个上级机关；需要同时送其他机关的，请列为抄送。")
     if errors:
         raise ValidationError(errors)
+
+
+def _main_count(doc: OfficialDocument) -> int:
+    return (doc.recipients.filter(role=Recipient.Role.MAIN).count()
+            + (1 if doc.main_recipients_text.strip() else 0))
+
+
+def _require_in_scope(doc: OfficialDocument) -> None:
+    """The roll-out scope in force today (R-POLICY-1); dispatch asks again on its day."""
+    refusal = rollout.scope_refusal(doc)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 # -- relations --------------------------------------------------------------------------------
@@ -478,6 +495,7 @@ def submit(*, actor, doc_id: int, expected_revision: int | None = None, request=
         raise ValidationError("该公文已被他人修改，请刷新页面后再提交。")
     _guard(doc, stage="submit", actor=actor, request=request)
     _validate_complete(doc)
+    _require_in_scope(doc)
     doc.apply(Action.SUBMIT)
     doc.submitted_at = timezone.now()
     doc.save(update_fields=["state", "submitted_at", "updated_at"])

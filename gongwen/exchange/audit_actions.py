@@ -12,4 +12,7 @@ LABELS = {
     "exchange.reminded": "发送超时未签收提醒",
     "exchange.printed": "打印来文（编号打印件）",
     "exchange.print_limit": "设定打印份数上限",
+    "exchange.paper_copies": "登记纸质发文",
+    "exchange.paper_received": "登记纸质件收到",
+    "exchange.paper_arrival": "纸质来文登记",
 }

@@ -51,6 +51,8 @@ class Dispatch(models.Model):
     print_limit = models.PositiveSmallIntegerField(
         "每单位打印份数上限", null=True, blank=True,
         help_text="收文单位通过平台打印的份数上限；空为不限（《电子印章管理暂行办法》第二条）")
+    # Dispatched while a 纸电并行 phase was in force (R-POLICY-2): paper copies go out too.
+    parallel_run = models.BooleanField("纸电并行期分发", default=False)
 
     class Meta:
         verbose_name = "分发"
@@ -136,6 +138,18 @@ class Delivery(models.Model):
     verification = models.JSONField("核验报告", default=dict, blank=True)
     verified_at = models.DateTimeField("核验时间", null=True, blank=True)
     reminded_at = models.DateTimeField("超时提醒时间", null=True, blank=True)
+    # Paper copies that went out beside the electronic one (R-POLICY-2, R-FLOW-4): recorded
+    # by the sender; the recipient records the day they arrived.
+    paper_copies = models.PositiveSmallIntegerField("纸质件份数", default=0)
+    paper_sent_on = models.DateField("纸质件发出日期", null=True, blank=True)
+    paper_note = models.CharField("纸质件说明", max_length=300, blank=True)
+    paper_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="纸质件登记人",
+                                          null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    paper_received_on = models.DateField("纸质件收到日期", null=True, blank=True)
+    paper_received_by = models.ForeignKey(settings.AUTH_USER_MODEL,
+                                          verbose_name="纸质件收到登记人", null=True,
+                                          blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = "送达"
@@ -253,6 +267,42 @@ class PrintedCopy(models.Model):
         return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
 
 
+class PaperArrival(models.Model):
+    """纸质来文登记 (R-FLOW-4): a paper document that reached a unit's mail room, matched to
+    its electronic delivery by sender and 发文字号. A request (请示) that came on paper only
+    during the roll-out is not accepted: the sender is told to report it electronically."""
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", "已与电子件对应"
+        REFUSED = "refused", "仅纸质件，不予受理"
+        RECORDED = "recorded", "已登记（无对应电子件）"
+
+    unit = models.ForeignKey("units.Unit", verbose_name="收文单位", on_delete=models.PROTECT,
+                             related_name="paper_arrivals")
+    sender_unit = models.ForeignKey("units.Unit", verbose_name="来文单位",
+                                    on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    doc_number = models.CharField("发文字号", max_length=60, blank=True)
+    is_request = models.BooleanField("请示", default=False)
+    received_on = models.DateField("收到日期")
+    outcome = models.CharField("结果", max_length=12, choices=Outcome.choices)
+    delivery = models.ForeignKey(Delivery, verbose_name="对应电子件", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="paper_arrivals")
+    note = models.CharField("说明", max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人",
+                           on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("登记时间")
+    idempotency_key = models.UUIDField("幂等键", unique=True, editable=False)
+
+    class Meta:
+        verbose_name = "纸质来文登记"
+        verbose_name_plural = "纸质来文登记"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender_unit} {self.title}"
+
+
 class FollowUp(models.Model):
     """催办 record of the sender (R-FLOW-3): how, with whom, when, what was said."""
 
@@ -290,6 +340,7 @@ class Notification(models.Model):
         RETURNED = "returned", "被退回"
         WITHDRAWN = "withdrawn", "已撤回"
         OVERDUE = "overdue", "超时未签收"
+        PAPER_ONLY = "paper_only", "仅纸质件未受理"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

@@ -31,6 +31,7 @@ from gongwen.audit.services import record
 from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
+from gongwen.policy import rollout
 from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.sql import FixedRows, KeyedQuery, update_rows
@@ -267,6 +268,7 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
         items[i].error = exc
         items[i].error_zh = _dispatch_message(exc)
 
+    scope = rollout.Scope()
     todo: list[OfficialDocument] = []
     for i, key in pairs:
         doc = docs.get(i)
@@ -289,7 +291,9 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
             doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
             try:
                 guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (§3(8))
-            except ClassifiedRefused:
+                if refusal := scope.refusal(doc):  # the roll-out phase of today (R-POLICY-1)
+                    raise ValidationError(refusal)
+            except (ClassifiedRefused, ValidationError):
                 doc.state = state
                 raise
         except ClassifiedRefused as exc:
@@ -334,7 +338,8 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
         made.append((doc, Dispatch(document=doc, sender_unit_id=doc.unit_id, by=actor, at=now,
                                    idempotency_key=keys[doc.pk],
                                    fingerprint=_fingerprint(sealed), file_format=fmt,
-                                   size=len(sealed.data)), recipients[doc.pk]))
+                                   size=len(sealed.data), parallel_run=scope.parallel_run),
+                     recipients[doc.pk]))
     if made:
         sent_rows = Dispatch.objects.bulk_create([sent for _, sent, _ in made])
         if any(sent.pk is None for sent in sent_rows):  # pragma: no cover - old SQLite

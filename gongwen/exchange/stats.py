@@ -12,8 +12,10 @@ The figures of a scope (one unit, or every unit for the city office) over a rang
 * **超时率** (overdue rate): of the electronic deliveries whose deadline (dispatch + the
   configured receipt hours) has passed, the share not answered (签收 or 退回) by the
   deadline; a delivery the platform returned because it failed verification is not counted;
-* **纸质/电子** (paper against electronic): the deliveries the scope's units sent, by how they
-  were delivered (R-POLICY-2: how paper falls during the parallel run).
+* **纸质/电子** (paper against electronic): the deliveries the scope's units sent
+  electronically, and those that went on paper: to a unit not networked, or with paper
+  copies recorded beside the electronic one (R-POLICY-2: how paper falls during and after
+  the parallel run; a delivery of the parallel run counts on both sides).
 
 Months are calendar months in the platform's time zone. Counts come from the database (one
 grouped query each); the latencies are read as one duration per signed delivery and ranked
@@ -274,7 +276,7 @@ def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.dat
         outgoing = outgoing.filter(dispatch__sender_unit_id__in=unit_ids)
     add(grouped(outgoing, "dispatched_at", "dispatch__sender_unit_id").annotate(
         electronic_out=Count("id", filter=Q(paper=False)),
-        paper_out=Count("id", filter=Q(paper=True))),
+        paper_out=Count("id", filter=Q(paper=True) | Q(paper_copies__gt=0))),
         ("electronic_out", "paper_out"))
 
     hours_by_month: dict[dt.date, list[float]] = defaultdict(list)

@@ -5,3 +5,10 @@ class PolicyConfig(AppConfig):
     name = "gongwen.policy"
     label = "policy"
     verbose_name = "权限与推行政策"
+
+    def ready(self) -> None:
+        from gongwen.audit import actions
+
+        for action, label in {"policy.phase_saved": "保存推行阶段",
+                              "policy.phase_deleted": "删除推行阶段"}.items():
+            actions.LABELS.setdefault(action, label)

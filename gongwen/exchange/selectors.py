@@ -286,3 +286,17 @@ def document_timeline(user, doc, exchange: dict | None = None) -> list[Event]:
                                 f"原因：{sent.withdraw_reason}；撤回 {n} 个单位的送达"))
     events.sort(key=lambda e: e.at)
     return events
+
+
+def paper_awaited(user) -> list[Delivery]:
+    """Requests (请示) to the user's unit, dispatched during the 纸电并行 run, whose paper
+    copy has not arrived yet (R-FLOW-4): what the mail room should expect."""
+    from gongwen.documents.models import DocType
+
+    return list(Delivery.objects.filter(recipient_unit_id=user.unit_id,
+                                        dispatch__parallel_run=True,
+                                        dispatch__document__doc_type=DocType.REQUEST,
+                                        paper_received_on__isnull=True)
+                .exclude(state=DeliveryState.WITHDRAWN)
+                .select_related("dispatch__document", "dispatch__sender_unit")
+                .order_by("dispatched_at", "id")[:200])

@@ -36,6 +36,7 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"          # 审计
     USE_API = "use_api"
     MANAGE_PKI = "manage_pki"          # 证书管理 (CAs, certificates, CRLs, key disks)
+    VIEW_POLICY = "view_policy"        # 推行阶段: the phase in force (everyone)
     MANAGE_POLICY = "manage_policy"    # 推行阶段 (roll-out phases, R-POLICY)
     VIEW_DOCUMENT = "view_document"    # a document's page and its files (unit scope, R-SEC-1)
     # Electronic seal lifecycle (attachment art. 3-9, R-SEAL-4..6).
@@ -70,6 +71,7 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_AUDIT: frozenset({Role.AUDITOR}),
     Perm.USE_API: _ALL_ROLES,
     Perm.MANAGE_PKI: frozenset({Role.OPERATOR}),
+    Perm.VIEW_POLICY: _ALL_ROLES,
     Perm.MANAGE_POLICY: frozenset({Role.OPERATOR}),
     Perm.VIEW_DOCUMENT: frozenset({Role.CLERK, Role.HEAD, Role.LEADER, Role.SEAL_KEEPER}),
     Perm.APPLY_SEAL: frozenset({Role.CLERK, Role.SEAL_KEEPER, Role.HEAD}),

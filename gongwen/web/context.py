@@ -31,6 +31,7 @@ NAV = [
     NavItem("统计", "web:stats", Perm.VIEW_STATS),
     NavItem("审计", "web:audit", Perm.VIEW_AUDIT),
     NavItem("证书管理", "web:pki", Perm.MANAGE_PKI),
+    NavItem("推行阶段", "web:policy", Perm.VIEW_POLICY),
 ]
 
 

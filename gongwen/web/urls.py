@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, documents, exchange, pki, seals, shell, units, users
+from .views import paper as paper_views
 from .views import printing as printing_views
 from .views import sealing as sealing_views
 from .views import stats as stats_views
@@ -125,6 +126,14 @@ urlpatterns += [
     path("outbox/<int:dispatch_id>/print-limit/", printing_views.dispatch_print_limit,
          name="dispatch_print_limit"),
     path("tracking/", exchange.tracking, name="tracking"),
+    path("outbox/<int:dispatch_id>/paper/", paper_views.dispatch_paper, name="dispatch_paper"),
+    path("inbox/<int:delivery_id>/paper-received/", paper_views.delivery_paper_received,
+         name="delivery_paper_received"),
+    path("inbox/paper/", paper_views.arrivals, name="paper_arrivals"),
+    path("policy/", paper_views.phases, name="policy"),
+    path("policy/phases/", paper_views.phase_save, name="policy_phase_save"),
+    path("policy/phases/<int:phase_id>/delete/", paper_views.phase_delete,
+         name="policy_phase_delete"),
     path("notifications/", exchange.notifications, name="notifications"),
     path("notifications/read/", exchange.notifications_read, name="notifications_read"),
 ]

@@ -60,7 +60,8 @@ def inbox(request):
     batch = tab == "pending" and can(request.user, Perm.RECEIVE)
     return render(request, template, {"page": page, "tab": tab, "tabs": tabs,
                                       "search": search, "title": "收文", "batch": batch,
-                                      "key": uuid.uuid4()})
+                                      "key": uuid.uuid4(),
+                                      "perms_receive": can(request.user, Perm.RECEIVE)})
 
 
 @require_POST
@@ -118,6 +119,7 @@ def delivery_detail(request, delivery_id: int):
         "copies": delivery.copies.select_related("printed_by") if is_recipient else [],
         "may_print": (is_recipient and delivery.state == "signed"
                       and can(request.user, Perm.PRINT, delivery)),
+        "may_receive_paper": is_recipient and can(request.user, Perm.RECEIVE, delivery),
     })
 
 
@@ -264,6 +266,7 @@ def dispatch_detail(request, dispatch_id: int):
         "deliveries": deliveries, "key": uuid.uuid4(),
         "withdrawal": selectors.withdrawal_label(sent.document, sent),
         "may_limit": is_sender,
+        "today": timezone.localdate(),
         "may_withdraw": sent.withdrawn_at is None and is_sender
         and any(d.is_pending for d in deliveries)})
 

@@ -83,6 +83,8 @@ class _DeliveryStateOut(Schema):
     return_reason: str
     overdue: bool
     registration_number: str
+    paper_copies: int = Field(0, description="随电子件发出的纸质件份数（纸电并行，R-POLICY-2）")
+    paper_received_on: dt.date | None = Field(None, description="收文单位登记收到纸质件的日期")
 
 
 class TrackOut(_DeliveryStateOut):
@@ -113,6 +115,7 @@ class DispatchOut(Schema):
     withdrawn_at: dt.datetime | None
     withdraw_reason: str
     print_limit: int | None = Field(None, description="每个收文单位的打印份数上限；null 为不限")
+    parallel_run: bool = Field(False, description="于纸电并行期分发：纸质件同时发出")
     counts: Counts
 
 
@@ -270,7 +273,8 @@ def _times(d: Delivery) -> dict:
             "dispatched_at": d.dispatched_at, "opened_at": d.opened_at,
             "signed_at": d.signed_at, "returned_at": d.returned_at,
             "withdrawn_at": d.withdrawn_at, "return_reason": d.return_reason,
-            "overdue": d.overdue, "registration_number": d.registration_number}
+            "overdue": d.overdue, "registration_number": d.registration_number,
+            "paper_copies": d.paper_copies, "paper_received_on": d.paper_received_on}
 
 
 def _track(d: Delivery) -> dict:
@@ -305,7 +309,8 @@ def _dispatch_out(sent: Dispatch, deliveries: list[Delivery] | None = None) -> d
             "by": sent.by.display_name, "fingerprint": sent.fingerprint,
             "file_format": sent.file_format, "size": sent.size,
             "withdrawn_at": sent.withdrawn_at, "withdraw_reason": sent.withdraw_reason,
-            "print_limit": sent.print_limit, "counts": _counts(sent, deliveries)}
+            "print_limit": sent.print_limit, "parallel_run": sent.parallel_run,
+            "counts": _counts(sent, deliveries)}
 
 
 def _dispatch_detail(sent: Dispatch) -> dict:

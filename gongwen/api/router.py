@@ -13,7 +13,7 @@ from gongwen.policy.permissions import Perm, audit_entries_for, require
 from gongwen.units.models import Unit
 from gongwen.units.selectors import directory, groups_for
 
-from . import documents, errors, exchange
+from . import documents, errors, exchange, rollout
 from .auth import AUTH
 from .common import ObjectId
 from .schemas import (
@@ -119,3 +119,4 @@ api.add_router("/", documents.router)
 api.add_router("/", exchange.outgoing)
 api.add_router("/", exchange.incoming)
 api.add_router("/", exchange.notifications)
+api.add_router("/", rollout.router)

@@ -37,6 +37,13 @@ class Api:
         return self.client.post(path, data=data, content_type="application/json",
                                 headers=extra)
 
+    def put(self, path, body=None):
+        return self.client.put(path, data=json.dumps(body if body is not None else {}),
+                               content_type="application/json", headers=self._headers)
+
+    def delete(self, path):
+        return self.client.delete(path, headers=self._headers)
+
 
 @pytest.fixture
 def api(client):

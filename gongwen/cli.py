@@ -266,6 +266,35 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_policy(args) -> int:
+    """``gongwen policy``: the roll-out phases and which is in force (R-POLICY-1/2); with
+    ``--on YYYY-MM-DD`` the one in force on that day."""
+    _django()
+    import datetime as dt
+
+    from gongwen.policy import rollout
+
+    try:
+        day = dt.date.fromisoformat(args.on) if args.on else None
+    except ValueError:
+        print(f"错误：日期“{args.on}”格式不正确，应为 YYYY-MM-DD / error: bad date",
+              file=sys.stderr)
+        return 2
+    rows = rollout.phase_rows(day)
+    if not rows:
+        print("尚未配置推行阶段：平台不限制传输范围（密级文件除外）。")
+        return 0
+    for r in rows:
+        until = f"{r.ends_on:%Y-%m-%d}" if r.ends_on else "今后"
+        mark = "＊" if r.current else "  "
+        parallel = "，纸电并行" if r.phase.paper_parallel else ""
+        print(f"{mark}{r.phase.name}  {r.phase.starts_on:%Y-%m-%d} 至 {until}{parallel}")
+        print(f"    传输范围：{rollout.scope_description(r.phase)}")
+    if not any(r.current for r in rows):
+        print(f"（{rows[0].phase.starts_on:%Y-%m-%d} 之前：尚未开始公文无纸化传输）")
+    return 0
+
+
 def cmd_audit_verify(args) -> int:
     _django()
     from gongwen.audit.models import AuditEntry
@@ -416,6 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "the user may see)")
     p.add_argument("--csv", metavar="FILE", help="write the CSV file (UTF-8 with BOM) instead")
     p.set_defaults(func=cmd_stats)
+    p = sub.add_parser("policy", help="roll-out phases (推行阶段) and the one in force")
+    p.add_argument("--on", metavar="YYYY-MM-DD", help="the phase in force on this day "
+                   "(default: today)")
+    p.set_defaults(func=cmd_policy)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",
                                                                        required=True)
     audit.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_audit_verify)

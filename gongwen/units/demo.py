@@ -145,9 +145,30 @@ def load_demo() -> dict[str, int]:
         if was_created:
             group.members.set(pick(units))
             created["groups"] += 1
+    created["phases"] = _load_phases(by_code)
     if any(created.values()):
         record(None, "demo.loaded", detail=created, actor_name="gongwen demo")
     return created
+
+
+def _load_phases(by_code: dict[str, Unit]) -> int:
+    """The notice's two phases (§1, §2), unless the operator has configured any."""
+    from gongwen.policy.models import RolloutPhase
+
+    if RolloutPhase.objects.exists():
+        return 0
+    city, office = by_code["11320700014100001A"], by_code[OPERATOR_CODE]
+    one = RolloutPhase.objects.create(
+        name="第一阶段", starts_on=date(2006, 7, 24), all_documents=False, networked_only=True,
+        allow_forwarding=True, paper_parallel=True,
+        note="连政办发〔2006〕107号：2006年7月24日至12月31日电子发文与纸质发文同时运行")
+    one.senders.set([city, office, by_code[PROVINCE_CODE]])
+    one.request_recipients.set([city, office])
+    RolloutPhase.objects.create(
+        name="第二阶段", starts_on=date(2007, 1, 1), all_documents=True, networked_only=False,
+        allow_forwarding=True, paper_parallel=False,
+        note="2007年1月1日起全面推行公文无纸化传输，基本取消各类纸质发文")
+    return 2
 
 
 def demo_logins() -> list[tuple[str, str, str, str]]:

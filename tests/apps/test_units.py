@@ -132,8 +132,14 @@ def test_demo_data_is_idempotent_and_realistic():
     from gongwen.units.demo import load_demo
 
     first = load_demo()
-    assert first["units"] >= 18 and first["users"] >= 20
-    assert load_demo() == {"units": 0, "users": 0, "groups": 0}
+    assert first["units"] >= 18 and first["users"] >= 20 and first["phases"] == 2
+    assert load_demo() == {"units": 0, "users": 0, "groups": 0, "phases": 0}
+    from gongwen.policy import rollout
+
+    # The notice's phases: phase 1 with its paper parallel run in 2006, phase 2 from 2007.
+    assert rollout.parallel_run_on(date(2006, 9, 1))
+    assert not rollout.parallel_run_on(date(2007, 3, 1))
+    assert rollout.phase_on(date(2006, 7, 23)) is None
     names = set(Unit.objects.values_list("name", flat=True))
     for county in ("赣榆县人民政府", "东海县人民政府", "灌云县人民政府", "灌南县人民政府",
                    "连云港市连云区人民政府", "连云港市新浦区人民政府", "连云港市海州区人民政府"):

@@ -316,3 +316,20 @@ def test_statistics_count_the_paper_that_went_out(cast, phase_one, dispatched):
     assert before.paper_out == sent.deliveries.filter(paper=True).count() == 1
     assert after.paper_out == sent.deliveries.count()
     assert after.electronic_out == before.electronic_out == electronic
+
+
+def test_the_cli_prints_the_phases(cast, phase_one, operator_a, capsys):
+    from gongwen.cli import main
+
+    assert main(["policy"]) == 0
+    assert "尚未配置推行阶段" in capsys.readouterr().out
+    phase_one(start=dt.date(2006, 7, 24))
+    rollout.save_phase(actor=operator_a, data={"name": "第二阶段",
+                                               "starts_on": dt.date(2007, 1, 1),
+                                               "all_documents": True})
+    assert main(["policy", "--on", "2006-09-01"]) == 0
+    out = capsys.readouterr().out
+    assert "＊第一阶段  2006-07-24 至 2006-12-31，纸电并行" in out
+    assert "  第二阶段  2007-01-01 至 今后" in out and "所有发文单位的所有文件" in out
+    assert main(["policy", "--on", "2006-7-1x"]) == 2
+    assert "格式不正确" in capsys.readouterr().err

@@ -16,6 +16,14 @@ horizontally compressed run (the 发文机关标志) carries ``CTM="s 0 0 1 0 0"
 it divided by s. Rules
 are ``PathObject``s. All units are mm, origin top-left. The zip is deterministic: same layout,
 same bytes (fixed timestamps and order; DocID derived from the content).
+
+Carried files (R-FLOW-5, :mod:`.carried`) are GB/T 33190-2016 §7.7 attachments::
+
+    Doc_0/Document.xml   <ofd:Attachments>/Doc_0/Attachs/Attachments.xml</ofd:Attachments>
+    Doc_0/Attachs/Attachments.xml   one <ofd:Attachment> per file (ID "aNNN", xs:ID)
+    Doc_0/Attachs/aNNN.<ext>        the file, byte for byte
+
+Without carried files nothing of this is written and the package is what it always was.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from .carried import CarriedFile, unique_names
 from .layout import ASCENT, GlyphRun, ImageBox, Layout, Rule
 
 __all__ = ["OFD_NS", "render_ofd"]
@@ -147,8 +156,32 @@ def _image_format(img: ImageBox) -> tuple[str, str]:
     return img.format.upper(), img.format.lower()
 
 
-def render_ofd(layout: Layout) -> bytes:
-    """The layout as an OFD package (zip bytes), GB/T 33190-2016."""
+def _attachments(files: dict[str, bytes], carried: Sequence[CarriedFile]) -> str:
+    """Write the carried files and Attachments.xml (GB/T 33190-2016 §7.7, CT_Attachment:
+    ``Size`` in KB, ``Visible="false"``: they are not drawn on a page); return the
+    ``<ofd:Attachments>`` element for Document.xml."""
+    rows = []
+    for n, (f, name) in enumerate(zip(carried, unique_names(carried), strict=True), start=1):
+        aid = f"a{n:03d}"
+        fmt = f.file_format or "bin"
+        loc = f"/Doc_0/Attachs/{aid}.{fmt}"
+        files[loc[1:]] = f.data
+        created = f' CreationDate="{f.created.isoformat()}T00:00:00"' if f.created else ""
+        usage = "body" if f.relationship == "Source" else "attachment"
+        rows.append(
+            f"<ofd:Attachment ID=\"{aid}\" Name={quoteattr(name)} Format=\"{fmt}\"{created} "
+            f'Size="{_n(len(f.data) / 1024)}" Visible="false" Usage="{usage}">'
+            f"<ofd:FileLoc>{loc}</ofd:FileLoc></ofd:Attachment>"
+        )
+    files["Doc_0/Attachs/Attachments.xml"] = (
+        f'{_DECL}<ofd:Attachments xmlns:ofd="{OFD_NS}">{"".join(rows)}</ofd:Attachments>'
+    ).encode()
+    return "<ofd:Attachments>/Doc_0/Attachs/Attachments.xml</ofd:Attachments>"
+
+
+def render_ofd(layout: Layout, carried: Sequence[CarriedFile] = ()) -> bytes:
+    """The layout as an OFD package (zip bytes), GB/T 33190-2016, with the ``carried``
+    files as attachments (§7.7)."""
     ids = _IDs()
     files: dict[str, bytes] = {}
     ns = f'xmlns:ofd="{OFD_NS}"'
@@ -219,6 +252,7 @@ def render_ofd(layout: Layout) -> bytes:
         ).encode()
         page_entries.append(f'<ofd:Page ID="{pid}" BaseLoc="{loc}"/>')
 
+    attachments = _attachments(files, carried) if carried else ""
     first = layout.pages[0] if layout.pages else None
     box = f"0 0 {_n(first.width)} {_n(first.height)}" if first else "0 0 210 297"
     files["Doc_0/PublicRes.xml"] = (
@@ -234,7 +268,8 @@ def render_ofd(layout: Layout) -> bytes:
         f"<ofd:PageArea><ofd:PhysicalBox>{box}</ofd:PhysicalBox></ofd:PageArea>"
         "<ofd:PublicRes>/Doc_0/PublicRes.xml</ofd:PublicRes>"
         "<ofd:DocumentRes>/Doc_0/DocumentRes.xml</ofd:DocumentRes>"
-        f"</ofd:CommonData><ofd:Pages>{''.join(page_entries)}</ofd:Pages></ofd:Document>"
+        f"</ofd:CommonData><ofd:Pages>{''.join(page_entries)}</ofd:Pages>{attachments}"
+        "</ofd:Document>"
     ).encode()
 
     # DocID: a content hash, so the same layout always gives the same package.

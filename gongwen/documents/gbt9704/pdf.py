@@ -5,20 +5,27 @@ numbers turn the font's natural advances into the layout's x positions. Fonts ar
 TrueType subsets with ToUnicode maps, so ``pdftotext`` gives the text back and ``pdffonts``
 lists every font as embedded. A horizontally compressed run (``GlyphRun.hscale``) is set with
 ``Tz`` (horizontal scaling). The output is deterministic (reportlab ``invariant`` mode).
+
+Uploaded files (R-FLOW-5) are carried as embedded files in the same single revision, before
+any signature (see :mod:`.carried`); without them the output is what it always was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 import types
+import zlib
+from collections.abc import Sequence
 
 from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from .carried import CarriedFile, media_type, unique_names
 from .fonts import FontError, FontFace
 from .layout import PT, GlyphRun, Layout
 
@@ -117,8 +124,9 @@ def _draw_run(c: canvas.Canvas, run: GlyphRun, face: FontFace, page_h: float) ->
     code.append("\n".join(ops))
 
 
-def render_pdf(layout: Layout) -> bytes:
-    """The layout as PDF bytes (A4 pages, fonts embedded as subsets, text extractable)."""
+def render_pdf(layout: Layout, carried: Sequence[CarriedFile] = ()) -> bytes:
+    """The layout as PDF bytes (A4 pages, fonts embedded as subsets, text extractable), with
+    the ``carried`` files embedded byte for byte (ISO 32000-2 §7.11.4, §14.13)."""
     # Binary (Flate only) streams: ASCII85 on top costs time and a quarter of the size.
     # reportlab reads this global while building the document, hence the lock (and the
     # output stays the same bytes for the same layout under concurrency).
@@ -126,12 +134,93 @@ def render_pdf(layout: Layout) -> bytes:
         saved = rl_config.useA85
         rl_config.useA85 = 0
         try:
-            return _render(layout)
+            return _render(layout, tuple(carried))
         finally:
             rl_config.useA85 = saved
 
 
-def _render(layout: Layout) -> bytes:
+class _FileStream(pdfdoc.PDFObject):
+    """An embedded file stream, FlateDecode-compressed: a carried PDF then does not show its
+    own ``obj``/``xref``/``%%EOF`` markers (or a signature's ``/ByteRange``) to a reader
+    that scans the outer file's bytes. Decoded, it is byte for byte what was uploaded."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, dictionary: dict, content: bytes) -> None:
+        self.dictionary = dictionary
+        self.content = content
+
+    def format(self, document) -> bytes:
+        packed = zlib.compress(self.content, 6)
+        d = pdfdoc.PDFDictionary({**self.dictionary, "Filter": pdfdoc.PDFName("FlateDecode"),
+                                  "Length": len(packed)})
+        return pdfdoc.format(d, document) + b"\nstream\n" + packed + b"\nendstream\n"
+
+
+class _HexString(pdfdoc.PDFObject):
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+
+    def format(self, document) -> bytes:
+        return b"<" + self.value.hex().encode("ascii") + b">"
+
+
+def _pdf_date(f: CarriedFile) -> pdfdoc.PDFString | None:
+    return pdfdoc.PDFString(f"D:{f.created:%Y%m%d}000000Z") if f.created else None
+
+
+def _embed(c: canvas.Canvas, files: tuple[CarriedFile, ...]) -> None:
+    """Embedded files: one /EmbeddedFile stream and /Filespec per file, the catalog's
+    /Names /EmbeddedFiles name tree (keys sorted as the tree requires) and /AF array, and
+    /PageMode /UseAttachments so a viewer opens its attachment panel."""
+    doc = c._doc
+    entries = []
+    specs = []
+    for f, name in zip(files, unique_names(files), strict=True):
+        params = {"Size": len(f.data),
+                  "CheckSum": _HexString(hashlib.md5(f.data, usedforsecurity=False).digest())}
+        date = _pdf_date(f)
+        if date is not None:
+            params["CreationDate"] = params["ModDate"] = date
+        stream = doc.Reference(_FileStream(
+            {"Type": pdfdoc.PDFName("EmbeddedFile"), "Subtype": _mime_name(media_type(f)),
+             "Params": pdfdoc.PDFDictionary(params)}, f.data))
+        spec = {"Type": pdfdoc.PDFName("Filespec"), "F": pdfdoc.PDFString(name),
+                "UF": pdfdoc.PDFString(name),
+                "AFRelationship": pdfdoc.PDFName(f.relationship),
+                "EF": pdfdoc.PDFDictionary({"F": stream, "UF": stream})}
+        if f.description:
+            spec["Desc"] = pdfdoc.PDFString(f.description)
+        ref = doc.Reference(pdfdoc.PDFDictionary(spec))
+        specs.append(ref)
+        entries.append((_tree_key(name), name, ref))
+    names = []
+    for _key, name, ref in sorted(entries, key=lambda e: e[0]):
+        names += [pdfdoc.PDFString(name), ref]
+    catalog = doc.Catalog
+    catalog.Names = pdfdoc.PDFDictionary(
+        {"EmbeddedFiles": pdfdoc.PDFDictionary({"Names": pdfdoc.PDFArray(names)})})
+    # /AF is not among the catalog keys reportlab writes: name it for this catalog only.
+    catalog.__NoDefault__ = [*pdfdoc.PDFCatalog.__NoDefault__, "AF"]
+    catalog.AF = pdfdoc.PDFArray(specs)
+    catalog.PageMode = pdfdoc.PDFName("UseAttachments")
+
+
+def _mime_name(mime: str) -> str:
+    # A MIME type as a PDF name: "/" is a delimiter and written #2F (ISO 32000-1 §7.3.5).
+    return "/" + mime.replace("/", "#2F")
+
+
+def _tree_key(name: str) -> bytes:
+    """The key's bytes as written (PDFDocEncoding, else UTF-16BE with BOM): name tree keys
+    are sorted by these bytes (ISO 32000-1 §7.9.6)."""
+    try:
+        return name.encode("pdfdoc")
+    except UnicodeEncodeError:
+        return b"\xfe\xff" + name.encode("utf-16-be")
+
+
+def _render(layout: Layout, carried: tuple[CarriedFile, ...] = ()) -> bytes:
     buf = io.BytesIO()
     first = layout.pages[0] if layout.pages else None
     size = (first.width * _MM, first.height * _MM) if first else (210 * _MM, 297 * _MM)
@@ -170,5 +259,7 @@ def _render(layout: Layout) -> bytes:
                 mask="auto",
             )
         c.showPage()
+    if carried:
+        _embed(c, carried)
     c.save()
     return buf.getvalue()

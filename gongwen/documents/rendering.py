@@ -6,6 +6,12 @@ with its parts given, for the live preview) to the core's frozen dataclass model
 ``rendition`` renders PDF/OFD once per content fingerprint and keeps the bytes in the blob
 store (R-OPS-2); ``preview_pages`` turns a layout into SVG page data for the browser.
 
+Uploaded files (R-FLOW-5, R-DOC-4): the body file and file attachments are carried inside
+both renditions byte for byte (``carried_manifest`` names them from the rows, ``carried``
+reads their bytes, the core writers embed them); the page prints a placeholder line naming
+the file and its SM3 digest prefix. The content fingerprint covers the carried files'
+digests, so another upload renders anew; a document without uploads renders as before.
+
 Fonts: ``settings.GONGWEN["FONTS"]`` may map a role (仿宋, 小标宋, 黑体, 楷体, 宋体) to the
 path of the official font; unconfigured roles use the open substitutes of the core.
 """
@@ -23,7 +29,10 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from gongwen.pki.suites import sm3
+
 from . import blobs
+from .gbt9704 import carried as core_carried
 from .gbt9704 import fonts as core_fonts
 from .gbt9704 import model as core
 from .models import (
@@ -37,8 +46,9 @@ from .models import (
     local_today,
 )
 
-__all__ = ["RenderError", "font_set", "preview_pages", "render_bytes", "rendition",
-           "renditions_for_sealing", "seal_box", "to_core"]
+__all__ = ["RenderError", "carried", "carried_manifest", "font_set", "preview_pages",
+           "render_bytes", "rendition", "renditions_for_sealing", "seal_box", "sm3_prefix",
+           "to_core"]
 
 _VARIANTS = {Variant.FILE: core.FormatVariant.FILE, Variant.LETTER: core.FormatVariant.LETTER,
              Variant.MINUTES: core.FormatVariant.MINUTES}
@@ -81,6 +91,18 @@ class Parts:
     attachments: Sequence[core.Attachment]
 
 
+SM3_PREFIX = 16  # hex digits of the SM3 digest printed in a placeholder line
+
+
+def sm3_prefix(digest: str) -> str:
+    """The first hex digits of the SM3 digest of blob ``digest`` (named by it on the GM
+    suite; read and hashed otherwise)."""
+    algorithm, _, hexdigest = digest.partition(":")
+    if algorithm == "sm3" and len(hexdigest) == 64:
+        return hexdigest[:SM3_PREFIX]
+    return sm3(blobs.read(digest)).hex()[:SM3_PREFIX]
+
+
 def parts_of(doc: OfficialDocument) -> Parts:
     atts = []
     for att in doc.ordered_attachments():
@@ -89,7 +111,8 @@ def parts_of(doc: OfficialDocument) -> Parts:
         elif att.blob:
             pages = f"，共{att.pages}页" if att.pages else ""
             body = (core.Paragraph(text=f"（本附件为{att.get_file_format_display()}文件"
-                                        f"“{att.filename}”{pages}，随文传输。）"),)
+                                        f"“{att.filename}”{pages}，原件封装于本文件内随文传输，"
+                                        f"SM3摘要{sm3_prefix(att.blob)}…。）"),)
         else:
             body = ()
         atts.append(core.Attachment(title=att.title, body=body))
@@ -124,7 +147,9 @@ def to_core(doc: OfficialDocument, parts: Parts | None = None) -> core.OfficialD
     body = _paragraphs(doc.body)
     if doc.body_source == BodySource.FILE:
         body = (core.Paragraph(text=f"（正文见{doc.get_body_format_display()}文件"
-                                    f"“{doc.body_filename}”。）"),)
+                                    f"“{doc.body_filename}”，原件封装于本文件内，"
+                                    f"SM3摘要{sm3_prefix(doc.body_blob)}…。）"),) \
+            if doc.body_blob else (core.Paragraph(text="（正文见所附文件。）"),)
     try:
         return core.OfficialDocument(
             doc_type=core.DocType(DocType(doc.doc_type).label),
@@ -196,25 +221,69 @@ def seal_box(doc: OfficialDocument, k: int, parts: Parts | None = None):
     return boxes[k] if k < len(boxes) else None
 
 
-def fingerprint(core_doc: core.OfficialDocument, file_format: str) -> str:
-    """Content fingerprint of a rendition: the core model (its repr is deterministic) and the
-    configured fonts. A change of either renders anew."""
+def fingerprint(core_doc: core.OfficialDocument, file_format: str,
+                carried: Sequence[tuple] = ()) -> str:
+    """Content fingerprint of a rendition: the core model (its repr is deterministic), the
+    configured fonts and the carried files (``carried_manifest``: names and digests). A
+    change of any renders anew; without carried files the fingerprint is what it was."""
     fonts = sorted((str(k), str(v)) for k, v in
                    (getattr(settings, "GONGWEN", {}).get("FONTS") or {}).items())
-    h = hashlib.sha256(f"{file_format}\n{fonts!r}\n{core_doc!r}".encode())
-    return h.hexdigest()
+    text = f"{file_format}\n{fonts!r}\n{core_doc!r}"
+    if carried:
+        text += f"\ncarried {tuple(carried)!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def carried_manifest(doc: OfficialDocument) -> tuple[tuple[str, str, str, str, str], ...]:
+    """The uploaded files ``doc`` carries, from its rows (no file is read): (name,
+    description, relationship, creation date, blob digest) — the body file first, then the
+    file attachments in order (R-FLOW-5)."""
+    from django.utils import timezone
+
+    rows = []
+    if doc.body_source == BodySource.FILE and doc.body_blob:
+        rows.append((doc.body_filename or f"正文.{doc.body_format or 'pdf'}", "正文",
+                     core_carried.BODY, doc.date.isoformat() if doc.date else "",
+                     doc.body_blob))
+    if doc.pk is not None:
+        for att in doc.ordered_attachments():
+            if att.blob:
+                created = timezone.localdate(att.created_at).isoformat() \
+                    if att.created_at else ""
+                rows.append((att.filename or att.title, att.title, core_carried.ATTACHMENT,
+                             created, att.blob))
+    return tuple(rows)
+
+
+def carried(manifest: Sequence[tuple[str, str, str, str, str]]
+            ) -> tuple[core_carried.CarriedFile, ...]:
+    """The carried files of a manifest with their bytes, read from the blob store."""
+    import datetime as dt
+
+    out = []
+    for name, description, relationship, created, digest in manifest:
+        try:
+            data = blobs.read(digest)
+        except (blobs.BlobError, OSError) as exc:
+            raise RenderError(f"上传的文件“{name}”在文件库中缺失，无法生成版式文件。") from exc
+        out.append(core_carried.CarriedFile(
+            name=name, data=data, description=description, relationship=relationship,
+            created=dt.date.fromisoformat(created) if created else None))
+    return tuple(out)
 
 
 def render_bytes(doc: OfficialDocument, file_format: str, parts: Parts | None = None) -> bytes:
-    return _render_layout(layout(doc, parts), file_format)
+    return _render_layout(layout(doc, parts), file_format, carried(carried_manifest(doc)))
 
 
-def _render_layout(lay, file_format: str) -> bytes:
+def _render_layout(lay, file_format: str, files: Sequence[core_carried.CarriedFile] = ()
+                   ) -> bytes:
     from .gbt9704.ofd import render_ofd
     from .gbt9704.pdf import render_pdf
 
     try:
-        return render_pdf(lay) if file_format == FileFormat.PDF else render_ofd(lay)
+        return render_pdf(lay, files) if file_format == FileFormat.PDF \
+            else render_ofd(lay, files)
     except core_fonts.FontError as exc:
         raise RenderError(exc.message_zh) from exc
 
@@ -236,12 +305,13 @@ def rendition(doc: OfficialDocument, file_format: str) -> tuple[bytes, Rendition
     if file_format not in FileFormat.values:
         raise ValueError(file_format)
     core_doc = to_core(doc)
-    fp = fingerprint(core_doc, file_format)
+    manifest = carried_manifest(doc)
+    fp = fingerprint(core_doc, file_format, manifest)
     found = Rendition.objects.filter(document=doc, file_format=file_format,
                                      fingerprint=fp).first()
     if found is not None and blobs.exists(found.blob):
         return blobs.read(found.blob), found
-    data = render_bytes(doc, file_format)
+    data = _render_layout(_layout_core(core_doc), file_format, carried(manifest))
     return data, _store(doc, file_format, fp, data)
 
 
@@ -254,13 +324,15 @@ def renditions_for_sealing(doc: OfficialDocument, k: int = 0) -> tuple[dict[str,
     signs), else both rendered from **one** layout and stored. The document's relations are
     read once (``parts_of``). The bytes are those :func:`rendition` gives."""
     core_doc = to_core(doc, parts_of(doc))
-    fps = {fmt: fingerprint(core_doc, fmt) for fmt in SEALED_FORMATS}
+    manifest = carried_manifest(doc)
+    fps = {fmt: fingerprint(core_doc, fmt, manifest) for fmt in SEALED_FORMATS}
     stored = doc._prefetched("renditions")
     if stored is None:
         stored = Rendition.objects.filter(document=doc, fingerprint__in=list(fps.values()))
     rows = {(r.file_format, r.fingerprint): r for r in stored}
     files: dict[str, bytes] = {}
     lay = None
+    payload = None
     for fmt, fp in fps.items():
         row = rows.get((fmt, fp))
         if row is not None and blobs.exists(row.blob):
@@ -268,7 +340,8 @@ def renditions_for_sealing(doc: OfficialDocument, k: int = 0) -> tuple[dict[str,
             continue
         if lay is None:
             lay = _layout_core(core_doc)
-        files[fmt] = _render_layout(lay, fmt)
+            payload = carried(manifest)
+        files[fmt] = _render_layout(lay, fmt, payload or ())
         _store(doc, fmt, fp, files[fmt])
     boxes = tuple(lay.seals) if lay is not None else _boxes(core_doc)
     return files, (boxes[k] if k < len(boxes) else None)

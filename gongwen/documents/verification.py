@@ -404,8 +404,132 @@ def verify_file(data: bytes, *, at: datetime | None = None, claimed_units: Itera
             "seal_name": seal.name if seal else s.seal_name,
             "unit": seal.unit.name if seal else None,
             "signing_time": s.signing_time.isoformat() if s.signing_time else None,
+            "signer": _signer_name(s.signer_cert),
         })
     return rep
+
+
+def _signer_name(cert_der: bytes | None) -> str | None:
+    """The signer certificate's subject (CN, else the whole name) for the report."""
+    if not cert_der:
+        return None
+    from gongwen.sealing import cache
+
+    try:
+        info = cache.certificate_info(bytes(cert_der))
+    except (PKIError, ValueError):
+        return None
+    return info.subject_cn or info.subject
+
+
+# ----------------------------------------------------------------- carried files (R-FLOW-5)
+
+
+CARRIED_ROLES_ZH = {"Source": "正文原件", "Supplement": "附件原件"}
+
+
+@dataclass(frozen=True)
+class CarriedReport:
+    """One file a sealed PDF/OFD carries (R-FLOW-5): what it is (name, size, SM3), whether
+    the carrying file's last seal covers exactly these bytes (``covered``: an integrity
+    check of the carrying file), and, for a PDF/OFD that carries seals of its own, the
+    verification of those (``original``: 原件印章核验, a warning to the clerk when it fails;
+    the carrying unit's seal is what decides 签收)."""
+
+    index: int
+    name: str
+    description: str
+    role: str  # "Source" (the body) | "Supplement" (an attachment) | as found
+    size: int
+    sm3: str
+    file_format: str
+    covered: bool | None
+    covered_reason_zh: str
+    original: dict[str, Any] | None = None
+
+    @property
+    def role_zh(self) -> str:
+        return CARRIED_ROLES_ZH.get(self.role, "随文文件")
+
+    @property
+    def integrity_ok(self) -> bool:
+        return self.covered is not False
+
+    @property
+    def warning(self) -> bool:
+        """The original carries seals and they do not verify."""
+        return bool(self.original and self.original.get("sealed")
+                    and not self.original.get("valid"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "name": self.name, "description": self.description,
+                "role": self.role, "role_zh": self.role_zh, "size": self.size,
+                "sm3": self.sm3, "format": self.file_format, "covered": self.covered,
+                "covered_reason_zh": self.covered_reason_zh, "original": self.original,
+                "warning": self.warning}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CarriedReport:
+        return cls(index=int(d.get("index", 0)), name=str(d.get("name", "")),
+                   description=str(d.get("description", "")), role=str(d.get("role", "")),
+                   size=int(d.get("size", 0)), sm3=str(d.get("sm3", "")),
+                   file_format=str(d.get("format", "")), covered=d.get("covered"),
+                   covered_reason_zh=str(d.get("covered_reason_zh", "")),
+                   original=d.get("original"))
+
+
+def carried_of(data: bytes):
+    """The carried files of a PDF/OFD (``gongwen.sealing.carried``); [] when it carries
+    none or cannot be read (its own verification reports an unreadable file)."""
+    from gongwen.sealing.carried import carried_files, has_carried_files
+    from gongwen.seals.ses.errors import MalformedSES
+
+    if not has_carried_files(data):
+        return []
+    try:
+        return carried_files(data)
+    except (PKIError, MalformedSES, ValueError, KeyError, zipfile.BadZipFile, RecursionError):
+        return []
+
+
+def verify_carried(data: bytes, *, at: datetime | None = None,
+                   register: RegisterReader | None = None) -> list[CarriedReport]:
+    """A :class:`CarriedReport` per file ``data`` carries, each sealed PDF/OFD among them
+    verified with :func:`verify_file` (its seals' signer, seal name, chain, register status,
+    validity; no claimed sender: its own 发文机关署名 is the claim)."""
+    register = register or RegisterReader()
+    out = []
+    for f in carried_of(data):
+        covered_zh = ("该文件受本文件印章保护，字节与签章时一致" if f.covered else
+                      f.problem_zh or "该文件不受印章保护" if f.covered is False else
+                      "本文件未加盖印章，无法确认")
+        out.append(CarriedReport(
+            index=f.index, name=f.name, description=f.description, role=f.relationship,
+            size=f.size, sm3=f.sm3_hex, file_format=f.file_format, covered=f.covered,
+            covered_reason_zh=covered_zh,
+            original=_original(f.data, f.file_format, at, register) if f.data else None))
+    return out
+
+
+def _original(data: bytes, fmt: str, at: datetime | None, register: RegisterReader
+              ) -> dict[str, Any] | None:
+    """原件印章核验: the verification of a carried PDF/OFD's own seals, summarised."""
+    if fmt not in ("pdf", "ofd"):
+        return None
+    rep = verify_file(data, at=at, register=register)
+    if not rep.signatures and rep.readable.ok is not False and rep.signature.ok is False:
+        return {"sealed": False, "valid": False, "signatures": [], "checks": [],
+                "summary_zh": "原件未加盖电子印章（不核验）"}
+    checks = [{"name": n, "label": CHECK_LABELS_ZH[n], "ok": c.ok, "reason": c.reason_zh}
+              for n, c in rep.checks() if c.ok is not None]
+    who = "、".join(f"{s.get('unit') or s.get('signer') or '未知单位'}“{s.get('seal_name') or ''}”"
+                   for s in rep.signatures)
+    if rep.valid:
+        summary = f"原件印章核验通过：{who}"
+    else:
+        summary = "原件印章核验未通过：" + (rep.reason_zh() or "无法核验")
+    return {"sealed": True, "valid": rep.valid, "signatures": rep.signatures,
+            "checks": checks, "summary_zh": summary}
 
 
 class RegisterReader:

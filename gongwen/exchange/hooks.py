@@ -9,7 +9,14 @@ Both use the sealing service of the documents app (``documents.sealing.sealed_by
 ``documents.verification.verify_file``: format, seal signature, certificate chain,
 revocation, seal register, signer is the issuing unit, integrity, GB/T 9704 elements) and
 add the exchange's own check that the file is byte for byte the one dispatched (SM3
-fingerprint). Where the sealing service is not installed, ``_seal_checks`` falls back to
+fingerprint).
+
+Carried files (R-FLOW-5, 转发): a sealed file may carry the originals it forwards (an
+uploaded body, file attachments, a received sealed document). ``Report.carried`` lists each
+(name, size, SM3, whether the outer seal covers exactly those bytes, and 原件印章核验 — the
+verification of its own seals); a carried file the outer seal does not cover fails the
+report (check ``carried``), an original whose own seal fails is a warning only
+(``Report.warnings``). Without carried files the report and its JSON are what they were. Where the sealing service is not installed, ``_seal_checks`` falls back to
 checks of state, sender and elements only (used by tests whose "sealed" file is a stand-in).
 """
 
@@ -34,10 +41,13 @@ class Check:
 class Report:
     ok: bool
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    # One entry per carried file (documents.verification.CarriedReport), R-FLOW-5.
+    carried: tuple = field(default_factory=tuple)
 
     @classmethod
-    def of(cls, checks: list[Check]) -> Report:
-        return cls(ok=bool(checks) and all(c.ok for c in checks), checks=tuple(checks))
+    def of(cls, checks: list[Check], carried: list | tuple = ()) -> Report:
+        return cls(ok=bool(checks) and all(c.ok for c in checks), checks=tuple(checks),
+                   carried=tuple(carried))
 
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
@@ -45,15 +55,27 @@ class Report:
     def reason_zh(self) -> str:
         return "；".join(f"{c.label}：{c.reason}" for c in self.failures())
 
+    def warnings(self) -> list:
+        """Carried originals whose own seals do not verify (shown, not deciding)."""
+        return [c for c in self.carried if c.warning]
+
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+        out = {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+        if self.carried:
+            out["carried"] = [c.as_dict() for c in self.carried]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Report | None:
         if not data:
             return None
+        carried: tuple = ()
+        if data.get("carried"):
+            from gongwen.documents.verification import CarriedReport
+
+            carried = tuple(CarriedReport.from_dict(c) for c in data["carried"])
         return cls(ok=bool(data.get("ok")),
-                   checks=tuple(Check(**c) for c in data.get("checks", [])))
+                   checks=tuple(Check(**c) for c in data.get("checks", [])), carried=carried)
 
 
 def file_format_of(data: bytes) -> str:
@@ -178,7 +200,26 @@ def verify_dispatched(document, dispatch, register=None) -> Report:
     checks = [Check("dispatched", "与发出文件一致", same,
                     "文件指纹与发送时一致（SM3）" if same
                     else "文件指纹与发送时不一致，文件可能被篡改")]
-    return Report.of(checks + seal_checks)
+    carried, carried_checks = _carried(data, register)
+    return Report.of(checks + seal_checks + carried_checks, carried)
+
+
+def _carried(data: bytes, register=None) -> tuple[list, list[Check]]:
+    """The carried files of the dispatched file (R-FLOW-5) and the one check over them:
+    every carried file must be covered by the outer seal byte for byte. An original whose
+    own seal fails is a warning (``Report.warnings``), not a failed check."""
+    _, verification = _sealing()
+    if verification is None:  # pragma: no cover
+        return [], []
+    carried = verification.verify_carried(data, register=register)
+    if not carried:
+        return [], []
+    bad = [c for c in carried if c.covered is not True]
+    if bad:
+        reason = "；".join(f"“{c.name}”{c.covered_reason_zh}" for c in bad)
+        return carried, [Check("carried", "随文原件完整性", False, reason)]
+    return carried, [Check("carried", "随文原件完整性", True,
+                           f"随文原件 {len(carried)} 个，均受印章保护，与签章时一致")]
 
 
 def _seal_checks(document, dispatch, data: bytes, register=None, algorithm: str | None = None

@@ -1,4 +1,5 @@
-"""发文办理 over REST (R-FLOW-1; issues 7 and 8): draft, submit, 核批 or 退回修改, 用印.
+"""发文办理 over REST (R-FLOW-1; issues 7 and 8): draft, submit, 核批 or 退回修改, 用印;
+转发 of a received delivery and the files a sealed document carries (R-FLOW-5).
 
 Thin over ``gongwen.documents.services`` and ``gongwen.documents.sealing``: every rule,
 transaction and audit row is theirs.
@@ -9,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
-from gongwen.documents import sealing
+from gongwen.documents import forwarding, sealing
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
 from gongwen.documents.selectors import approval_queue_for, visible_document
@@ -193,3 +196,77 @@ def seal_documents(request, body: BatchSealIn, idempotency_key: IdempotencyKey,
                         "already": r.already}})
     sealed = sum(1 for i in items if i.ok)
     return {"sealed": sealed, "refused": len(items) - sealed, "items": out}
+
+
+# -- 转发 and carried files (R-FLOW-5) ------------------------------------------------------
+
+
+class ForwardOut(DocumentOut):
+    forwards: int = Field(description="所转发的来文（送达）编号")
+    attachment_id: int = Field(description="来文原件作为第一个附件的编号")
+
+
+@router.post("/deliveries/{delivery_id}/forward", response={200: ForwardOut, 201: ForwardOut},
+             summary="转发已签收的来文：起草转发通知，来文原件（已用印文件）作为附件（需 Idempotency-Key）")
+def forward_delivery(request, delivery_id: ObjectId, idempotency_key: IdempotencyKey):
+    key = parse_key(idempotency_key)
+    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
+    doc = forwarding.forward_delivery(actor=request.user, delivery_id=delivery_id,
+                                      idempotency_key=idempotency_key, request=request)
+    first = doc.attachments.order_by("position").values_list("pk", flat=True).first()
+    return Status(200 if replay else 201,
+                  {**_fresh(doc.pk), "forwards": doc.forwards_id, "attachment_id": first})
+
+
+class CarriedOut(Schema):
+    index: int
+    name: str
+    description: str
+    role: str = Field(description="Source（正文原件）或 Supplement（附件原件）")
+    role_zh: str
+    size: int
+    sm3: str
+    format: str
+    covered: bool | None = Field(description="是否受本文件印章保护且字节一致")
+    covered_reason_zh: str
+    original: dict | None = Field(description="原件印章核验（原件本身为已用印 PDF/OFD 时）")
+    warning: bool
+
+
+@router.get("/documents/{doc_id}/carried", response=list[CarriedOut],
+            summary="已用印公文随文封装的原件及其核验（原件印章核验）")
+def document_carried(request, doc_id: ObjectId):
+    from gongwen.documents import verification
+
+    doc = _doc(request, doc_id)
+    data = sealing.sealed_bytes(doc, "pdf") or sealing.sealed_bytes(doc, "ofd")
+    return [c.as_dict() for c in verification.verify_carried(data)] if data else []
+
+
+@router.get("/deliveries/{delivery_id}/carried/{index}", response={200: None},
+            summary="下载来文随文封装的原件（从已用印文件中取出，与印章保护的字节一致）")
+def delivery_carried_file(request, delivery_id: ObjectId, index: int):
+    from gongwen.documents import blobs, verification
+    from gongwen.exchange.models import Delivery
+
+    delivery = (Delivery.objects.select_related("dispatch").filter(pk=delivery_id).first())
+    if delivery is None:
+        raise Http404("未找到该来文。")
+    require(request.user, Perm.VIEW_DELIVERY, delivery, request=request)
+    if delivery.state == "withdrawn" and delivery.recipient_unit_id == request.user.unit_id:
+        raise Http404("该公文已撤回。")
+    try:
+        data = blobs.read(delivery.dispatch.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise Http404("文件不存在。") from None
+    files = verification.carried_of(data)
+    if not 0 <= index < len(files):
+        raise Http404("未找到该随文原件。")
+    f = files[index]
+    response = HttpResponse(f.data, content_type={"pdf": "application/pdf",
+                                                  "ofd": "application/ofd"}.get(
+        f.file_format, "application/octet-stream"))
+    response["Content-Disposition"] = content_disposition_header(True, f.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Content-SM3"] = f.sm3_hex
+    return response

@@ -16,4 +16,6 @@ LABELS = {
     "document.upload_refused": "拒收上传文件",
     "document.classified_refused": "拒绝密级公文",
     "document.correction_started": "起草更正公文",
+    "document.forward_started": "起草转发公文",
+    "document.forward_refused": "拒绝转发来文",
 }

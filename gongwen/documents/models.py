@@ -199,6 +199,11 @@ class OfficialDocument(models.Model):
     # A correction is a new document referencing the sealed one it corrects (R-FLOW-1).
     corrects = models.ForeignKey("self", verbose_name="更正的原公文", null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="corrections")
+    # 转发 (R-FLOW-5): the received delivery this document forwards; its sealed file is the
+    # first attachment, byte for byte (documents.forwarding).
+    forwards = models.ForeignKey("exchange.Delivery", verbose_name="转发的来文", null=True,
+                                 blank=True, on_delete=models.PROTECT,
+                                 related_name="forwarded_as")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import audit, auth, documents, exchange, pki, seals, shell, units, users
+from .views import forwarding as forwarding_views
 from .views import paper as paper_views
 from .views import printing as printing_views
 from .views import sealing as sealing_views
@@ -143,4 +144,14 @@ urlpatterns += [
     path("sealing/", sealing_views.queue, name="sealing"),
     path("sealing/<int:doc_id>/", sealing_views.seal_form, name="sealing_form"),
     path("documents/<int:doc_id>/verification/", sealing_views.report, name="sealing_report"),
+]
+
+# 转发 and carried files (R-FLOW-5).
+urlpatterns += [
+    path("inbox/<int:delivery_id>/forward/", forwarding_views.delivery_forward,
+         name="delivery_forward"),
+    path("inbox/<int:delivery_id>/carried/<int:index>/", forwarding_views.delivery_carried_file,
+         name="delivery_carried_file"),
+    path("documents/<int:doc_id>/carried/<int:index>/", forwarding_views.document_carried_file,
+         name="document_carried_file"),
 ]

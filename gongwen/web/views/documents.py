@@ -276,8 +276,11 @@ def document_detail(request, doc_id: int):
     doc = _load(request, doc_id, Perm.VIEW_DOCUMENT)
     own = doc.unit_id == request.user.unit_id
     exchange = exchange_selectors.document_exchange(request.user, doc)
+    carried = _carried(doc)
     return render(request, "documents/detail.html", {
         "exchange": exchange,
+        "carried": carried, "carried_warnings": [c for c in carried if c.warning],
+        "forwarded_from": _forwarded_from(request.user, doc),
         "timeline": exchange_selectors.document_timeline(request.user, doc, exchange),
         "can_correct": own and doc.state in CORRECTABLE_STATES
         and can(request.user, Perm.DRAFT, doc),
@@ -294,6 +297,29 @@ def document_detail(request, doc_id: int):
         and can(request.user, Perm.APPROVE, doc),
         "review_form": ReviewForm(),
     })
+
+
+def _carried(doc: OfficialDocument) -> list:
+    """The files the sealed file carries (R-FLOW-5), each checked (原件印章核验)."""
+    from gongwen.documents import sealing, verification
+
+    if doc.state not in CORRECTABLE_STATES:  # not sealed yet: the uploads are listed as such
+        return []
+    data = sealing.sealed_bytes(doc, "pdf") or sealing.sealed_bytes(doc, "ofd")
+    return verification.verify_carried(data) if data else []
+
+
+def _forwarded_from(user, doc: OfficialDocument) -> dict | None:
+    """转发自: the forwarded original (R-FLOW-5); the link to the delivery only for its
+    receiving unit."""
+    if not doc.forwards_id:
+        return None
+    d = doc.forwards
+    original = d.dispatch.document
+    return {"title": original.title, "doc_number": original.doc_number,
+            "issuer": "、".join(original.issuer_names()) or original.unit.name,
+            "delivery_id": d.pk if d.recipient_unit_id == user.unit_id else None,
+            "registration_number": d.registration_number}
 
 
 @require_POST

@@ -1,0 +1,172 @@
+"""转发 (R-FLOW-5): a unit forwards a document it received and signed for, keeping the
+original's seal verifiable.
+
+:func:`forward_delivery` is one verb in one transaction (``policy.verbs.verb``): the clerk
+of the receiving unit (draft permission, server-checked) starts a new 通知 of the unit titled
+"关于转发《原标题》的通知", whose body names the original's issuer, title and 发文字号, and
+whose first attachment is the received sealed file — the exact dispatched blob, byte for
+byte. The draft records its provenance (``OfficialDocument.forwards``: the delivery). When it
+is sealed, the rendition carries that file inside itself (``rendering.carried``): the
+forwarding unit's seal covers it and the recipient takes out and verifies the original's
+own seal (``verification.verify_carried``, 原件印章核验).
+
+A national or provincial sealed file that did not come through the platform is forwarded
+through the ordinary upload path (``services.set_body_file`` / ``add_attachment``), which
+carries it the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from gongwen.audit.services import record
+from gongwen.policy.errors import key_reused
+from gongwen.policy.permissions import Perm
+from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
+from gongwen.units.models import UnitState
+
+from . import blobs, upload
+from .models import Attachment, DocType, Issuer, OfficialDocument
+
+__all__ = ["ForwardRefused", "forward_body", "forward_delivery", "forward_title",
+           "forwardable"]
+
+TITLE_MAX = 200  # OfficialDocument.title
+_NESTED = re.compile(r"^关于转发(.+)的通知$")
+
+
+class ForwardRefused(PermissionDenied, AuditedRefusal):
+    """The delivery cannot be forwarded (not signed for, paper, file missing). ``why`` is a
+    stable code, ``message_zh`` is for the user; the refusal is audited."""
+
+    def __init__(self, message_zh: str, why: str, *, actor, delivery, request) -> None:
+        super().__init__(message_zh)
+        self.message_zh, self.why = message_zh, why
+        self.actor, self.delivery, self.request = actor, delivery, request
+
+    def audit(self) -> None:
+        record(self.actor, "document.forward_refused", self.delivery.dispatch.document,
+               detail={"delivery": self.delivery.pk, "why": self.why}, request=self.request,
+               target_repr=f"送达 #{self.delivery.pk}")
+
+
+def forward_title(title: str) -> str:
+    """"关于转发《{title}》的通知", naming the innermost original: a title that is itself a
+    转发 notice ("关于转发《X》的通知", "关于转发X的通知") is not wrapped again (no
+    "…的通知的通知"; 党政机关公文处理 practice cites the original document once)."""
+    core = (title or "").strip()
+    for _ in range(8):
+        m = _NESTED.match(core)
+        if m is None:
+            break
+        core = m.group(1).strip()
+        if core.startswith("《") and core.endswith("》") and "《" not in core[1:-1]:
+            core = core[1:-1].strip()
+    room = TITLE_MAX - len("关于转发《》的通知")
+    if len(core) > room:
+        core = core[: room - 1] + "…"
+    return f"关于转发《{core}》的通知"
+
+
+def forward_body(issuer: str, title: str, doc_number: str) -> str:
+    number = f"（{doc_number}）" if doc_number else ""
+    return f"现将{issuer}《{title}》{number}转发给你们，请结合实际认真贯彻执行。"
+
+
+def forwardable(user, delivery) -> bool:
+    """Whether the 转发 button is offered: the receiving unit's clerk with draft permission,
+    on a delivery signed for electronically. The verb checks all of it again."""
+    from gongwen.policy.permissions import can
+
+    return (delivery.state == "signed" and not delivery.paper
+            and delivery.recipient_unit_id == getattr(user, "unit_id", None)
+            and can(user, Perm.DRAFT) and can(user, Perm.RECEIVE, delivery))
+
+
+def _uuid(value) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("幂等键格式不正确。") from None
+
+
+@verb
+def forward_delivery(*, actor, delivery_id: int, idempotency_key=None, request=None
+                     ) -> OfficialDocument:
+    """转发: a new draft of the actor's unit forwarding the received ``delivery_id`` (see the
+    module docstring). A retry with the same key returns the first draft."""
+    from gongwen.exchange.models import Delivery, DeliveryState
+
+    require_in_verb(actor, Perm.DRAFT, request=request)
+    if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
+        raise ValidationError("您没有所属的在册单位，不能起草公文。")
+    key = _uuid(idempotency_key)
+    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+        if prior.created_by_id != actor.pk or str(prior.forwards_id) != str(delivery_id):
+            raise key_reused()
+        return prior
+    try:
+        delivery = (Delivery.objects.select_related("dispatch", "dispatch__document",
+                                                    "dispatch__document__unit",
+                                                    "recipient_unit")
+                    .get(pk=int(delivery_id)))
+    except (Delivery.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该来文。") from None
+    # Only the receiving unit forwards; to anyone else the delivery does not exist (404).
+    require_in_verb(actor, Perm.RECEIVE, delivery, request=request)
+
+    def refuse(message: str, why: str) -> ForwardRefused:
+        return ForwardRefused(message, why, actor=actor, delivery=delivery, request=request)
+
+    if delivery.paper:
+        raise refuse("纸质送达的来文不能在平台上转发。", "paper")
+    if delivery.state != DeliveryState.SIGNED:
+        raise refuse(f"该来文当前状态为“{delivery.get_state_display()}”，签收后才能转发。",
+                     "not_signed")
+    sent = delivery.dispatch
+    try:
+        data = blobs.read(sent.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise refuse("来文的版式文件缺失，不能转发。", "file_missing") from None
+    if blobs.digest_of(data, sent.fingerprint) != sent.fingerprint:
+        raise refuse("来文的版式文件与发送时不一致，不能转发。", "file_changed")
+    original = sent.document
+    issuer = "、".join(original.issuer_names()) or original.unit.name
+    filename = f"{original.doc_number or original.title}.{sent.file_format}"[:200]
+    try:
+        found = upload.inspect_file(data, filename, max_bytes=max(len(data), 1))
+    except upload.UploadRejected as exc:
+        raise refuse(f"来文的版式文件无法作为附件：{exc.message_zh}", "file_rejected") from exc
+
+    doc = OfficialDocument(
+        unit=actor.unit, created_by=actor, idempotency_key=key, forwards=delivery,
+        doc_type=DocType.NOTICE, title=forward_title(original.title),
+        body=[{"heading": "", "level": 0,
+               "text": forward_body(issuer, original.title, original.doc_number)}])
+    try:
+        with transaction.atomic():
+            doc.save()
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its draft.
+        if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+            if prior.created_by_id != actor.pk or prior.forwards_id != delivery.pk:
+                raise key_reused() from None
+            return prior
+        raise
+    Issuer.objects.create(document=doc, unit=doc.unit, position=0)
+    att = Attachment.objects.create(
+        document=doc, position=0, title=original.title[:200], blob=sent.fingerprint,
+        filename=filename, file_format=found.file_format, size=len(data), pages=found.pages,
+        uploaded_by=actor)
+    record(actor, "document.forward_started", doc, request=request,
+           detail={"delivery": delivery.pk, "original": original.pk,
+                   "original_number": original.doc_number, "issuer": issuer,
+                   "attachment": att.pk, "digest": sent.fingerprint, "size": len(data)})
+    return doc

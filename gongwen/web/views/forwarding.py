@@ -1,0 +1,90 @@
+"""转发 and carried files (R-FLOW-5): the 转发 button of a received delivery, and the
+download of a file a sealed document carries — taken out of the sealed file itself, so the
+recipient gets exactly what the seal covers. Parse, call one service, render; the
+permission layer is asked here and again inside the verb."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from gongwen.documents import blobs, forwarding, sealing, verification
+from gongwen.documents.models import OfficialDocument
+from gongwen.exchange.models import Delivery
+from gongwen.policy.permissions import Perm, require
+
+from .common import error_messages, requires
+
+_TYPES = {"pdf": "application/pdf", "ofd": "application/ofd"}
+
+
+def _delivery(request, delivery_id: int) -> Delivery:
+    delivery = (Delivery.objects.select_related("dispatch", "dispatch__document",
+                                                "recipient_unit")
+                .filter(pk=delivery_id).first())
+    if delivery is None:
+        raise Http404("未找到该来文。")
+    require(request.user, Perm.VIEW_DELIVERY, delivery, request=request)
+    return delivery
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def delivery_forward(request, delivery_id: int):
+    """转发: a new draft forwarding this signed delivery; then the editor."""
+    try:
+        doc = forwarding.forward_delivery(actor=request.user, delivery_id=delivery_id,
+                                          idempotency_key=request.POST.get("key") or None,
+                                          request=request)
+    except ValidationError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("web:delivery", delivery_id=delivery_id)
+    except PermissionDenied as exc:
+        messages.error(request, getattr(exc, "message_zh", "") or "您没有执行此操作的权限。")
+        return redirect("web:delivery", delivery_id=delivery_id)
+    messages.success(request, "已起草转发通知，来文原件已作为附件；请填写主送机关后提交核批。")
+    return redirect("web:draft_edit", doc_id=doc.pk)
+
+
+def _serve(data: bytes, index: int):
+    files = verification.carried_of(data)
+    if not 0 <= index < len(files):
+        raise Http404("未找到该随文原件。")
+    f = files[index]
+    response = HttpResponse(f.data, content_type=_TYPES.get(f.file_format,
+                                                            "application/octet-stream"))
+    response["Content-Disposition"] = content_disposition_header(True, f.name or
+                                                                 f"原件{index + 1}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@requires(Perm.VIEW_DELIVERY)
+def delivery_carried_file(request, delivery_id: int, index: int):
+    """A file the received sealed file carries, extracted from it."""
+    delivery = _delivery(request, delivery_id)
+    if delivery.state == "withdrawn" and delivery.recipient_unit_id == request.user.unit_id:
+        raise Http404("该公文已撤回。")
+    try:
+        data = blobs.read(delivery.dispatch.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise Http404("文件不存在。") from None
+    return _serve(data, index)
+
+
+@requires(Perm.VIEW_DOCUMENT)
+def document_carried_file(request, doc_id: int, index: int):
+    """A file the document's sealed file (PDF, else OFD) carries, extracted from it."""
+    doc = OfficialDocument.objects.filter(pk=doc_id).first()
+    if doc is None:
+        raise Http404("未找到该公文。")
+    require(request.user, Perm.VIEW_DOCUMENT, doc, request=request)
+    data = sealing.sealed_bytes(doc, "pdf") or sealing.sealed_bytes(doc, "ofd")
+    if data is None:
+        raise Http404("该公文尚未用印。")
+    return _serve(data, index)

@@ -64,13 +64,23 @@ def forward_title(title: str) -> str:
         m = _NESTED.match(core)
         if m is None:
             break
-        core = m.group(1).strip()
-        if core.startswith("《") and core.endswith("》") and "《" not in core[1:-1]:
-            core = core[1:-1].strip()
+        core = _unquote(m.group(1).strip())
     room = TITLE_MAX - len("关于转发《》的通知")
     if len(core) > room:
         core = core[: room - 1] + "…"
     return f"关于转发《{core}》的通知"
+
+
+def _unquote(text: str) -> str:
+    """《X》 → X when the first 《 closes at the last 》 (nested 书名号 counted)."""
+    if not (text.startswith("《") and text.endswith("》")):
+        return text
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "《") - (ch == "》")
+        if depth == 0 and i < len(text) - 1:
+            return text  # 《A》与《B》: not one quotation
+    return text[1:-1].strip()
 
 
 def forward_body(issuer: str, title: str, doc_number: str) -> str:

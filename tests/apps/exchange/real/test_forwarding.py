@@ -7,6 +7,7 @@ whose download of the carried file gives the original's bytes."""
 from __future__ import annotations
 
 import uuid
+import zlib
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -136,6 +137,27 @@ def test_forward_carries_the_original_and_its_seal_verifies_at_the_next_recipien
     sealed_pdf = sealing.sealed_bytes(OfficialDocument.objects.get(pk=doc.pk), "pdf")
     text = verification.document_text(sealed_pdf, "pdf")
     assert sm3(original).hex()[:16] in text.replace(" ", "")
+
+    # Someone rewrites the carried original inside the stored sealed file.
+    sent = d.dispatch
+    stored = blobs.read(sent.fingerprint)
+    packed = zlib.compress(original, 6)
+    at = stored.find(packed)
+    assert at > 0
+    for i in range(len(original) - 1, 0, -1):
+        forged = bytearray(original)
+        forged[i] ^= 0x01
+        repacked = zlib.compress(bytes(forged), 6)
+        if len(repacked) == len(packed):
+            break
+    assert len(repacked) == len(packed)
+    blobs.path_for(sent.fingerprint).write_bytes(stored[:at] + repacked
+                                                 + stored[at + len(packed):])
+    bad = hooks.verify_dispatched(sent.document, sent)
+    assert not bad.ok
+    failed = {c.name for c in bad.failures()}
+    assert {"integrity", "carried"} <= failed, bad.reason_zh()
+    assert bad.carried[0].covered is False
 
 
 def test_forward_is_idempotent(world, signed):

@@ -85,10 +85,11 @@ def scope_description(phase: RolloutPhase) -> str:
 
 
 def is_forwarding(doc) -> bool:
-    """A document whose body is a superior's document (PDF/OFD original): 转发."""
+    """转发: a document that forwards a received one (documents.forwarding), or whose body
+    is a superior's PDF/OFD original."""
     from gongwen.documents.models import BodySource
 
-    return doc.body_source == BodySource.FILE or bool(getattr(doc, "forwards_id", None))
+    return doc.forwards_id is not None or doc.body_source == BodySource.FILE
 
 
 def _main_unit_ids(doc) -> list[int | None]:

@@ -98,6 +98,8 @@ def test_phase_one_accepts_the_city_office_and_forwarded_documents(cast, phase_o
     assert rollout.scope_refusal(forward) is None
     forward.body_source = "text"
     assert "不在此范围内" in rollout.scope_refusal(forward)
+    forward.forwards = sent.deliveries.get(recipient_unit=cast["b"])  # 转发 of a received one
+    assert rollout.scope_refusal(forward) is None
 
 
 def test_a_request_to_a_unit_outside_the_phase_is_refused(cast, phase_one):

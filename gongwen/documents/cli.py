@@ -235,7 +235,10 @@ def cmd_seal(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from gongwen.documents.verification import verify_file
+    """The verification report of a sealed PDF/OFD, then its carried files (R-FLOW-5): each
+    file's SM3, whether the seal covers it byte for byte, and its own seals' check (原件印章核验).
+    A carried file the seal does not cover makes the file invalid (exit 1)."""
+    from gongwen.documents.verification import carried_of, verify_carried, verify_file
 
     try:
         data = Path(args.file).read_bytes()
@@ -243,13 +246,33 @@ def cmd_verify(args) -> int:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
     report = verify_file(data)
+    carried = [] if report.unreadable else verify_carried(data)
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        out = report.to_json()
+        out["carried"] = [c.as_dict() for c in carried]
+        print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(report.text_zh())
+        if carried:
+            print(f"随文文件（{len(carried)} 个）：")
+        for c in carried:
+            mark = "✓" if c.integrity_ok else "✗"
+            print(f"  {mark} {c.index + 1}. {c.role_zh}“{c.name}”  {c.size} 字节  "
+                  f"SM3 {c.sm3}\n      {c.covered_reason_zh}")
+            if c.original:
+                print(f"      {c.original['summary_zh']}")
+    if args.extract and carried:
+        folder = Path(args.extract)
+        folder.mkdir(parents=True, exist_ok=True)
+        for n, f in enumerate(carried_of(data)):
+            # The stored name is the sender's: keep only its last part (no path escapes).
+            name = Path(f.name.replace("\\", "/")).name or f"carried-{n + 1}"
+            target = folder / f"{n + 1}-{name}"
+            target.write_bytes(f.data)
+            print(f"extracted {target}")
     if report.unreadable:
         return 2
-    return 0 if report.valid else 1
+    return 0 if report.valid and all(c.integrity_ok for c in carried) else 1
 
 
 def register(sub, with_django) -> None:
@@ -281,6 +304,8 @@ def register(sub, with_django) -> None:
                                       "2 unreadable)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--extract", metavar="DIR", help="also write the files it carries "
+                                                   "(转发 originals, uploads) to DIR")
     p.set_defaults(func=with_django(cmd_verify))
 
 

@@ -87,7 +87,7 @@ def _seal_and_send(world, doc, unit_a, keeper_bureau, seal_bureau, station_burea
 
 def test_forward_carries_the_original_and_its_seal_verifies_at_the_next_recipient(
         world, signed, unit_a, unit_b, bureau, keeper_bureau, seal_bureau, station_bureau,
-        seal_b, client):
+        seal_b, client, tmp_path, capsys):
     """GIVEN 东海县's sealed notice signed for by the bureau
     WHEN the bureau forwards it, seals and sends the 转发 notice to the city office
     THEN the city office's report shows the carried original with 东海县's seal valid, and
@@ -138,9 +138,22 @@ def test_forward_carries_the_original_and_its_seal_verifies_at_the_next_recipien
     text = verification.document_text(sealed_pdf, "pdf")
     assert sm3(original).hex()[:16] in text.replace(" ", "")
 
-    # Someone rewrites the carried original inside the stored sealed file.
+    # Offline: gongwen verify lists the carried file and takes it out (--extract).
+    from gongwen.cli import main
+
     sent = d.dispatch
     stored = blobs.read(sent.fingerprint)
+    (tmp_path / "forward.pdf").write_bytes(stored)
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "forward.pdf"), "--extract",
+                 str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "随文文件（1 个）" in out and sm3(original).hex() in out
+    assert "原件印章核验通过" in out and unit_b.name in out
+    [extracted] = (tmp_path / "out").iterdir()
+    assert extracted.read_bytes() == original
+
+    # Someone rewrites the carried original inside the stored sealed file.
     packed = zlib.compress(original, 6)
     at = stored.find(packed)
     assert at > 0
@@ -158,6 +171,8 @@ def test_forward_carries_the_original_and_its_seal_verifies_at_the_next_recipien
     failed = {c.name for c in bad.failures()}
     assert {"integrity", "carried"} <= failed, bad.reason_zh()
     assert bad.carried[0].covered is False
+    (tmp_path / "forged.pdf").write_bytes(blobs.read(sent.fingerprint))
+    assert main(["verify", str(tmp_path / "forged.pdf"), "--json"]) == 1
 
 
 def test_forward_is_idempotent(world, signed):

@@ -238,6 +238,19 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     assert TITLE not in anonymous.content()
     people.shot(anonymous, "5b-public-verification")
 
+    # 5c. 东海县 forwards it (转发): a new draft of its own, the received sealed file carried
+    #     as the first attachment, byte for byte (R-FLOW-5).
+    dhx.locator("#forward-form").get_by_role("button", name="转发").click()
+    dhx.wait_for_url(re.compile(r"/drafts/\d+/$"))
+    assert dhx.get_by_text("已起草转发通知").is_visible()
+    assert dhx.get_by_label("标题").input_value() == f"关于转发《{TITLE}》的通知"
+    forward = OfficialDocument.objects.get(title=f"关于转发《{TITLE}》的通知")
+    assert forward.unit.name == "东海县人民政府" and forward.forwards.recipient_unit == forward.unit
+    [carried] = forward.attachments.all()
+    sent_first = Dispatch.objects.get(document__title=TITLE)
+    assert carried.blob == sent_first.fingerprint
+    people.shot(dhx, "5c-forward-draft")
+
     # 6. 赣榆县 returns it with a reason.
     gyx = people.page_for("gyx_clerk")
     _nav(gyx, "收文")

@@ -18,6 +18,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST
 
 from gongwen.documents import blobs
+from gongwen.documents.forwarding import forwardable
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange import hooks, selectors, services
 from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
@@ -120,6 +121,7 @@ def delivery_detail(request, delivery_id: int):
         "may_print": (is_recipient and delivery.state == "signed"
                       and can(request.user, Perm.PRINT, delivery)),
         "may_receive_paper": is_recipient and can(request.user, Perm.RECEIVE, delivery),
+        "may_forward": forwardable(request.user, delivery),
     })
 
 

@@ -154,5 +154,9 @@ def report(request, doc_id: int):
         fmt = "pdf"
     rep = verification.verify_document(doc, file_format=fmt)
     rows = [(verification.CHECK_LABELS_ZH[n], c) for n, c in rep.checks()] if rep else []
+    # The files the sealed file carries (R-FLOW-5): covered by the seal, originals' seals.
+    data = sealing_service.sealed_bytes(doc, fmt) if rep else None
+    carried = verification.verify_carried(data) if data else []
     return render(request, "sealing/report.html", {
-        "title": "验章报告", "doc": doc, "report": rep, "rows": rows, "fmt": fmt})
+        "title": "验章报告", "doc": doc, "report": rep, "rows": rows, "fmt": fmt,
+        "carried": carried, "carried_warnings": [c for c in carried if c.warning]})

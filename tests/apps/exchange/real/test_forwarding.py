@@ -131,6 +131,8 @@ def test_forward_carries_the_original_and_its_seal_verifies_at_the_next_recipien
     doc_page = client.get(f"/documents/{doc.pk}/")
     assert "转发自：东海县人民政府《关于做好2006年防汛工作的通知》" in doc_page.content.decode()
     assert client.get(f"/documents/{doc.pk}/carried/0/").content == original
+    report_page = client.get(f"/documents/{doc.pk}/verification/").content.decode()
+    assert 'id="carried-files"' in report_page and "原件印章核验通过" in report_page
     assert client.get(f"/inbox/{d.pk}/carried/5/").status_code == 404
 
     # The page's placeholder line names the carried file's SM3 prefix.

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from django.http import Http404, HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import Http404
 from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
@@ -21,7 +20,7 @@ from gongwen.documents.models import OfficialDocument
 from gongwen.documents.selectors import approval_queue_for, visible_document
 from gongwen.policy.permissions import Perm, require
 
-from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, parse_key, unit_ref
+from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, download, parse_key, unit_ref
 
 router = Router(tags=["公文办理"])
 
@@ -246,27 +245,14 @@ def document_carried(request, doc_id: ObjectId):
 @router.get("/deliveries/{delivery_id}/carried/{index}", response={200: None},
             summary="下载来文随文封装的原件（从已用印文件中取出，与印章保护的字节一致）")
 def delivery_carried_file(request, delivery_id: ObjectId, index: int):
-    from gongwen.documents import blobs, verification
     from gongwen.exchange.models import Delivery
 
     delivery = (Delivery.objects.select_related("dispatch").filter(pk=delivery_id).first())
     if delivery is None:
         raise Http404("未找到该来文。")
     require(request.user, Perm.VIEW_DELIVERY, delivery, request=request)
-    if delivery.state == "withdrawn" and delivery.recipient_unit_id == request.user.unit_id:
-        raise Http404("该公文已撤回。")
-    try:
-        data = blobs.read(delivery.dispatch.fingerprint)
-    except (blobs.BlobError, OSError):
-        raise Http404("文件不存在。") from None
-    files = verification.carried_of(data)
-    if not 0 <= index < len(files):
-        raise Http404("未找到该随文原件。")
-    f = files[index]
-    response = HttpResponse(f.data, content_type={"pdf": "application/pdf",
-                                                  "ofd": "application/ofd"}.get(
-        f.file_format, "application/octet-stream"))
-    response["Content-Disposition"] = content_disposition_header(True, f.name)
-    response["X-Content-Type-Options"] = "nosniff"
+    f = forwarding.delivery_carried_file(request.user, delivery, index)
+    response = download(f.data, f.name or f"原件{index + 1}",
+                        forwarding.CARRIED_TYPES.get(f.file_format, "application/octet-stream"))
     response["X-Content-SM3"] = f.sm3_hex
     return response

@@ -18,7 +18,6 @@ carries it the same way.
 from __future__ import annotations
 
 import re
-import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -30,8 +29,9 @@ from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import UnitState
 
-from . import blobs, upload
+from . import blobs, upload, verification
 from .models import Attachment, DocType, Issuer, OfficialDocument
+from .services import _uuid
 
 __all__ = ["ForwardRefused", "forward_body", "forward_delivery", "forward_title",
            "forwardable"]
@@ -98,13 +98,30 @@ def forwardable(user, delivery) -> bool:
             and can(user, Perm.DRAFT) and can(user, Perm.RECEIVE, delivery))
 
 
-def _uuid(value) -> uuid.UUID | None:
-    if value in (None, ""):
-        return None
+CARRIED_TYPES = {"pdf": "application/pdf", "ofd": "application/ofd"}
+
+
+def carried_file(data: bytes | None, index: int):
+    """The ``index``-th file the sealed ``data`` carries, taken out of it (so the download
+    is what the seal covers); Http404 in Chinese when there is no such file."""
+    if data is None:
+        raise Http404("该公文尚未用印。")
+    files = verification.carried_of(data)
+    if not 0 <= index < len(files):
+        raise Http404("未找到该随文原件。")
+    return files[index]
+
+
+def delivery_carried_file(user, delivery, index: int):
+    """A carried file of a delivery the caller may see (checked before): a withdrawn item
+    is no longer open to its recipient."""
+    if delivery.state == "withdrawn" and delivery.recipient_unit_id == user.unit_id:
+        raise Http404("该公文已撤回。")
     try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationError("幂等键格式不正确。") from None
+        data = blobs.read(delivery.dispatch.fingerprint)
+    except (blobs.BlobError, OSError):
+        raise Http404("文件不存在。") from None
+    return carried_file(data, index)
 
 
 @verb

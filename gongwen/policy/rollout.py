@@ -145,6 +145,29 @@ class Scope:
         return f"{out_of_scope}本公文不在此范围内，请以纸质方式发文。"
 
 
+    def unit_scope(self, unit) -> str:
+        """What ``unit`` may send through the platform on this day (R-UNIT-1's phase scope)."""
+        if not self.phases:
+            return "未配置推行阶段，不限制传输范围（密级文件除外）"
+        phase = self.phase
+        if phase is None:
+            return f"公文无纸化传输尚未开始（{cn_date(self.phases[0].starts_on)}起实行）"
+        head = f"{phase.name}（{cn_date(phase.starts_on)}起）："
+        if phase.all_documents:
+            return head + "本单位的所有文件均可通过平台传输（密级文件除外）"
+        if phase.networked_only and not unit.networked:
+            return head + "本单位未联网，不能通过平台发文"
+        parts = []
+        if unit.pk in self._senders:
+            parts.append("以本单位名义的发文")
+        if phase.allow_forwarding:
+            parts.append("转发的国家、省相关文件")
+        superiors = [u for u in phase.request_recipients.all() if u.pk != unit.pk]
+        if superiors:
+            parts.append(f"向{_names(superiors)}上报的请示")
+        return head + ("可通过平台传输" + "；".join(parts) if parts else "本单位不能通过平台发文")
+
+
 def scope_refusal(doc, *, on: dt.date | None = None) -> str | None:
     return Scope(on).refusal(doc)
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
+from gongwen.policy import rollout
 from gongwen.policy.permissions import Perm, require
 from gongwen.units import services
 from gongwen.units.models import RecipientGroup, Unit, UnitState
@@ -64,6 +65,7 @@ def unit_detail(request, unit_id: int):
         "events": unit.events.select_related("by", "successor")[:50],
         "predecessors": unit.predecessors.all(),
         "can_manage": request.user.has_role("operator"),
+        "phase_scope": rollout.Scope().unit_scope(unit),
     })
 
 

@@ -335,3 +335,19 @@ def test_the_cli_prints_the_phases(cast, phase_one, operator_a, capsys):
     assert "  第二阶段  2007-01-01 至 今后" in out and "所有发文单位的所有文件" in out
     assert main(["policy", "--on", "2006-7-1x"]) == 2
     assert "格式不正确" in capsys.readouterr().err
+
+
+def test_each_unit_sees_its_scope_in_the_phase(cast, phase_one, operator_a, client):
+    from tests.conftest import PASSWORD
+
+    assert "不限制传输范围" in rollout.Scope().unit_scope(cast["b"])
+    phase_one()
+    scope = rollout.Scope()
+    city, county, offline = (scope.unit_scope(cast[k]) for k in ("a", "b", "hzq"))
+    assert city.startswith("第一阶段") and "以本单位名义的发文" in city
+    assert "以本单位名义的发文" not in county
+    assert f"向{cast['a'].name}上报的请示" in county and "转发" in county
+    assert "未联网，不能通过平台发文" in offline
+    assert client.login(username="sfb_admin", password=PASSWORD)
+    page = client.get(f"/units/{cast['b'].pk}/").content.decode()
+    assert county in page

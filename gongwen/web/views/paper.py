@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from gongwen.exchange import paper, selectors
 from gongwen.exchange.models import PaperArrival
 from gongwen.policy import rollout
+from gongwen.policy.errors import object_id
 from gongwen.policy.models import RolloutPhase
 from gongwen.policy.permissions import Perm, can
 from gongwen.units.models import Unit, UnitState
@@ -59,8 +60,11 @@ def phases(request):
 @require_POST
 @requires(Perm.MANAGE_POLICY)
 def phase_save(request):
-    phase_id = request.POST.get("phase") or None
+    phase_id = object_id(request.POST.get("phase")) if request.POST.get("phase") else None
     instance = RolloutPhase.objects.filter(pk=phase_id).first() if phase_id else None
+    if request.POST.get("phase") and instance is None:
+        messages.error(request, "未找到该推行阶段，可能已被删除。")
+        return redirect("web:policy")
     form = PhaseForm(request.POST, instance=instance)
     if not form.is_valid():
         for field, errs in form.errors.items():

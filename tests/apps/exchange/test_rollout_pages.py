@@ -48,6 +48,10 @@ def test_the_operator_configures_phases_and_everyone_sees_the_phase_in_force(
     assert "起始日期" in bad and RolloutPhase.objects.count() == 1
     edit = client.get(f"/policy/?edit={phase.pk}").content.decode()
     assert "修改“第一阶段”" in edit
+    for bad_id in ("abc", "99999", "-1"):
+        resp = client.post("/policy/phases/", _phase_form(cast, phase=bad_id), follow=True)
+        assert resp.status_code == 200 and "未找到该推行阶段" in resp.content.decode()
+    assert client.get("/policy/?edit=abc").status_code == 200
 
     client.logout()
     login(client, "dhx_clerk")

@@ -9,6 +9,7 @@ from django.utils.http import content_disposition_header
 
 from gongwen.charts import Series, bar_chart, line_chart
 from gongwen.exchange import stats
+from gongwen.policy import rollout
 from gongwen.policy.permissions import Perm
 
 from .common import requires
@@ -75,4 +76,6 @@ def stats_view(request):
         "platform_wide": scope.per_unit, "first": f"{figs.first:%Y-%m}",
         "last": f"{figs.last:%Y-%m}", "receipt_hours": stats.receipt_hours(),
         "csv_query": _with(request, format="csv"),
+        # The 纸电并行 periods, to read the paper chart against (R-POLICY-2).
+        "parallel_runs": [r for r in rollout.phase_rows() if r.phase.paper_parallel],
     })

@@ -126,3 +126,18 @@ def test_the_mail_room_registers_paper(cast, client):
     client.logout()
     login(client, "sfb_head")
     assert client.get("/inbox/paper/").status_code == 403
+
+
+def test_statistics_name_the_parallel_run(cast, operator_a, client):
+    from gongwen.policy import rollout
+
+    login(client, "sfb_head")
+    assert "纸电并行期：" not in client.get("/stats/").content.decode()
+    rollout.save_phase(actor=operator_a, data={"name": "第一阶段",
+                                               "starts_on": dt.date(2006, 7, 24),
+                                               "paper_parallel": True})
+    rollout.save_phase(actor=operator_a, data={"name": "第二阶段",
+                                               "starts_on": dt.date(2007, 1, 1),
+                                               "all_documents": True})
+    page = client.get("/stats/").content.decode()
+    assert "纸电并行期：2006-07-24 至 2006-12-31（第一阶段）" in page

@@ -100,7 +100,10 @@ def sm3_prefix(digest: str) -> str:
     algorithm, _, hexdigest = digest.partition(":")
     if algorithm == "sm3" and len(hexdigest) == 64:
         return hexdigest[:SM3_PREFIX]
-    return sm3(blobs.read(digest)).hex()[:SM3_PREFIX]
+    try:
+        return sm3(blobs.read(digest)).hex()[:SM3_PREFIX]
+    except (blobs.BlobError, OSError) as exc:
+        raise RenderError("上传的文件在文件库中缺失，请重新上传。") from exc
 
 
 def parts_of(doc: OfficialDocument) -> Parts:

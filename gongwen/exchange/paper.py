@@ -21,12 +21,13 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from gongwen.audit.services import record
 from gongwen.policy import rollout
-from gongwen.policy.errors import key_reused, object_id
+from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm
 from gongwen.units.models import Unit
 
@@ -34,6 +35,7 @@ from .models import Delivery, DeliveryState, Dispatch, Notification, PaperArriva
 from .services import _key, _lock_delivery, _notify_unit, _require, _verb
 
 MAX_COPIES = 99
+MAX_AGE_DAYS = 366  # a paper arrival registered later than this is a typing error
 _OPEN = "[［(（【〔"
 _CLOSE = "]］)）】〕"
 _NUMBER = re.compile(r"^(.+?)〔(\d{4})〕第?(\d{1,6})号$")
@@ -120,6 +122,8 @@ def record_paper_received(*, actor, delivery_id, received_on=None, request=None)
     _require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.paper_received_on is not None:
         return delivery  # a retry, or registered already through the mail room
+    if delivery.state == DeliveryState.WITHDRAWN:
+        raise conflict("该来文已被发文单位撤回，不再登记纸质件。")
     day = _day(received_on, what="纸质件收到日期")
     if day < timezone.localdate(delivery.dispatched_at) - dt.timedelta(days=30):
         raise ValidationError("纸质件收到日期与电子件分发日期相差过大，请核对。")
@@ -148,17 +152,22 @@ def _match(unit_id: int, sender_id: int, number: str, title: str) -> Delivery | 
     return candidates.filter(dispatch__document__title=title).first()
 
 
+def _prior_arrival(actor, key) -> PaperArrival | None:
+    prior = PaperArrival.objects.filter(idempotency_key=key).first()
+    if prior is not None and prior.unit_id != actor.unit_id:
+        raise key_reused()
+    return prior
+
+
 @_verb
 def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
                      is_request: bool = False, received_on=None, note: str = "", key,
                      request=None) -> PaperArrival:
     """纸质来文登记 of the actor's unit (see the module docstring)."""
-    key = _key(key)
-    if (prior := PaperArrival.objects.filter(idempotency_key=key).first()) is not None:
-        if prior.unit_id != actor.unit_id:
-            raise key_reused()
-        return prior
     _require(actor, Perm.RECEIVE, request=request)
+    key = _key(key)
+    if (prior := _prior_arrival(actor, key)) is not None:
+        return prior
     sender = Unit.objects.filter(pk=object_id(sender_unit_id)).first()
     if sender is None:
         raise ValidationError("请选择来文单位。")
@@ -171,6 +180,8 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
     if number and not _NUMBER.match(number):
         raise ValidationError("发文字号格式不正确，应如“连发改发〔2006〕12号”。")
     day = _day(received_on, what="收到日期")
+    if day < timezone.localdate() - dt.timedelta(days=MAX_AGE_DAYS):
+        raise ValidationError(f"收到日期早于 {MAX_AGE_DAYS} 天前，请核对。")
     now = timezone.now()
     delivery = _match(actor.unit_id, sender.pk, number, title)
     if delivery is not None:
@@ -178,15 +189,24 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
         if delivery.paper_received_on is None:
             delivery.paper_received_on, delivery.paper_received_by = day, actor
             delivery.save(update_fields=["paper_received_on", "paper_received_by"])
-    elif is_request and rollout.phase_on(day) is not None:
-        # 如只上报纸质文件，市政府办公室原则上不再受理 (notice §2).
+    elif is_request and rollout.Scope(day).accepts_request(sender, actor.unit):
+        # 如只上报纸质文件，市政府办公室原则上不再受理 (notice §2): only where the platform
+        # would have taken it (a unit not networked, or a request outside the phase's
+        # scope, has no electronic way and its paper is recorded).
         outcome = PaperArrival.Outcome.REFUSED
     else:
         outcome = PaperArrival.Outcome.RECORDED
-    arrival = PaperArrival.objects.create(
-        unit_id=actor.unit_id, sender_unit=sender, title=title, doc_number=number,
-        is_request=bool(is_request), received_on=day, outcome=outcome, delivery=delivery,
-        note=(note or "").strip()[:300], by=actor, at=now, idempotency_key=key)
+    try:
+        with transaction.atomic():
+            arrival = PaperArrival.objects.create(
+                unit_id=actor.unit_id, sender_unit=sender, title=title, doc_number=number,
+                is_request=bool(is_request), received_on=day, outcome=outcome,
+                delivery=delivery, note=(note or "").strip()[:300], by=actor, at=now,
+                idempotency_key=key)
+    except IntegrityError:  # a concurrent retry with the same key was first
+        if (prior := _prior_arrival(actor, key)) is not None:
+            return prior
+        raise
     record(actor, "exchange.paper_arrival", arrival, request=request,
            detail={"sender": sender.pk, "title": title, "doc_number": number,
                    "is_request": bool(is_request), "outcome": outcome,

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gongwen.audit.services import record
@@ -85,11 +86,14 @@ def scope_description(phase: RolloutPhase) -> str:
 
 
 def is_forwarding(doc) -> bool:
-    """转发: a document that forwards a received one (documents.forwarding), or whose body
-    is a superior's PDF/OFD original."""
-    from gongwen.documents.models import BodySource
+    """转发 of a 国家、省相关文件: the document forwards a delivery that a provincial-level unit
+    sent (documents.forwarding). An uploaded PDF/OFD body does not count by itself: its
+    issuer is only a claim, and counting it would let any unit send anything in phase 1."""
+    from gongwen.units.models import Level
 
-    return doc.forwards_id is not None or doc.body_source == BodySource.FILE
+    if doc.forwards_id is None:
+        return False
+    return doc.forwards.dispatch.sender_unit.level == Level.PROVINCE
 
 
 def _main_unit_ids(doc) -> list[int | None]:
@@ -145,6 +149,15 @@ class Scope:
         return f"{out_of_scope}本公文不在此范围内，请以纸质方式发文。"
 
 
+    def accepts_request(self, sender, recipient) -> bool:
+        """Whether a 请示 from ``sender`` to ``recipient`` could go through the platform on
+        this day: only then is a paper-only one refused (R-FLOW-4)."""
+        phase = self.phase
+        if phase is None or not sender.networked:
+            return False
+        return (phase.all_documents or sender.pk in self._senders
+                or recipient.pk in self._request_to)
+
     def unit_scope(self, unit) -> str:
         """What ``unit`` may send through the platform on this day (R-UNIT-1's phase scope)."""
         if not self.phases:
@@ -185,12 +198,25 @@ def _snapshot(phase: RolloutPhase) -> dict:
     return data
 
 
+def _units(ids) -> list[int]:
+    """Unit ids from user input: every one must be a unit in service."""
+    from gongwen.units.models import Unit, UnitState
+
+    wanted = {object_id(i) for i in ids or ()}
+    found = set(Unit.objects.filter(pk__in=[i for i in wanted if i], state=UnitState.ACTIVE)
+                .values_list("pk", flat=True))
+    if wanted != found:
+        raise ValidationError("所选单位不存在或已撤销。")
+    return sorted(found)
+
+
 @verb
 def save_phase(*, actor, phase_id=None, data: dict, senders=(), request_recipients=(),
                request=None) -> RolloutPhase:
     """Create or change a phase. Saving the same values again changes nothing but the audit
     trail, so a retried form is harmless."""
     require_in_verb(actor, Perm.MANAGE_POLICY, request=request)
+    senders, request_recipients = _units(senders), _units(request_recipients)
     if phase_id is not None:
         phase = RolloutPhase.objects.select_for_update().filter(pk=object_id(phase_id)).first()
         if phase is None:
@@ -210,7 +236,11 @@ def save_phase(*, actor, phase_id=None, data: dict, senders=(), request_recipien
     if clash:
         raise ValidationError(f"{cn_date(phase.starts_on)}已有推行阶段“{clash.name}”。")
     phase.updated_by = actor
-    phase.save()
+    try:
+        with transaction.atomic():
+            phase.save()
+    except IntegrityError:  # a concurrent save took the day between the check and here
+        raise ValidationError(f"{cn_date(phase.starts_on)}已有推行阶段。") from None
     phase.senders.set(senders)
     phase.request_recipients.set(request_recipients)
     record(actor, "policy.phase_saved", phase, request=request,

@@ -319,7 +319,9 @@ def _forwarded_from(user, doc: OfficialDocument) -> dict | None:
     return {"title": original.title, "doc_number": original.doc_number,
             "issuer": "、".join(original.issuer_names()) or original.unit.name,
             "delivery_id": d.pk if d.recipient_unit_id == user.unit_id else None,
-            "registration_number": d.registration_number}
+            # The forwarding unit's own 收文登记号 is not its recipients' business.
+            "registration_number": d.registration_number
+            if d.recipient_unit_id == user.unit_id else ""}
 
 
 @require_POST

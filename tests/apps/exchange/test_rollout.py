@@ -18,6 +18,7 @@ from gongwen.exchange import paper, services
 from gongwen.exchange.models import Delivery, Notification, PaperArrival
 from gongwen.policy import rollout
 from gongwen.policy.models import RolloutPhase
+from gongwen.units.models import Level, Unit
 
 from .conftest import put_sealed_rendition
 
@@ -94,11 +95,16 @@ def test_phase_one_accepts_the_city_office_and_forwarded_documents(cast, phase_o
     forward = docs.create_draft(actor=cast["clerk_b"], doc_type="notice",
                                 title="关于转发省政府办公厅文件的通知",
                                 main_units=[cast["fgw"].pk])
-    forward.body_source = "file"  # the body is the superior's PDF/OFD (set_body_file)
-    assert rollout.scope_refusal(forward) is None
-    forward.body_source = "text"
     assert "不在此范围内" in rollout.scope_refusal(forward)
-    forward.forwards = sent.deliveries.get(recipient_unit=cast["b"])  # 转发 of a received one
+    forward.body_source = "file"  # an uploaded PDF/OFD body: its issuer is only a claim
+    assert "不在此范围内" in rollout.scope_refusal(forward)
+    forward.body_source = "text"
+    # 转发 of a received document counts when a provincial-level unit sent it.
+    received = sent.deliveries.get(recipient_unit=cast["b"])  # from the city office
+    forward.forwards = received
+    assert "不在此范围内" in rollout.scope_refusal(forward)
+    Unit.objects.filter(pk=cast["a"].pk).update(level=Level.PROVINCE)  # as if 省政府办公厅
+    forward.forwards = Delivery.objects.get(pk=received.pk)
     assert rollout.scope_refusal(forward) is None
 
 
@@ -351,3 +357,43 @@ def test_each_unit_sees_its_scope_in_the_phase(cast, phase_one, operator_a, clie
     assert client.login(username="sfb_admin", password=PASSWORD)
     page = client.get(f"/units/{cast['b'].pk}/").content.decode()
     assert county in page
+
+
+def test_phase_units_must_exist_and_be_in_service(cast, operator_a):
+    data = {"name": "第一阶段", "starts_on": dt.date(2006, 7, 24)}
+    for bad in ([999999], [0], ["x"], [2**70]):
+        with pytest.raises(ValidationError, match="所选单位不存在或已撤销"):
+            rollout.save_phase(actor=operator_a, data=data, senders=bad)
+        with pytest.raises(ValidationError, match="所选单位不存在或已撤销"):
+            rollout.save_phase(actor=operator_a, data=data, request_recipients=bad)
+    Unit.objects.filter(pk=cast["fgw"].pk).update(state="revoked")
+    with pytest.raises(ValidationError, match="所选单位不存在或已撤销"):
+        rollout.save_phase(actor=operator_a, data=data, senders=[cast["fgw"].pk])
+    assert not RolloutPhase.objects.exists()
+
+
+def test_paper_only_is_refused_only_where_the_platform_would_have_taken_it(
+        cast, phase_one, make_user):
+    phase_one()
+    # 海州区 is not networked: it has no electronic way, so its paper is recorded.
+    offline = paper.register_arrival(actor=cast["clerk_a"], sender_unit_id=cast["hzq"].pk,
+                                     title="关于申请经费的请示", is_request=True,
+                                     key=uuid.uuid4())
+    assert offline.outcome == PaperArrival.Outcome.RECORDED
+    # A request to 发改委 is outside phase 1: it could only go on paper.
+    peer = paper.register_arrival(actor=cast["clerk_fgw"], sender_unit_id=cast["b"].pk,
+                                  title="关于项目立项的请示", is_request=True, key=uuid.uuid4())
+    assert peer.outcome == PaperArrival.Outcome.RECORDED
+    assert not Notification.objects.filter(kind="paper_only").exists()
+    with pytest.raises(ValidationError, match="请核对"):
+        paper.register_arrival(actor=cast["clerk_a"], sender_unit_id=cast["b"].pk, title="t",
+                               received_on="2001-01-01", key=uuid.uuid4())
+
+
+def test_no_paper_is_registered_on_a_withdrawn_delivery(cast, dispatched):
+    sent = dispatched()
+    services.withdraw(actor=cast["clerk_a"], dispatch_id=sent.pk, reason="发错了",
+                      key=uuid.uuid4())
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    with pytest.raises(ValidationError, match="已被发文单位撤回"):
+        paper.record_paper_received(actor=cast["clerk_b"], delivery_id=d.pk)

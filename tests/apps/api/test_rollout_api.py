@@ -36,6 +36,12 @@ def test_phases_over_the_api(api, cast, operator_a):
     assert body["current"]["senders"] == [{"id": cast["a"].pk, "name": cast["a"].name}]
     assert "请示" in body["current"]["scope"]
     phase_id = body["current"]["id"]
+    for bad in ([999999], [2**70]):
+        resp = api.as_(operator_a).post("/api/policy/phases",
+                                        _phase(cast, name="坏", senders=bad,
+                                               starts_on="2006-07-24"))
+        assert resp.status_code == 400, resp.content
+        assert "所选单位不存在" in resp.json()["message"]
     clash = api.as_(operator_a).post("/api/policy/phases", _phase(cast, name="又一个"))
     assert clash.status_code == 400 and "已有推行阶段" in clash.json()["message"]
     later = (timezone.localdate() + dt.timedelta(30)).isoformat()

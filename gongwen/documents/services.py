@@ -282,13 +282,6 @@ def _main_count(doc: OfficialDocument) -> int:
             + (1 if doc.main_recipients_text.strip() else 0))
 
 
-def _require_in_scope(doc: OfficialDocument) -> None:
-    """The roll-out scope in force today (R-POLICY-1); dispatch asks again on its day."""
-    refusal = rollout.scope_refusal(doc)
-    if refusal:
-        raise ValidationError(refusal)
-
-
 # -- relations --------------------------------------------------------------------------------
 def _ids(values) -> list[int]:
     out: list[int] = []
@@ -495,7 +488,8 @@ def submit(*, actor, doc_id: int, expected_revision: int | None = None, request=
         raise ValidationError("该公文已被他人修改，请刷新页面后再提交。")
     _guard(doc, stage="submit", actor=actor, request=request)
     _validate_complete(doc)
-    _require_in_scope(doc)
+    # The roll-out scope in force today (R-POLICY-1); dispatch asks again on its day.
+    rollout.Scope().require(doc, stage="submit", actor=actor, request=request)
     doc.apply(Action.SUBMIT)
     doc.submitted_at = timezone.now()
     doc.save(update_fields=["state", "submitted_at", "updated_at"])

@@ -291,12 +291,12 @@ def _dispatch_stack(actor, pairs: list[tuple[int, uuid.UUID]], *, request, singl
             doc.apply(Action.DISPATCH)  # only a sealed document (raises InvalidTransition)
             try:
                 guard_dispatch(doc, actor=actor, request=request)  # 密级公文不得传输 (§3(8))
-                if refusal := scope.refusal(doc):  # the roll-out phase of today (R-POLICY-1)
-                    raise ValidationError(refusal)
+                # The roll-out phase of today (R-POLICY-1).
+                scope.require(doc, stage="dispatch", actor=actor, request=request)
             except (ClassifiedRefused, ValidationError):
                 doc.state = state
                 raise
-        except ClassifiedRefused as exc:
+        except (ClassifiedRefused, rollout.OutOfScope) as exc:
             if single:
                 raise
             exc.audit()

@@ -10,5 +10,6 @@ class PolicyConfig(AppConfig):
         from gongwen.audit import actions
 
         for action, label in {"policy.phase_saved": "保存推行阶段",
-                              "policy.phase_deleted": "删除推行阶段"}.items():
+                              "policy.phase_deleted": "删除推行阶段",
+                              "policy.out_of_scope": "超出推行阶段传输范围，未予办理"}.items():
             actions.LABELS.setdefault(action, label)

@@ -19,7 +19,7 @@ from gongwen.audit.services import record
 from .errors import object_id
 from .models import RolloutPhase
 from .permissions import Perm
-from .verbs import require_in_verb, verb
+from .verbs import AuditedRefusal, require_in_verb, verb
 
 
 def cn_date(day: dt.date) -> str:
@@ -105,6 +105,21 @@ def _main_unit_ids(doc) -> list[int | None]:
         [None] if (doc.main_recipients_text or "").strip() else [])
 
 
+class OutOfScope(ValidationError, AuditedRefusal):
+    """A document outside the phase in force; the refusal is audited (``verb`` writes the
+    row after the refused work rolled back; a dispatch stack writes it itself)."""
+
+    def __init__(self, message_zh: str, *, stage: str, actor, doc, phase, request) -> None:
+        super().__init__(message_zh, code="out_of_scope")
+        self.stage, self.actor, self.doc, self.request = stage, actor, doc, request
+        self.phase_name = phase.name if phase is not None else None
+
+    def audit(self) -> None:
+        record(self.actor, "policy.out_of_scope", self.doc, request=self.request,
+               detail={"stage": self.stage, "phase": self.phase_name,
+                       "reason": self.messages[0]})
+
+
 class Scope:
     """The roll-out rule of one day, read once (a dispatch stack asks it per document)."""
 
@@ -148,6 +163,12 @@ class Scope:
                 return None
         return f"{out_of_scope}本公文不在此范围内，请以纸质方式发文。"
 
+
+    def require(self, doc, *, stage: str, actor, request=None) -> None:
+        """Raise :class:`OutOfScope` when ``doc`` may not go through the platform."""
+        if refusal := self.refusal(doc):
+            raise OutOfScope(refusal, stage=stage, actor=actor, doc=doc, phase=self.phase,
+                             request=request)
 
     def accepts_request(self, sender, recipient) -> bool:
         """Whether a 请示 from ``sender`` to ``recipient`` could go through the platform on

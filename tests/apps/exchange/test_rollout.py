@@ -81,6 +81,8 @@ def test_phase_one_refuses_a_county_notice_and_accepts_its_request(cast, phase_o
     assert "第一阶段" in message and "不在此范围内" in message and "纸质" in message
     notice.refresh_from_db()
     assert notice.state == "draft"
+    refused = AuditEntry.objects.get(action="policy.out_of_scope")
+    assert refused.detail["stage"] == "submit" and refused.detail["phase"] == "第一阶段"
 
     sent = _dispatch(cast, _seal(cast, _request_of_b(cast)))
     assert sent.parallel_run is True
@@ -150,6 +152,9 @@ def test_dispatch_asks_the_phase_of_its_own_day(cast, phase_one):
     results = services.dispatch_many(actor=cast["clerk_b"], doc_ids=[notice.pk],
                                      key=uuid.uuid4())
     assert results[0].result is None and "不在此范围内" in results[0].error_zh
+    stages = list(AuditEntry.objects.filter(action="policy.out_of_scope")
+                  .order_by("id").values_list("detail__stage", flat=True))
+    assert stages == ["dispatch", "dispatch"]  # the single refusal and the stack's
 
 
 def test_phase_two_opens_everything_and_ends_the_parallel_run(cast, phase_one, operator_a):

@@ -12,14 +12,12 @@ from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gongwen.documents import blobs, forwarding, sealing, verification
+from gongwen.documents import forwarding, sealing
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery
 from gongwen.policy.permissions import Perm, require
 
 from .common import error_messages, requires
-
-_TYPES = {"pdf": "application/pdf", "ofd": "application/ofd"}
 
 
 def _delivery(request, delivery_id: int) -> Delivery:
@@ -51,13 +49,9 @@ def delivery_forward(request, delivery_id: int):
     return redirect("web:draft_edit", doc_id=doc.pk)
 
 
-def _serve(data: bytes, index: int):
-    files = verification.carried_of(data)
-    if not 0 <= index < len(files):
-        raise Http404("未找到该随文原件。")
-    f = files[index]
-    response = HttpResponse(f.data, content_type=_TYPES.get(f.file_format,
-                                                            "application/octet-stream"))
+def _serve(f, index: int):
+    response = HttpResponse(f.data, content_type=forwarding.CARRIED_TYPES.get(
+        f.file_format, "application/octet-stream"))
     response["Content-Disposition"] = content_disposition_header(True, f.name or
                                                                  f"原件{index + 1}")
     response["X-Content-Type-Options"] = "nosniff"
@@ -68,13 +62,7 @@ def _serve(data: bytes, index: int):
 def delivery_carried_file(request, delivery_id: int, index: int):
     """A file the received sealed file carries, extracted from it."""
     delivery = _delivery(request, delivery_id)
-    if delivery.state == "withdrawn" and delivery.recipient_unit_id == request.user.unit_id:
-        raise Http404("该公文已撤回。")
-    try:
-        data = blobs.read(delivery.dispatch.fingerprint)
-    except (blobs.BlobError, OSError):
-        raise Http404("文件不存在。") from None
-    return _serve(data, index)
+    return _serve(forwarding.delivery_carried_file(request.user, delivery, index), index)
 
 
 @requires(Perm.VIEW_DOCUMENT)
@@ -85,6 +73,4 @@ def document_carried_file(request, doc_id: int, index: int):
         raise Http404("未找到该公文。")
     require(request.user, Perm.VIEW_DOCUMENT, doc, request=request)
     data = sealing.sealed_bytes(doc, "pdf") or sealing.sealed_bytes(doc, "ofd")
-    if data is None:
-        raise Http404("该公文尚未用印。")
-    return _serve(data, index)
+    return _serve(forwarding.carried_file(data, index), index)

@@ -37,7 +37,7 @@ class RolloutPhase(models.Model):
         help_text="各联网单位向这些单位上报的请示在传输范围内，如市政府、市政府办公室")
     allow_forwarding = models.BooleanField(
         "转发国家、省相关文件", default=True,
-        help_text="以上级文件（PDF/OFD 原件）为正文或转发原件的公文在传输范围内")
+        help_text="转发省级单位通过平台发来的公文（来文原件随文传输）在传输范围内")
     paper_parallel = models.BooleanField(
         "纸电并行", default=False,
         help_text="本阶段下发文件同时发送纸质件，上报的请示须同时报送纸质件和电子件；"

@@ -55,6 +55,16 @@ def test_phase_one_refuses_a_county_notice_and_paper_only_requests(
     shot("1-phases")
     phase = RolloutPhase.objects.get()
     assert phase.paper_parallel and phase.starts_on == yesterday
+    # … and edits it: the form comes back filled in.
+    row.get_by_role("link", name="修改").click()
+    form = page.locator("#phase-form")
+    assert form.get_by_label("阶段名称").input_value() == "第一阶段"
+    assert form.get_by_label("纸电并行").is_checked()
+    form.get_by_label("说明").fill("连政办发〔2006〕107号")
+    form.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/policy/")
+    assert page.locator("#phase-table tbody tr", has_text="连政办发〔2006〕107号").count() == 1
+    assert RolloutPhase.objects.get().note == "连政办发〔2006〕107号"
 
     # 2. 东海县's clerk drafts a 通知 to the bureau: outside phase 1, refused at submission.
     page.context.clear_cookies()
@@ -96,3 +106,15 @@ def test_phase_one_refuses_a_county_notice_and_paper_only_requests(
     page.goto("/notifications/")
     assert page.get_by_text("不予受理", exact=False).first.is_visible()
     shot("4-told")
+
+    # 5. The operator removes the phase (after a confirmation): nothing is restricted.
+    page.context.clear_cookies()
+    login(page, operator.username, PASSWORD)
+    page.goto("/policy/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#phase-table tbody tr", has_text="第一阶段") \
+        .get_by_role("button", name="删除").click()
+    page.wait_for_url("**/policy/")
+    assert page.get_by_text("已删除该推行阶段。").is_visible()
+    assert page.locator("#current-phase").inner_text().startswith("尚未配置推行阶段")
+    assert not RolloutPhase.objects.exists()

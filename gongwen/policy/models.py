@@ -12,8 +12,6 @@ it. No row at all means the operator has not configured a roll-out: nothing is r
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.db import models
 
@@ -54,9 +52,3 @@ class RolloutPhase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.starts_on:%Y-%m-%d} 起）"
-
-    def ends_on(self) -> dt.date | None:
-        """The last day of this phase: the day before the next one starts, if any."""
-        nxt = (RolloutPhase.objects.filter(starts_on__gt=self.starts_on)
-               .order_by("starts_on").values_list("starts_on", flat=True).first())
-        return nxt - dt.timedelta(days=1) if nxt else None

@@ -1,7 +1,9 @@
 """The roll-out scope in force on a day (R-POLICY-1) and the paper parallel run (R-POLICY-2).
 
-``scope_refusal`` is the one rule the submit and dispatch verbs ask: ``None`` when a document
-may go through the platform on that day, else the reason in Chinese. ``save_phase`` and
+``Scope`` is the one rule: the phase in force on a day (``_current``), and what it lets
+through. The submit and dispatch verbs ask ``Scope.require`` (an audited ``OutOfScope``
+when a document may not go through the platform that day); ``phase_on``,
+``parallel_run_on`` and ``scope_refusal`` are its one-call forms. ``save_phase`` and
 ``delete_phase`` are the operator's verbs; both are audited.
 """
 
@@ -48,18 +50,6 @@ def phase_rows(on: dt.date | None = None) -> list[PhaseRow]:
 def _current(phases: list[RolloutPhase], day: dt.date) -> RolloutPhase | None:
     started = [p for p in phases if p.starts_on <= day]
     return started[-1] if started else None
-
-
-def phase_on(on: dt.date | None = None) -> RolloutPhase | None:
-    """The phase in force on ``on`` (today), or None before the first or without phases."""
-    return (RolloutPhase.objects.filter(starts_on__lte=on or timezone.localdate())
-            .order_by("-starts_on").first())
-
-
-def parallel_run_on(on: dt.date | None = None) -> bool:
-    """纸电并行: outgoing documents also go on paper, requests are reported both ways."""
-    phase = phase_on(on)
-    return bool(phase and phase.paper_parallel)
 
 
 def _names(units) -> str:
@@ -163,7 +153,6 @@ class Scope:
                 return None
         return f"{out_of_scope}本公文不在此范围内，请以纸质方式发文。"
 
-
     def require(self, doc, *, stage: str, actor, request=None) -> None:
         """Raise :class:`OutOfScope` when ``doc`` may not go through the platform."""
         if refusal := self.refusal(doc):
@@ -204,6 +193,16 @@ class Scope:
 
 def scope_refusal(doc, *, on: dt.date | None = None) -> str | None:
     return Scope(on).refusal(doc)
+
+
+def phase_on(on: dt.date | None = None) -> RolloutPhase | None:
+    """The phase in force on ``on`` (today), or None before the first or without phases."""
+    return Scope(on).phase
+
+
+def parallel_run_on(on: dt.date | None = None) -> bool:
+    """纸电并行: outgoing documents also go on paper, requests are reported both ways."""
+    return Scope(on).parallel_run
 
 
 # -- the operator's verbs ---------------------------------------------------------------------

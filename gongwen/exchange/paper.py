@@ -23,6 +23,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from gongwen.audit.services import record
@@ -212,8 +213,6 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
                    "is_request": bool(is_request), "outcome": outcome,
                    "delivery": delivery.pk if delivery else None})
     if outcome == PaperArrival.Outcome.REFUSED:
-        from django.urls import reverse
-
         label = f"《{title}》" + (f"（{number}）" if number else "")
         _notify_unit(sender.pk, Notification.Kind.PAPER_ONLY,
                      f"{actor.unit.name}收到贵单位只以纸质报送的请示{label}，按规定不予受理，"

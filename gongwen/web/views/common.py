@@ -33,6 +33,18 @@ def error_messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
 
+def flash_errors(request, exc: Exception) -> None:
+    """A refused verb's messages for the next page: each message of a ValidationError, else
+    the exception's Chinese message (``message_zh``) or its text."""
+    from django.contrib import messages
+
+    if isinstance(exc, ValidationError):
+        for m in error_messages(exc):
+            messages.error(request, m)
+    else:
+        messages.error(request, getattr(exc, "message_zh", "") or str(exc))
+
+
 class Search(dict):
     """The shared search form's values: the keys ``q``, ``date_from``, ``date_to`` are what
     the selectors take (``**search``); ``errors`` says, in Chinese, what was wrong with the

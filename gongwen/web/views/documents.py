@@ -29,7 +29,7 @@ from gongwen.documents.models import (
 from gongwen.exchange import selectors as exchange_selectors
 from gongwen.policy.permissions import Perm, can, require, visible_documents
 
-from .common import error_messages, paginate, requires, search_params
+from .common import error_messages, flash_errors, paginate, requires, search_params
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ def _submit(request, doc_id: int):
     try:
         services.submit(actor=request.user, doc_id=doc_id, request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("web:draft_edit", doc_id=doc_id)
     messages.success(request, "已提交单位负责人核批。")
     return redirect("web:document", doc_id=doc_id)
@@ -134,8 +133,7 @@ def draft_withdraw(request, doc_id: int):
     try:
         services.withdraw(actor=request.user, doc_id=doc_id, request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("web:document", doc_id=doc_id)
     messages.success(request, "已撤回，可继续修改。")
     return redirect("web:draft_edit", doc_id=doc_id)
@@ -152,8 +150,7 @@ def _upload_redirect(request, doc_id: int, call, ok: str):
     try:
         call(upload, form.cleaned_data.get("title", ""))
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, ok)
     return redirect("web:draft_edit", doc_id=doc_id)
@@ -184,8 +181,7 @@ def body_remove(request, doc_id: int):
     try:
         services.remove_body_file(actor=request.user, doc_id=doc_id, request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("web:draft_edit", doc_id=doc_id)
 
 
@@ -202,8 +198,7 @@ def attachment_change(request, doc_id: int, attachment_id: int, how: str):
                                      attachment_id=attachment_id,
                                      offset=-1 if how == "up" else 1, request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("web:draft_edit", doc_id=doc_id)
 
 
@@ -334,8 +329,7 @@ def document_correct(request, doc_id: int):
                                         idempotency_key=request.POST.get("key"),
                                         request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("web:document", doc_id=doc.pk)
     messages.success(request, f"已起草更正公文，原公文为《{doc.title}》；修改后提交核批。")
     return redirect("web:draft_edit", doc_id=new.pk)
@@ -426,7 +420,6 @@ def document_review(request, doc_id: int, decision: str):
                                           request=request)
             messages.success(request, "已退回拟稿人修改。")
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("web:document", doc_id=doc_id)
     return redirect("web:approvals")

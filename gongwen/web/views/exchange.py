@@ -25,15 +25,7 @@ from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
 from gongwen.policy.permissions import Perm, can, require, visible_deliveries
 
-from .common import error_messages, paginate, requires, search_params
-
-
-def _errors(request, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
-        for m in error_messages(exc):
-            messages.error(request, m)
-    else:
-        messages.error(request, getattr(exc, "message_zh", "") or str(exc))
+from .common import error_messages, flash_errors, paginate, requires, search_params
 
 
 def _delivery(request, delivery_id: int) -> Delivery:
@@ -76,7 +68,7 @@ def inbox_sign(request):
                                        pin=request.POST.get("pin", ""),
                                        key=request.POST.get("key"), request=request)
     except (ValidationError, PKIError) as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return back
     own = {d.pk: d for d in visible_deliveries(request.user).filter(
         recipient_unit_id=request.user.unit_id, pk__in=[i.delivery_id for i in items])
@@ -135,7 +127,7 @@ def delivery_sign(request, delivery_id: int):
                               request=request)
         messages.success(request, "已签收，签收回执已生成并发送给发文单位。")
     except (ValidationError, PKIError) as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect("web:delivery", delivery_id=delivery.pk)
 
 
@@ -149,7 +141,7 @@ def delivery_return(request, delivery_id: int):
                                  key=request.POST.get("key"), request=request)
         messages.success(request, "已退回发文单位。")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect("web:delivery", delivery_id=delivery.pk)
 
 
@@ -210,7 +202,7 @@ def dispatch_document(request, doc_id: int):
         sent = services.dispatch(actor=request.user, doc_id=doc_id, key=request.POST.get("key"),
                                  request=request)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("web:outbox")
     messages.success(request, f"已分发至 {sent.deliveries.count()} 个收文单位。")
     return redirect("web:dispatch", dispatch_id=sent.pk)
@@ -224,7 +216,7 @@ def dispatch_documents(request):
         items = services.dispatch_many(actor=request.user, doc_ids=request.POST.getlist("ids"),
                                        key=request.POST.get("key"), request=request)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("web:outbox")
     # Titles only of the user's own unit's documents (another unit's stay "所选公文").
     titles = dict(OfficialDocument.objects.filter(
@@ -283,7 +275,7 @@ def dispatch_withdraw(request, dispatch_id: int):
                           request=request)
         messages.success(request, "已撤回，收文单位将看到撤回原因。")
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     return redirect("web:dispatch", dispatch_id=sent.pk)
 
 
@@ -322,7 +314,7 @@ def follow_up(request, delivery_id: int):
         exc = ValidationError("催办时间格式不正确，请按“年-月-日 时:分”填写。")
         if request.htmx:
             return HttpResponse("；".join(error_messages(exc)), status=400)
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect(_next(request))
     try:
         services.record_follow_up(actor=request.user, delivery_id=delivery.pk,
@@ -333,7 +325,7 @@ def follow_up(request, delivery_id: int):
     except ValidationError as exc:
         if request.htmx:
             return HttpResponse("；".join(error_messages(exc)), status=400)
-        _errors(request, exc)
+        flash_errors(request, exc)
     if request.htmx:
         return render(request, "exchange/_follow_ups.html",
                       {"d": delivery, "follow_ups": delivery.follow_ups.select_related("by")})

@@ -17,7 +17,7 @@ from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery
 from gongwen.policy.permissions import Perm, require
 
-from .common import error_messages, requires
+from .common import flash_errors, requires
 
 
 def _delivery(request, delivery_id: int) -> Delivery:
@@ -39,8 +39,7 @@ def delivery_forward(request, delivery_id: int):
                                           idempotency_key=request.POST.get("key") or None,
                                           request=request)
     except ValidationError as exc:
-        for message in error_messages(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("web:delivery", delivery_id=delivery_id)
     except PermissionDenied as exc:
         messages.error(request, getattr(exc, "message_zh", "") or "您没有执行此操作的权限。")

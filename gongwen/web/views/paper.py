@@ -19,12 +19,7 @@ from gongwen.policy.models import RolloutPhase
 from gongwen.policy.permissions import Perm, can
 from gongwen.units.models import Unit, UnitState
 
-from .common import error_messages, paginate, requires
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for m in error_messages(exc):
-        messages.error(request, m)
+from .common import flash_errors, paginate, requires
 
 
 class PhaseForm(forms.ModelForm):
@@ -81,7 +76,7 @@ def phase_save(request):
             request=request)
         messages.success(request, f"已保存推行阶段“{phase.name}”。")
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     return redirect("web:policy")
 
 
@@ -105,7 +100,7 @@ def dispatch_paper(request, dispatch_id: int):
             note=request.POST.get("note", ""), request=request)
         messages.success(request, f"已登记 {len(rows)} 个收文单位的纸质件。")
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     return redirect("web:dispatch", dispatch_id=dispatch_id)
 
 
@@ -118,7 +113,7 @@ def delivery_paper_received(request, delivery_id: int):
                                     request=request)
         messages.success(request, "已登记收到纸质件。")
     except ValidationError as exc:
-        _fail(request, exc)
+        flash_errors(request, exc)
     return redirect("web:delivery", delivery_id=delivery_id)
 
 
@@ -142,7 +137,7 @@ def arrivals(request):
             (messages.warning if arrival.outcome == PaperArrival.Outcome.REFUSED
              else messages.success)(request, text[arrival.outcome])
         except ValidationError as exc:
-            _fail(request, exc)
+            flash_errors(request, exc)
         return redirect("web:paper_arrivals")
     rows = (PaperArrival.objects.filter(unit_id=request.user.unit_id)
             .select_related("sender_unit", "by", "delivery"))

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from gongwen.exchange import printing
 from gongwen.policy.permissions import Perm
 
-from .common import error_messages, requires
+from .common import flash_errors, requires
 
 
 @require_POST
@@ -24,8 +24,7 @@ def delivery_print(request, delivery_id: int):
                                    key=request.POST.get("key"), request=request)
         data = printing.printed_pdf(copy)
     except ValidationError as exc:
-        for m in error_messages(exc):
-            messages.error(request, m)
+        flash_errors(request, exc)
         return redirect("web:delivery", delivery_id=delivery_id)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
@@ -43,8 +42,7 @@ def dispatch_print_limit(request, dispatch_id: int):
         messages.success(request, f"已设定每个收文单位最多打印 {raw} 份。" if raw
                          else "已取消打印份数限制。")
     except ValidationError as exc:
-        for m in error_messages(exc):
-            messages.error(request, m)
+        flash_errors(request, exc)
     return redirect("web:dispatch", dispatch_id=dispatch_id)
 
 

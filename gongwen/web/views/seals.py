@@ -25,7 +25,7 @@ from gongwen.seals import selectors, services
 from gongwen.seals.models import ApplicationKind, ApplicationState, SealStatus
 from gongwen.units.models import Unit
 
-from .common import error_messages, requires
+from .common import error_messages, flash_errors, requires
 
 # Installed open CJK fonts, first found wins (.ttc: the first face).
 PDF_FONTS = ("/usr/share/fonts/truetype/arphic/gbsn00lp.ttf",
@@ -218,8 +218,7 @@ def application_action(request, app_id: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        for m in error_messages(exc):
-            messages.error(request, m)
+        flash_errors(request, exc)
     except PKIError as exc:
         messages.error(request, exc.message_zh)
     return redirect("web:seal_application", app.pk)
@@ -281,8 +280,7 @@ def workstation_action(request, ws_id: int, action: str):
         else:
             raise Http404
     except ValidationError as exc:
-        for m in error_messages(exc):
-            messages.error(request, m)
+        flash_errors(request, exc)
     return redirect("web:seal_workstations")
 
 

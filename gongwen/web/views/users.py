@@ -14,7 +14,7 @@ from gongwen.accounts.models import ApiToken, Role, User
 from gongwen.policy.permissions import Perm
 
 from ..forms import PasswordForm, UserForm
-from .common import error_messages, paginate, requires
+from .common import error_messages, flash_errors, paginate, requires
 
 
 @requires(Perm.MANAGE_USERS)
@@ -130,8 +130,7 @@ def my_tokens(request):
         except ValueError:
             messages.error(request, "请求无效。")
         except ValidationError as exc:
-            for message in error_messages(exc):
-                messages.error(request, message)
+            flash_errors(request, exc)
     tokens = ApiToken.objects.filter(user=request.user).order_by("-id")
     return render(request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token,
                                                     "max_name": services.MAX_TOKEN_NAME})

@@ -33,6 +33,13 @@ class UnitRef(Schema):
     name: str
 
 
+class PageQuery(Schema):
+    """The paging parameters of a list endpoint."""
+
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
 class PageMeta(Schema):
     count: int
     page: int

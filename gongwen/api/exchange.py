@@ -35,6 +35,7 @@ from .common import (
     IdempotencyKey,
     ObjectId,
     PageMeta,
+    PageQuery,
     UnitRef,
     download,
     page_of,
@@ -243,12 +244,10 @@ class MarkedOut(Schema):
     unread: int
 
 
-class SearchQuery(Schema):
+class SearchQuery(PageQuery):
     q: str = Field("", max_length=100, description="标题、发文字号或单位名称")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
     def search(self) -> dict:
         return {"q": self.q.strip(), "date_from": self.date_from, "date_to": self.date_to}

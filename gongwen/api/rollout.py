@@ -16,10 +16,10 @@ from gongwen.policy import rollout
 from gongwen.policy.permissions import Perm, require
 
 from .common import (
-    MAX_PAGE_SIZE,
     IdempotencyKey,
     ObjectId,
     PageMeta,
+    PageQuery,
     UnitRef,
     page_of,
     parse_key,
@@ -200,11 +200,6 @@ def _arrival(a: PaperArrival) -> dict:
             "received_on": a.received_on, "outcome": a.outcome,
             "outcome_label": a.get_outcome_display(), "delivery_id": a.delivery_id,
             "note": a.note, "by": a.by.display_name, "at": a.at}
-
-
-class PageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 @router.get("/paper-arrivals", response=ArrivalPage, summary="本单位纸质来文登记")

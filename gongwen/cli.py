@@ -19,8 +19,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongwen.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Only once per process: a second django.setup() (an in-process caller such as a test
+    # that already has Django) reconfigures logging onto whatever sys.stderr is at that
+    # moment, e.g. a test's capture buffer that is closed by the time anything logs.
+    if not apps.ready:
+        django.setup()
 
 
 def cmd_init(args) -> int:

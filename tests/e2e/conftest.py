@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run from
 # one unless told it is safe. Only the browser tests set this.
@@ -17,6 +18,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync",
                  "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+TIMEOUT_MS = 15_000
+
+# Web-first assertions (expect(…).to_be_visible()) retry until the page shows what they ask
+# for: a click starts a navigation but does not wait for the next page, so a bare
+# locator.is_visible() right after it races the page load (CI caught one, once in many runs).
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items):
@@ -45,7 +52,7 @@ def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
                                   base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 
@@ -78,3 +85,9 @@ def login(page, username: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/home/")
+
+
+def nav(page, name: str) -> None:
+    """Follows a link of the main navigation and waits for the page it opens."""
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()

@@ -5,11 +5,13 @@ sees one result per document. Uses the cast of the main story (test_exchange.py)
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gongwen.accounts.models import User
 from gongwen.documents.models import OfficialDocument
 from tests.e2e import test_exchange as main_story
-from tests.e2e.test_exchange import SEAL_PIN, _nav
+from tests.e2e.conftest import nav
+from tests.e2e.test_exchange import SEAL_PIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,10 +36,10 @@ def test_keeper_seals_a_stack_with_one_pin(people, story):
 
     keeper = people.page_for("sfb_seal", extra_http_headers={
         "X-Gongwen-Workstation": story["credential"]})
-    _nav(keeper, "用印")
+    nav(keeper, "用印")
     keeper.get_by_role("link", name="全选").click()
     for title in titles:
-        assert keeper.get_by_role("checkbox", name=f"选择 {title}").is_checked()
+        expect(keeper.get_by_role("checkbox", name=f"选择 {title}")).to_be_checked()
     keeper.get_by_label("密钥盘口令（PIN）").fill(SEAL_PIN)
     people.shot(keeper, "1-stack-checked")
     keeper.get_by_role("button", name="批量用印").click()
@@ -45,8 +47,8 @@ def test_keeper_seals_a_stack_with_one_pin(people, story):
     results.wait_for()
     for title in titles:
         assert "用印完成，公文已用印。" in results.locator("tr", has_text=title).inner_text()
-    assert keeper.get_by_text("批量用印：2 件完成，0 件未用印。").is_visible()
-    assert keeper.get_by_text("暂无待用印的公文。").is_visible()
+    expect(keeper.get_by_text("批量用印：2 件完成，0 件未用印。")).to_be_visible()
+    expect(keeper.get_by_text("暂无待用印的公文。")).to_be_visible()
     people.shot(keeper, "2-stack-sealed")
     assert set(OfficialDocument.objects.filter(title__in=titles)
                .values_list("state", flat=True)) == {"sealed"}

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from gongwen.documents.models import OfficialDocument, local_today
 from tests.apps.documents.conftest import make_pdf
@@ -90,14 +91,14 @@ def test_clerk_drafts_head_approves_and_both_renditions_download(
     _wait_for_preview(page, "连云港市人民政府办公室文件")
     shot("editor-new")
     page.get_by_role("button", name="保存草稿").click()
-    assert page.get_by_text("草稿已保存。").is_visible()
+    expect(page.get_by_text("草稿已保存。")).to_be_visible()
     page.wait_for_url(re.compile(r"/drafts/\d+/$"))
     doc = OfficialDocument.objects.get(title=TITLE)
     assert doc.recipients.filter(group=county_group).exists()
 
     # The live preview follows the editor: a new heading shows up without saving.
     _wait_for_preview(page, "一、工作要求")
-    assert _preview(page).locator("svg").count() >= 1
+    expect(_preview(page).locator("svg").first).to_be_visible()
     page.get_by_label("正文", exact=True).fill(BODY + "\n二、联系方式\n联系人：王文书。")
     _wait_for_preview(page, "二、联系方式")
     # The recipient group's name is the 主送 line.
@@ -111,12 +112,12 @@ def test_clerk_drafts_head_approves_and_both_renditions_download(
     form.get_by_label("文件（PDF或OFD）").set_input_files(str(pdf))
     form.get_by_label("附件名称").fill("联网单位名单")
     form.get_by_role("button", name="上传附件").click()
-    assert page.locator(".doc-files").get_by_text("联网单位名单").is_visible()
+    expect(page.locator(".doc-files").get_by_text("联网单位名单")).to_be_visible()
     _wait_for_preview(page, "附件：联网单位名单")
     shot("editor-attachment")
 
     page.get_by_role("button", name="保存并提交核批").click()
-    assert page.get_by_text("已提交单位负责人核批。").is_visible()
+    expect(page.get_by_text("已提交单位负责人核批。")).to_be_visible()
     page.wait_for_url(re.compile(r"/documents/\d+/$"))
     shot("submitted")
 
@@ -131,9 +132,9 @@ def test_clerk_drafts_head_approves_and_both_renditions_download(
         hp.locator("#approval-table").get_by_role("link", name=TITLE).click()
         hp.get_by_role("button", name="核批签发").click()
         number = f"连政办发〔{local_today().year}〕1号"
-        assert hp.get_by_text(f"已核批签发，发文字号：{number}。").is_visible()
+        expect(hp.get_by_text(f"已核批签发，发文字号：{number}。")).to_be_visible()
         hp.wait_for_url("**/approvals/")
-        assert hp.get_by_text("暂无待核批的公文。").is_visible()
+        expect(hp.get_by_text("暂无待核批的公文。")).to_be_visible()
         hp.goto(f"/documents/{doc.pk}/")
         assert number in hp.locator("dl.facts").inner_text()
         _wait_for_preview(hp, number)

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from gongwen.accounts.models import Role
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery, DeliveryState, Dispatch
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import artifacts, login
+from tests.e2e.conftest import artifacts, login, nav
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,9 +131,6 @@ def people(browser, live_server, request):
     b.close()
 
 
-def _nav(page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name).click()
-
 
 def _recipient_row(page, unit_name: str):
     return page.locator("#recipient-table tbody tr", has_text=unit_name)
@@ -142,7 +140,7 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     # 1. The clerk of 市政府办公室 drafts the 通知: 主送 the county governments (a group),
     #    抄送 two bureaus, and submits it for approval.
     clerk = people.page_for("sfb_clerk")
-    _nav(clerk, "草稿")
+    nav(clerk, "草稿")
     clerk.get_by_role("link", name="起草公文").click()
     clerk.get_by_label("文种").select_option(label="通知")
     clerk.get_by_label("标题").fill(TITLE)
@@ -150,43 +148,43 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     clerk.get_by_label("正文", exact=True).fill(BODY)
     clerk.get_by_label("抄送机关（通讯录）").select_option(label=[FDRC, FINANCE])
     clerk.get_by_role("button", name="保存草稿").click()
-    assert clerk.get_by_text("草稿已保存。").is_visible()
+    expect(clerk.get_by_text("草稿已保存。")).to_be_visible()
     clerk.wait_for_url(re.compile(r"/drafts/\d+/$"))
     people.shot(clerk, "1-draft")
     clerk.get_by_role("button", name="保存并提交核批").click()
-    assert clerk.get_by_text("已提交单位负责人核批。").is_visible()
+    expect(clerk.get_by_text("已提交单位负责人核批。")).to_be_visible()
     doc = OfficialDocument.objects.get(title=TITLE)
     assert doc.state == "submitted"
 
     # 2. The unit head approves in 待核批: the 发文字号 is assigned.
     head = people.page_for("sfb_head")
-    _nav(head, "待核批")
+    nav(head, "待核批")
     head.locator("#approval-table").get_by_role("link", name=TITLE).click()
     head.get_by_role("button", name="核批签发").click()
     number = f"连政办发〔{timezone.localdate().year}〕1号"
-    assert head.get_by_text(f"已核批签发，发文字号：{number}。").is_visible()
+    expect(head.get_by_text(f"已核批签发，发文字号：{number}。")).to_be_visible()
     people.shot(head, "2-approved")
 
     # 3. The seal keeper seals on the enrolled workstation (the header its agent adds).
     keeper = people.page_for("sfb_seal", extra_http_headers={
         "X-Gongwen-Workstation": story["credential"]})
-    _nav(keeper, "用印")
+    nav(keeper, "用印")
     keeper.locator("tr", has_text=TITLE).get_by_role("link", name="用印").click()
-    assert keeper.get_by_text("已识别本专用计算机的设备凭据。").is_visible()
+    expect(keeper.get_by_text("已识别本专用计算机的设备凭据。")).to_be_visible()
     keeper.get_by_label("密钥盘口令（PIN）").fill(SEAL_PIN)
     people.shot(keeper, "3-seal-form")
     keeper.get_by_role("button", name="加盖电子印章").click()
     keeper.wait_for_url(f"**/documents/{doc.pk}/verification/")
-    assert keeper.get_by_text("用印完成，公文已用印。").is_visible()
+    expect(keeper.get_by_text("用印完成，公文已用印。")).to_be_visible()
     people.shot(keeper, "3-sealed-report")
     doc.refresh_from_db()
     assert doc.state == "sealed"
 
     # 4. The clerk dispatches it from 发文: one delivery per county and bureau.
-    _nav(clerk, "发文")
+    nav(clerk, "发文")
     ready = clerk.locator("#ready-table tr", has_text=TITLE)
     ready.get_by_role("button", name="分发").click()
-    assert clerk.get_by_text("已分发至 5 个收文单位。").is_visible()
+    expect(clerk.get_by_text("已分发至 5 个收文单位。")).to_be_visible()
     clerk.wait_for_url(re.compile(r"/outbox/\d+/$"))
     people.shot(clerk, "4-dispatched")
     sent = Dispatch.objects.get(document=doc)
@@ -196,22 +194,22 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
 
     # 5. The clerk of 东海县 opens it in 收文, sees the green report and signs with the PIN.
     dhx = people.page_for("dhx_clerk")
-    _nav(dhx, "收文")
-    assert dhx.get_by_text("未签收（1）").is_visible()
+    nav(dhx, "收文")
+    expect(dhx.get_by_text("未签收（1）")).to_be_visible()
     dhx.get_by_role("link", name=TITLE).click()
     summary = dhx.locator("#report-summary")
     assert summary.inner_text().startswith("核验通过")
     assert "ok" in summary.get_attribute("class")
     report = dhx.locator("#verification-report li")
-    assert report.count() >= 4
-    assert dhx.locator("#verification-report li.check-bad").count() == 0
+    expect(report.nth(3)).to_be_attached()  # at least four checks
+    expect(dhx.locator("#verification-report li.check-bad")).to_have_count(0)
     color = summary.evaluate("e => getComputedStyle(e).color")
     r, g, b = (int(x) for x in re.findall(r"\d+", color)[:3])
     assert g > r and g > b, f"the passed report is not green: {color}"
     people.shot(dhx, "5-inbox-report")
     dhx.get_by_label("密钥盘口令（PIN）").fill(RECEIPT_PIN)
     dhx.locator("#sign-form").get_by_role("button", name="签收").click()
-    assert dhx.get_by_text("已签收，签收回执已生成并发送给发文单位。").is_visible()
+    expect(dhx.get_by_text("已签收，签收回执已生成并发送给发文单位。")).to_be_visible()
     registration = dhx.locator("#registration-number").inner_text()
     assert registration != "—"
     people.shot(dhx, "5-signed")
@@ -224,7 +222,8 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     dhx.wait_for_load_state()  # the form reloads the page for the next copy's key
     dhx.reload()
     copy_row = dhx.locator("#copy-table tbody tr")
-    assert copy_row.count() == 1 and copy_row.get_by_text("第1份").is_visible()
+    expect(copy_row).to_have_count(1)
+    expect(copy_row.get_by_text("第1份")).to_be_visible()
     code = copy_row.locator("code").inner_text()
     anonymous = people.anonymous()
     anonymous.goto("/v/")
@@ -242,7 +241,7 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     #     as the first attachment, byte for byte (R-FLOW-5).
     dhx.locator("#forward-form").get_by_role("button", name="转发").click()
     dhx.wait_for_url(re.compile(r"/drafts/\d+/$"))
-    assert dhx.get_by_text("已起草转发通知").is_visible()
+    expect(dhx.get_by_text("已起草转发通知")).to_be_visible()
     assert dhx.get_by_label("标题").input_value() == f"关于转发《{TITLE}》的通知"
     forward = OfficialDocument.objects.get(title=f"关于转发《{TITLE}》的通知")
     assert forward.unit.name == "东海县人民政府" and forward.forwards.recipient_unit == forward.unit
@@ -253,22 +252,22 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
 
     # 6. 赣榆县 returns it with a reason.
     gyx = people.page_for("gyx_clerk")
-    _nav(gyx, "收文")
+    nav(gyx, "收文")
     gyx.get_by_role("link", name=TITLE).click()
     gyx.get_by_label("退回原因").fill(RETURN_REASON)
     gyx.locator("#return-form").get_by_role("button", name="退回").click()
-    assert gyx.get_by_text("已退回发文单位。").is_visible()
+    expect(gyx.get_by_text("已退回发文单位。")).to_be_visible()
     people.shot(gyx, "6-returned")
 
     # 7. The sender sees 已签收 with the 收文登记号, the reason of the return, and the
     #    receipt, which verifies offline.
     clerk.reload()
     row = _recipient_row(clerk, "东海县人民政府")
-    assert row.get_by_text("已签收").is_visible()
-    assert row.get_by_text(registration).is_visible()
-    assert _recipient_row(clerk, "赣榆县人民政府").get_by_text(
-        f"退回原因：{RETURN_REASON}").is_visible()
-    assert _recipient_row(clerk, "灌南县人民政府").get_by_text("已签收").count() == 0
+    expect(row.get_by_text("已签收")).to_be_visible()
+    expect(row.get_by_text(registration)).to_be_visible()
+    expect(_recipient_row(clerk, "赣榆县人民政府").get_by_text(
+        f"退回原因：{RETURN_REASON}")).to_be_visible()
+    expect(_recipient_row(clerk, "灌南县人民政府").get_by_text("已签收")).to_have_count(0)
     people.shot(clerk, "7-sender-status")
     with clerk.expect_download() as info:
         row.get_by_role("link", name="回执").click()
@@ -296,12 +295,12 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     clerk.locator("#document-link").click()
     clerk.wait_for_url(f"**/documents/{sent.document_id}/")
     receipts = clerk.locator("#receipt-table tbody tr", has_text="东海县人民政府")
-    assert receipts.get_by_text(registration).is_visible()
-    assert receipts.get_by_role("link", name="下载回执").is_visible()
+    expect(receipts.get_by_text(registration)).to_be_visible()
+    expect(receipts.get_by_role("link", name="下载回执")).to_be_visible()
     timeline = clerk.locator("#timeline-list")
-    assert timeline.locator("li.ev-approved").count() == 1
-    assert timeline.locator("li.ev-signed", has_text="东海县人民政府").count() == 1
-    assert timeline.locator("li.ev-returned_by_recipient", has_text=RETURN_REASON).count() == 1
+    expect(timeline.locator("li.ev-approved")).to_have_count(1)
+    expect(timeline.locator("li.ev-signed", has_text="东海县人民政府")).to_have_count(1)
+    expect(timeline.locator("li.ev-returned_by_recipient", has_text=RETURN_REASON)).to_have_count(1)
     people.shot(clerk, "7-document-timeline")
 
     # 8. 灌南县 never signs: 25 hours later it is overdue on the sender's tracking board
@@ -312,29 +311,29 @@ def test_notice_from_draft_to_receipts_returns_and_overdue(people, story, tmp_pa
     assert states["灌南县人民政府"] == DeliveryState.DELIVERED
     with time_machine.travel(timezone.now() + dt.timedelta(hours=25), tick=True):
         late = people.page_for("sfb_clerk")
-        _nav(late, "跟踪")
+        nav(late, "跟踪")
         late.get_by_role("link", name="已超时").click()
         late.wait_for_url("**/tracking/?only=overdue")
         overdue = late.locator("#tracking-table tbody tr", has_text="灌南县人民政府")
-        assert overdue.get_by_text("已超时").is_visible()
-        assert late.locator("#tracking-table tbody tr", has_text="东海县人民政府").count() == 0
-        assert late.locator("#tracking-table tbody tr", has_text="赣榆县人民政府").count() == 0
+        expect(overdue.get_by_text("已超时")).to_be_visible()
+        expect(late.locator("#tracking-table tbody tr", has_text="东海县人民政府")).to_have_count(0)
+        expect(late.locator("#tracking-table tbody tr", has_text="赣榆县人民政府")).to_have_count(0)
         people.shot(late, "8-tracking-overdue")
         late.goto(f"/outbox/{sent.pk}/")
-        assert _recipient_row(late, "灌南县人民政府").get_by_text("已超时").is_visible()
+        expect(_recipient_row(late, "灌南县人民政府").get_by_text("已超时")).to_be_visible()
         people.shot(late, "8-dispatch-overdue")
 
         # 9. The unit head of 市政府办公室 (the platform's unit) reads 统计 for every unit:
         #    one notice sent, five electronic deliveries, 灌南县 and the two bureaus overdue.
         head = people.page_for("sfb_head")
-        _nav(head, "统计")
+        nav(head, "统计")
         head.wait_for_url("**/stats/")
         totals = head.locator("#stat-totals")
         assert totals.locator('[data-total="sent"]').inner_text() == "1"
         assert totals.locator('[data-total="received"]').inner_text() == "5"
         assert totals.locator('[data-total="overdue_rate"]').inner_text() == "60.0%"
-        assert head.locator("svg.chart").count() == 4
-        assert head.locator("#stats-units").get_by_role("link", name="灌南县人民政府").is_visible()
+        expect(head.locator("svg.chart")).to_have_count(4)
+        expect(head.locator("#stats-units").get_by_role("link", name="灌南县人民政府")).to_be_visible()
         people.shot(head, "9-statistics")
     gn = Delivery.objects.get(dispatch=sent, recipient_unit__name="灌南县人民政府")
     assert gn.state == DeliveryState.DELIVERED and gn.signed_at is None

@@ -6,6 +6,7 @@ seal with its red image, and the keeper's loss report revokes it at once. Screen
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gongwen.accounts.models import Role
 from gongwen.seals.models import ApplicationState, SealApplication, SealStatus
@@ -68,7 +69,7 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     shot("filled")
     page.get_by_role("button", name="提交").click()
     page.wait_for_url("**/seals/applications/*/")
-    assert page.get_by_text("请本单位负责人签字").is_visible()
+    expect(page.get_by_text("请本单位负责人签字")).to_be_visible()
     app = SealApplication.objects.get()
     assert app.state == ApplicationState.FILLED and app.applicant == city_bureau["clerk"]
     url = f"/seals/applications/{app.pk}/"
@@ -77,19 +78,19 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     _switch_user(page, "rsj_head")
     page.goto(url)
     page.get_by_role("button", name="同意并签字").click()
-    assert page.get_by_text("已签字，报市政府办公室审批").is_visible()
+    expect(page.get_by_text("已签字，报市政府办公室审批")).to_be_visible()
     shot("signed")
 
     # 3. 市政府办公室's operator approves, then executes with the seal-maker key disk.
     _switch_user(page, "op")
     page.goto(url)
     page.get_by_role("button", name="批准").click()
-    assert page.get_by_text("已批准，待制章单位办理").is_visible()
+    expect(page.get_by_text("已批准，待制章单位办理")).to_be_visible()
     page.get_by_label("制章单位密钥盘口令").fill(MAKER_PIN)
     page.get_by_label("新密钥盘初始口令").fill(KEEPER_PIN)
     shot("execute")
     page.get_by_role("button", name="办理").click()
-    assert page.get_by_text("已办理。").is_visible()
+    expect(page.get_by_text("已办理。")).to_be_visible()
     app.refresh_from_db()
     seal = app.result_seal
     assert app.state == ApplicationState.EXECUTED and seal.status == SealStatus.ACTIVE
@@ -99,8 +100,9 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="印章管理").click()
     page.wait_for_url("**/seals/")
     row = page.locator("table.grid tr", has_text=seal.es_id)
-    assert row.get_by_role("link", name="连云港市人力资源和社会保障局").is_visible()
-    assert row.get_by_text("有效").is_visible() and row.get_by_text("周印章").is_visible()
+    expect(row.get_by_role("link", name="连云港市人力资源和社会保障局")).to_be_visible()
+    expect(row.get_by_text("有效")).to_be_visible()
+    expect(row.get_by_text("周印章")).to_be_visible()
     img = row.get_by_role("img", name="连云港市人力资源和社会保障局印模")
     img.evaluate("i => i.complete || new Promise(r => i.onload = r)")
     pixels = img.evaluate(RED_SHARE_JS)
@@ -111,8 +113,8 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     # 5. The seal's page (its history) for the bureau's keeper.
     _switch_user(page, "rsj_seal")
     page.goto(f"/seals/{seal.pk}/")
-    assert page.get_by_text(seal.es_id).first.is_visible()
-    assert page.get_by_text("制发").first.is_visible()
+    expect(page.get_by_text(seal.es_id).first).to_be_visible()
+    expect(page.get_by_text("制发").first).to_be_visible()
     shot("seal")
 
     # 6. The keeper reports the key disk lost: the seal is revoked at once (art. 8).
@@ -122,7 +124,7 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     page.wait_for_url("**/seals/applications/*/")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="印章管理").click()
     row = page.locator("table.grid tr", has_text=seal.es_id)
-    assert row.get_by_text("已挂失注销").is_visible()
+    expect(row.get_by_text("已挂失注销")).to_be_visible()
     shot("lost")
     seal.refresh_from_db()
     seal.certificate.refresh_from_db()

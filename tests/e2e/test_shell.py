@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gongwen.units.models import Unit
 from tests.conftest import PASSWORD
@@ -15,12 +16,12 @@ def test_clerk_logs_in_and_sees_the_chinese_inbox(page, shot, clerk_b):
     assert page.title().startswith("登录")
     login(page, "clerk_b", PASSWORD)
     nav = page.get_by_role("navigation", name="主导航")
-    assert nav.get_by_role("link", name="收文").is_visible()
-    assert nav.get_by_role("link", name="单位管理").count() == 0  # not for a clerk
+    expect(nav.get_by_role("link", name="收文")).to_be_visible()
+    expect(nav.get_by_role("link", name="单位管理")).to_have_count(0)  # not for a clerk
     nav.get_by_role("link", name="收文").click()
     page.wait_for_url("**/inbox/")
-    assert page.get_by_role("heading", name="收文").is_visible()
-    assert page.get_by_text("暂无待签收的公文").is_visible()
+    expect(page.get_by_role("heading", name="收文")).to_be_visible()
+    expect(page.get_by_text("暂无待签收的公文")).to_be_visible()
     shot("inbox")
 
 
@@ -37,9 +38,9 @@ def test_operator_creates_a_unit_and_sees_it_listed(page, shot, operator):
     page.get_by_label("联网日期").fill("2006-10-01")
     shot("form")
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("已新建单位“连云港市审计局”").is_visible()
+    expect(page.get_by_text("已新建单位“连云港市审计局”")).to_be_visible()
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="单位管理").click()
-    assert page.locator("#unit-table").get_by_role("link", name="连云港市审计局").is_visible()
+    expect(page.locator("#unit-table").get_by_role("link", name="连云港市审计局")).to_be_visible()
     shot("list")
     assert Unit.objects.filter(code="11320700014100199Z").exists()
 

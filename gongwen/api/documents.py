@@ -14,7 +14,7 @@ from django.http import Http404
 from ninja import Header, Router, Schema, Status
 from pydantic import Field
 
-from gongwen.documents import forwarding, sealing
+from gongwen.documents import forwarding, replies, sealing
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
 from gongwen.documents.selectors import approval_queue_for, visible_document
@@ -197,7 +197,7 @@ def seal_documents(request, body: BatchSealIn, idempotency_key: IdempotencyKey,
     return {"sealed": sealed, "refused": len(items) - sealed, "items": out}
 
 
-# -- 转发 and carried files (R-FLOW-5) ------------------------------------------------------
+# -- 转发 and carried files (R-FLOW-5); 答复 (批复, 复函) -------------------------------------------
 
 
 class ForwardOut(DocumentOut):
@@ -215,6 +215,20 @@ def forward_delivery(request, delivery_id: ObjectId, idempotency_key: Idempotenc
     first = doc.attachments.order_by("position").values_list("pk", flat=True).first()
     return Status(200 if replay else 201,
                   {**_fresh(doc.pk), "forwards": doc.forwards_id, "attachment_id": first})
+
+
+class ReplyOut(DocumentOut):
+    answers: int = Field(description="所答复的来文（送达）编号")
+
+
+@router.post("/deliveries/{delivery_id}/reply", response={200: ReplyOut, 201: ReplyOut},
+             summary="答复已签收的请示（起草批复）或函（起草复函），主送来文单位（需 Idempotency-Key）")
+def reply_to_delivery(request, delivery_id: ObjectId, idempotency_key: IdempotencyKey):
+    key = parse_key(idempotency_key)
+    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
+    doc = replies.reply_to_delivery(actor=request.user, delivery_id=delivery_id,
+                                    idempotency_key=idempotency_key, request=request)
+    return Status(200 if replay else 201, {**_fresh(doc.pk), "answers": doc.answers_id})
 
 
 class CarriedOut(Schema):

@@ -144,6 +144,7 @@ class InboxCounts(Schema):
     pending: int
     signed: int
     returned: int
+    to_answer: int = Field(description="已签收、尚未发出批复或复函的请示和函（待答复）")
 
 
 class ReceiptOut(Schema):
@@ -489,9 +490,9 @@ def follow_up(request, delivery_id: ObjectId, body: FollowUpIn,
 incoming = Router(tags=["收文"])
 
 
-@incoming.get("/inbox", response=InboxPage, summary="收文：未签收（pending）、已签收（signed）、已退回（returned）")
+@incoming.get("/inbox", response=InboxPage, summary="收文：未签收（pending）、已签收（signed）、已退回（returned）、待答复（to_answer）")
 def inbox(request, query: Query[SearchQuery],
-          tab: Literal["pending", "signed", "returned"] = "pending"):
+          tab: Literal["pending", "signed", "returned", "to_answer"] = "pending"):
     require(request.user, Perm.VIEW_INBOX, request=request)
     qs = selectors.inbox_for(request.user, tab, **query.search()).select_related("recipient_unit")
     return page_of(qs, query.page, query.page_size, _inbox_item)

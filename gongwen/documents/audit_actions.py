@@ -18,4 +18,6 @@ LABELS = {
     "document.correction_started": "起草更正公文",
     "document.forward_started": "起草转发公文",
     "document.forward_refused": "拒绝转发来文",
+    "document.reply_started": "起草答复（批复、复函）",
+    "document.reply_refused": "拒绝答复来文",
 }

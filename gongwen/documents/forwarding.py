@@ -19,19 +19,14 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from gongwen.audit.services import record
-from gongwen.policy.errors import key_reused
 from gongwen.policy.permissions import Perm
-from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
-from gongwen.units.models import UnitState
+from gongwen.policy.verbs import verb
 
-from . import blobs, upload, verification
+from . import blobs, from_delivery, upload, verification
 from .models import Attachment, DocType, Issuer, OfficialDocument
-from .services import _uuid
 
 __all__ = ["ForwardRefused", "forward_body", "forward_delivery", "forward_title",
            "forwardable"]
@@ -40,19 +35,10 @@ TITLE_MAX = 200  # OfficialDocument.title
 _NESTED = re.compile(r"^关于转发(.+)的通知$")
 
 
-class ForwardRefused(PermissionDenied, AuditedRefusal):
-    """The delivery cannot be forwarded (not signed for, paper, file missing). ``why`` is a
-    stable code, ``message_zh`` is for the user; the refusal is audited."""
+class ForwardRefused(from_delivery.Refused):
+    """The delivery cannot be forwarded (not signed for, paper, file missing)."""
 
-    def __init__(self, message_zh: str, why: str, *, actor, delivery, request) -> None:
-        super().__init__(message_zh)
-        self.message_zh, self.why = message_zh, why
-        self.actor, self.delivery, self.request = actor, delivery, request
-
-    def audit(self) -> None:
-        record(self.actor, "document.forward_refused", self.delivery.dispatch.document,
-               detail={"delivery": self.delivery.pk, "why": self.why}, request=self.request,
-               target_repr=f"送达 #{self.delivery.pk}")
+    action = "document.forward_refused"
 
 
 def forward_title(title: str) -> str:
@@ -129,25 +115,13 @@ def forward_delivery(*, actor, delivery_id: int, idempotency_key=None, request=N
                      ) -> OfficialDocument:
     """转发: a new draft of the actor's unit forwarding the received ``delivery_id`` (see the
     module docstring). A retry with the same key returns the first draft."""
-    from gongwen.exchange.models import Delivery, DeliveryState
+    from gongwen.exchange.models import DeliveryState
 
-    require_in_verb(actor, Perm.DRAFT, request=request)
-    if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
-        raise ValidationError("您没有所属的在册单位，不能起草公文。")
-    key = _uuid(idempotency_key)
-    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
-        if prior.created_by_id != actor.pk or str(prior.forwards_id) != str(delivery_id):
-            raise key_reused()
+    key, prior = from_delivery.replay(actor, idempotency_key, "forwards", delivery_id,
+                                      request=request)
+    if prior is not None:
         return prior
-    try:
-        delivery = (Delivery.objects.select_related("dispatch", "dispatch__document",
-                                                    "dispatch__document__unit",
-                                                    "recipient_unit")
-                    .get(pk=int(delivery_id)))
-    except (Delivery.DoesNotExist, ValueError, TypeError):
-        raise Http404("未找到该来文。") from None
-    # Only the receiving unit forwards; to anyone else the delivery does not exist (404).
-    require_in_verb(actor, Perm.RECEIVE, delivery, request=request)
+    delivery = from_delivery.received(actor, delivery_id, request=request)
 
     def refuse(message: str, why: str) -> ForwardRefused:
         return ForwardRefused(message, why, actor=actor, delivery=delivery, request=request)
@@ -177,16 +151,9 @@ def forward_delivery(*, actor, delivery_id: int, idempotency_key=None, request=N
         doc_type=DocType.NOTICE, title=forward_title(original.title),
         body=[{"heading": "", "level": 0,
                "text": forward_body(issuer, original.title, original.doc_number)}])
-    try:
-        with transaction.atomic():
-            doc.save()
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its draft.
-        if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
-            if prior.created_by_id != actor.pk or prior.forwards_id != delivery.pk:
-                raise key_reused() from None
-            return prior
-        raise
+    doc, created = from_delivery.save_draft(doc, actor, key, "forwards")
+    if not created:
+        return doc
     Issuer.objects.create(document=doc, unit=doc.unit, position=0)
     att = Attachment.objects.create(
         document=doc, position=0, title=original.title[:200], blob=sent.fingerprint,

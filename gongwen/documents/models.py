@@ -204,6 +204,11 @@ class OfficialDocument(models.Model):
     forwards = models.ForeignKey("exchange.Delivery", verbose_name="转发的来文", null=True,
                                  blank=True, on_delete=models.PROTECT,
                                  related_name="forwarded_as")
+    # 答复: the received 请示 (or 函) this 批复 (or 复函) answers (documents.replies); the
+    # asking unit sees its request answered and the receiving unit what is still open.
+    answers = models.ForeignKey("exchange.Delivery", verbose_name="答复的来文", null=True,
+                                blank=True, on_delete=models.PROTECT,
+                                related_name="answered_by")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

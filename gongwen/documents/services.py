@@ -766,7 +766,9 @@ def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
 
     if old.state not in CORRECTABLE_STATES:
         raise ValidationError("只有已用印的公文才以新公文更正；未用印的公文可撤回后直接修改。")
-    doc = OfficialDocument(unit=old.unit, created_by=actor, idempotency_key=key, corrects=old)
+    # The correction stands in for the old one: it forwards and answers what that did.
+    doc = OfficialDocument(unit=old.unit, created_by=actor, idempotency_key=key, corrects=old,
+                           forwards_id=old.forwards_id, answers_id=old.answers_id)
     for name in DRAFT_FIELDS:
         setattr(doc, name, getattr(old, name))
     for name in ("body_source", "body_blob", "body_filename", "body_format", "body_size"):

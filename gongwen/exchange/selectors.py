@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from gongwen.documents.replies import open_requests
 from gongwen.documents.selectors import document_match
 from gongwen.policy.permissions import Perm, can, visible_deliveries
 
@@ -19,15 +20,20 @@ from .models import (
     overdue_cutoff,
 )
 
+# Signed 请示 and 函 not yet answered (documents.replies.open_requests): a filter on top of
+# the state.
+TO_ANSWER = "to_answer"
 INBOX_TABS = {
     "pending": ("未签收", list(PENDING_STATES)),
     "signed": ("已签收", [DeliveryState.SIGNED]),
     "returned": ("已退回/撤回", [*RETURNED_STATES, DeliveryState.WITHDRAWN]),
+    TO_ANSWER: ("待答复", [DeliveryState.SIGNED]),
 }
 # The web inbox shows 已退回 and 已撤回 apart (the API keeps INBOX_TABS).
 INBOX_PAGE_TABS = {
     "pending": INBOX_TABS["pending"],
     "signed": INBOX_TABS["signed"],
+    TO_ANSWER: INBOX_TABS[TO_ANSWER],
     "returned": ("已退回", list(RETURNED_STATES)),
     "withdrawn": ("已撤回", [DeliveryState.WITHDRAWN]),
 }
@@ -54,15 +60,19 @@ def inbox_for(user, tab: str = "pending", tabs: dict = INBOX_TABS,
     qs = (visible_deliveries(user).filter(recipient_unit_id=user.unit_id, state__in=states)
           .select_related("dispatch", "dispatch__document", "dispatch__sender_unit")
           .order_by("-dispatched_at", "-id"))
+    if tab == TO_ANSWER and tab in tabs:
+        qs = open_requests(qs)
     return _search(qs, "dispatch__", **search)
 
 
 def inbox_counts(user, tabs: dict = INBOX_TABS) -> dict[str, int]:
-    rows = (visible_deliveries(user).filter(recipient_unit_id=user.unit_id)
-            .values("state").annotate(n=Count("id")))
-    by_state = {r["state"]: r["n"] for r in rows}
-    return {tab: sum(by_state.get(s, 0) for s in states)
-            for tab, (_, states) in tabs.items()}
+    own = visible_deliveries(user).filter(recipient_unit_id=user.unit_id)
+    by_state = {r["state"]: r["n"] for r in own.values("state").annotate(n=Count("id"))}
+    counts = {tab: sum(by_state.get(s, 0) for s in states)
+              for tab, (_, states) in tabs.items()}
+    if TO_ANSWER in tabs:
+        counts[TO_ANSWER] = open_requests(own).count()
+    return counts
 
 
 OUTBOX_FILTERS = {

@@ -146,10 +146,12 @@ urlpatterns += [
     path("documents/<int:doc_id>/verification/", sealing_views.report, name="sealing_report"),
 ]
 
-# 转发 and carried files (R-FLOW-5).
+# 转发 and carried files (R-FLOW-5); 答复 (批复, 复函) of a received 请示 or 函.
 urlpatterns += [
     path("inbox/<int:delivery_id>/forward/", forwarding_views.delivery_forward,
          name="delivery_forward"),
+    path("inbox/<int:delivery_id>/reply/", forwarding_views.delivery_reply,
+         name="delivery_reply"),
     path("inbox/<int:delivery_id>/carried/<int:index>/", forwarding_views.delivery_carried_file,
          name="delivery_carried_file"),
     path("documents/<int:doc_id>/carried/<int:index>/", forwarding_views.document_carried_file,

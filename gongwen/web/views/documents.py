@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gongwen.documents import blobs, rendering, selectors, services
+from gongwen.documents import blobs, rendering, replies, selectors, services
 from gongwen.documents.forms import DraftForm, ReviewForm, UploadForm
 from gongwen.documents.models import (
     CORRECTABLE_STATES,
@@ -276,6 +276,7 @@ def document_detail(request, doc_id: int):
         "exchange": exchange,
         "carried": carried, "carried_warnings": [c for c in carried if c.warning],
         "forwarded_from": _forwarded_from(request.user, doc),
+        "answered": replies.answered_request(request.user, doc),
         "timeline": exchange_selectors.document_timeline(request.user, doc, exchange),
         "can_correct": own and doc.state in CORRECTABLE_STATES
         and can(request.user, Perm.DRAFT, doc),

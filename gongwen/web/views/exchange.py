@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from gongwen.documents import blobs
+from gongwen.documents import blobs, replies
 from gongwen.documents.forwarding import forwardable
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange import hooks, selectors, services
@@ -114,6 +114,13 @@ def delivery_detail(request, delivery_id: int):
                       and can(request.user, Perm.PRINT, delivery)),
         "may_receive_paper": is_recipient and can(request.user, Perm.RECEIVE, delivery),
         "may_forward": forwardable(request.user, delivery),
+        # 答复: the answers this unit started to a received 请示/函, and the button.
+        "may_answer": replies.answerable(request.user, delivery),
+        "answers": replies.answers_of(delivery) if is_recipient else [],
+        "answer_word": replies.ANSWERED_TYPES.get(delivery.dispatch.document.doc_type,
+                                                  (None, ""))[1],
+        # The asking unit reading an answer: the request it answers.
+        "answered": replies.answered_request(request.user, delivery.dispatch.document),
     })
 
 
@@ -261,6 +268,8 @@ def dispatch_detail(request, dispatch_id: int):
         "withdrawal": selectors.withdrawal_label(sent.document, sent),
         "may_limit": is_sender,
         "today": timezone.localdate(),
+        "answers": replies.answers_received(request.user, sent)
+        if sent.document.doc_type in replies.ANSWERED_TYPES else [],
         "may_withdraw": sent.withdrawn_at is None and is_sender
         and any(d.is_pending for d in deliveries)})
 

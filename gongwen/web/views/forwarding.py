@@ -1,7 +1,7 @@
-"""转发 and carried files (R-FLOW-5): the 转发 button of a received delivery, and the
-download of a file a sealed document carries — taken out of the sealed file itself, so the
-recipient gets exactly what the seal covers. Parse, call one service, render; the
-permission layer is asked here and again inside the verb."""
+"""Drafts started from a received delivery — 转发 (R-FLOW-5) and 答复 (批复 to a 请示, 复函
+to a 函) — and the download of a file a sealed document carries, taken out of the sealed
+file itself, so the recipient gets exactly what the seal covers. Parse, call one service,
+render; the permission layer is asked here and again inside the verb."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from gongwen.documents import forwarding, sealing
+from gongwen.documents import forwarding, replies, sealing
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery
 from gongwen.policy.permissions import Perm, require
@@ -30,22 +30,35 @@ def _delivery(request, delivery_id: int) -> Delivery:
     return delivery
 
 
-@require_POST
-@requires(Perm.DRAFT)
-def delivery_forward(request, delivery_id: int):
-    """转发: a new draft forwarding this signed delivery; then the editor."""
+def _draft_from(request, delivery_id: int, start, done: str):
     try:
-        doc = forwarding.forward_delivery(actor=request.user, delivery_id=delivery_id,
-                                          idempotency_key=request.POST.get("key") or None,
-                                          request=request)
+        doc = start(actor=request.user, delivery_id=delivery_id,
+                    idempotency_key=request.POST.get("key") or None, request=request)
     except ValidationError as exc:
         flash_errors(request, exc)
         return redirect("web:delivery", delivery_id=delivery_id)
     except PermissionDenied as exc:
         messages.error(request, getattr(exc, "message_zh", "") or "您没有执行此操作的权限。")
         return redirect("web:delivery", delivery_id=delivery_id)
-    messages.success(request, "已起草转发通知，来文原件已作为附件；请填写主送机关后提交核批。")
+    messages.success(request, done)
     return redirect("web:draft_edit", doc_id=doc.pk)
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def delivery_forward(request, delivery_id: int):
+    """转发: a new draft forwarding this signed delivery; then the editor."""
+    return _draft_from(request, delivery_id, forwarding.forward_delivery,
+                       "已起草转发通知，来文原件已作为附件；请填写主送机关后提交核批。")
+
+
+@require_POST
+@requires(Perm.DRAFT)
+def delivery_reply(request, delivery_id: int):
+    """答复: a new 批复 (or 复函) to this signed 请示 (函), 主送 the asking unit; then the
+    editor."""
+    return _draft_from(request, delivery_id, replies.reply_to_delivery,
+                       "已起草答复，主送来文单位；请写明答复意见后提交核批。")
 
 
 def _serve(f, index: int):

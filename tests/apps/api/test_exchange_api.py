@@ -183,7 +183,8 @@ def test_inbox_tabs_search_and_counts(api, cast, dispatched, client):
                         key=uuid.uuid4()).status_code == 201
     assert [i["id"] for i in clerk_b.get("/api/inbox", {"tab": "signed"}).json()["items"]] \
         == [d.pk]
-    assert clerk_b.get("/api/inbox/counts").json() == {"pending": 1, "signed": 1, "returned": 0}
+    assert clerk_b.get("/api/inbox/counts").json() == {"pending": 1, "signed": 1, "returned": 0,
+                                                       "to_answer": 0}
     assert api.as_(cast["clerk_a"]).get("/api/inbox").json()["count"] == 0  # the sender's own
     assert_error(clerk_b.get("/api/inbox", {"tab": "everything"}), 400, "invalid")
 

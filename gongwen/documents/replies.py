@@ -26,18 +26,19 @@ from gongwen.policy.verbs import verb
 from gongwen.units.models import UnitState
 
 from . import from_delivery
-from .models import DocType, Issuer, OfficialDocument, Recipient, State
+from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient, State
 
 __all__ = ["ANSWERED_TYPES", "ReplyRefused", "answerable", "open_requests", "reply_body",
            "reply_title", "reply_to_delivery"]
 
 TITLE_MAX = 200  # OfficialDocument.title
 # The received document's type → (the answer's type, the word in its title, the phrase
-# that opens its body). 《党政机关公文处理工作条例》 art. 8: 批复 answers 请示; a 函 is
-# answered by a 函 (复函).
+# that opens its body, its 发文字号 series). 《党政机关公文处理工作条例》 art. 8: 批复
+# answers 请示; a 函 is answered by a 函 (复函). A 批复 is numbered in the unit's 复 series
+# (连政办复〔2026〕3号), a 复函 in its 函 series.
 ANSWERED_TYPES = {
-    DocType.REQUEST: (DocType.REPLY, "批复", "现批复如下："),
-    DocType.LETTER: (DocType.LETTER, "复函", "现函复如下："),
+    DocType.REQUEST: (DocType.REPLY, "批复", "现批复如下：", NumberSeries.PI),
+    DocType.LETTER: (DocType.LETTER, "复函", "现函复如下：", NumberSeries.HAN),
 }
 _SUFFIXES = ("的请示", "的复函", "的函")
 
@@ -102,10 +103,10 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
         raise ReplyRefused(
             f"该来文当前状态为“{delivery.get_state_display()}”，签收后才能答复。",
             "not_signed", actor=actor, delivery=delivery, request=request)
-    answer_type = ANSWERED_TYPES[original.doc_type][0]
+    answer_type, _word, _opening, series = ANSWERED_TYPES[original.doc_type]
     doc = OfficialDocument(
         unit=actor.unit, created_by=actor, idempotency_key=key, answers=delivery,
-        doc_type=answer_type, title=reply_title(original.title, original.doc_type),
+        doc_type=answer_type, number_series=series, title=reply_title(original.title, original.doc_type),
         body=[{"heading": "", "level": 0,
                "text": reply_body(original.title, original.doc_number, original.doc_type)}])
     doc, created = from_delivery.save_draft(doc, actor, key, "answers")

@@ -80,6 +80,7 @@ def test_the_answer_is_a_reply_to_the_asking_unit_with_the_customary_opening(
                                        idempotency_key=uuid.uuid4())
     assert answer.state == "draft" and answer.unit == cast["a"]
     assert answer.doc_type == "reply" and answer.answers == request_signed
+    assert answer.number_series == "复"  # 连政办复〔…〕N号
     assert answer.title == "关于申请防汛救灾资金的批复"
     assert answer.body[0]["text"] == (f"你单位《{REQUEST_TITLE}》（{number}）收悉。"
                                       "经研究，现批复如下：")
@@ -96,7 +97,7 @@ def test_a_letter_is_answered_by_a_letter(cast, office_can_sign):
     d = sent.deliveries.get(recipient_unit=cast["a"])
     services.sign_receipt(actor=cast["clerk_a"], delivery_id=d.pk, pin=PIN, key=uuid.uuid4())
     answer = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=d.pk)
-    assert answer.doc_type == "letter"
+    assert answer.doc_type == "letter" and answer.number_series == "函"
     assert answer.title == "关于商请支持渔港建设的复函"
     assert answer.body[0]["text"].endswith("经研究，现函复如下：")
 

@@ -115,6 +115,13 @@ def document_detail(request, doc_id: ObjectId):
     return _doc_out(_doc(request, doc_id))
 
 
+@router.delete("/documents/{doc_id}", response={204: None},
+               summary="删除草稿（草稿或退回修改的公文；已核批的公文不能删除）")
+def discard_document(request, doc_id: ObjectId):
+    docs.discard_draft(actor=request.user, doc_id=doc_id, request=request)
+    return Status(204, None)
+
+
 @router.post("/documents/{doc_id}/submit", response=DocumentOut, summary="提交核批")
 def submit_document(request, doc_id: ObjectId):
     docs.submit(actor=request.user, doc_id=doc_id, request=request)

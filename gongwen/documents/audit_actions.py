@@ -4,6 +4,7 @@ Merged into ``gongwen.audit.actions.LABELS`` when the app is ready."""
 LABELS = {
     "document.created": "新建公文草稿",
     "document.updated": "修改公文草稿",
+    "document.discarded": "删除公文草稿",
     "document.submitted": "提交核批",
     "document.withdrawn": "撤回核批",
     "document.approved": "核批签发（编发文字号）",

@@ -476,6 +476,26 @@ def update_draft(*, actor, doc_id: int, expected_revision: int | None = None, re
 
 
 @_verb
+def discard_draft(*, actor, doc_id: int, request=None) -> dict[str, Any]:
+    """删除草稿: a draft (or a returned document) that never got a 发文字号 is deleted with
+    its issuers, recipients, attachments and review comments; nothing else refers to it
+    (renditions and numbers only come at 核批). The audit entry keeps what it was. A retry
+    after the deletion finds nothing (404): the caller treats that as done."""
+    doc = _lock(doc_id)
+    _require(actor, Perm.DRAFT, doc, request=request)
+    if not doc.editable:
+        raise ValidationError(f"公文当前状态为“{doc.get_state_display()}”，不能删除。"
+                              "已核批的公文保留备查；已用印的公文可撤回或另行更正。")
+    facts = {"title": doc.title, "doc_type": doc.doc_type, "state": doc.state,
+             "revision": doc.revision, "created_by": doc.created_by_id,
+             "attachments": doc.attachments.count(), "corrects": doc.corrects_id,
+             "forwards": doc.forwards_id, "answers": doc.answers_id}
+    record(actor, "document.discarded", doc, detail=facts, request=request)
+    doc.delete()
+    return facts
+
+
+@_verb
 def submit(*, actor, doc_id: int, expected_revision: int | None = None, request=None
            ) -> OfficialDocument:
     """Send the draft to the unit head (核批). A retry after success returns the document."""

@@ -20,6 +20,7 @@ urlpatterns = [
     path("drafts/<int:doc_id>/", documents.draft_edit, name="draft_edit"),
     path("drafts/<int:doc_id>/submit/", documents.draft_submit, name="draft_submit"),
     path("drafts/<int:doc_id>/withdraw/", documents.draft_withdraw, name="draft_withdraw"),
+    path("drafts/<int:doc_id>/discard/", documents.draft_discard, name="draft_discard"),
     path("drafts/<int:doc_id>/attachments/", documents.attachment_add, name="attachment_add"),
     path("drafts/<int:doc_id>/attachments/<int:attachment_id>/<str:how>/",
          documents.attachment_change, name="attachment_change"),

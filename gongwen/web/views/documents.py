@@ -139,6 +139,22 @@ def draft_withdraw(request, doc_id: int):
     return redirect("web:draft_edit", doc_id=doc_id)
 
 
+@require_POST
+@requires(Perm.DRAFT)
+def draft_discard(request, doc_id: int):
+    """删除草稿; a second click (the draft is gone) lands on the list with a note."""
+    try:
+        facts = services.discard_draft(actor=request.user, doc_id=doc_id, request=request)
+    except Http404:
+        messages.info(request, "该草稿已删除或不存在。")
+        return redirect("web:drafts")
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect("web:document", doc_id=doc_id)
+    messages.success(request, f"已删除草稿《{facts['title']}》。")
+    return redirect("web:drafts")
+
+
 def _upload_redirect(request, doc_id: int, call, ok: str):
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -83,3 +83,18 @@ def test_sealing_refusals(api, cast, submitted, make_user):
     assert_error(keeper_a.post(path, body), 400)                          # no key
     assert_error(api.as_(cast["clerk_a"]).get("/api/sealing"), 403)
     assert keeper_a.get("/api/sealing").json() == []  # not approved yet
+
+
+def test_delete_discards_a_draft_only(api, cast, submitted):
+    clerk = api.as_(cast["clerk_a"])
+    draft = clerk.post("/api/documents", {"title": "关于召开防汛会议的通知", "body_text": "请准时参加。",
+                                          "main_units": [cast["b"].pk]}, key=uuid.uuid4()).json()
+    assert_error(api.as_(cast["clerk_b"]).delete(f"/api/documents/{draft['id']}"), 404)
+    r = clerk.delete(f"/api/documents/{draft['id']}")
+    assert r.status_code == 204
+    assert not OfficialDocument.objects.filter(pk=draft["id"]).exists()
+    assert_error(clerk.delete(f"/api/documents/{draft['id']}"), 404)
+    pending = submitted()
+    r = clerk.delete(f"/api/documents/{pending['id']}")
+    assert r.status_code == 400 and "不能删除" in r.json()["message"]
+    assert AuditEntry.objects.filter(action="document.discarded").count() == 1

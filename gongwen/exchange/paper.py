@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gongwen.audit.services import record
+from gongwen.documents.gbt9704.model import DocNumber, ModelError
 from gongwen.policy import rollout
 from gongwen.policy.errors import conflict, key_reused, object_id
 from gongwen.policy.permissions import Perm
@@ -39,18 +40,30 @@ MAX_COPIES = 99
 MAX_AGE_DAYS = 366  # a paper arrival registered later than this is a typing error
 _OPEN = "[［(（【〔"
 _CLOSE = "]］)）】〕"
-_NUMBER = re.compile(r"^(.+?)〔(\d{4})〕第?(\d{1,6})号$")
+MAX_SERIAL = 999_999  # a longer serial is a typing error (and beyond the database column)
 
 
-def normalise_number(text: str) -> str:
-    """A 发文字号 as people type it (连政办发[2006]107号, （2006）, spaces) in the GB/T 9704
-    form with 六角括号: 连政办发〔2006〕107号."""
+def parse_number(text: str) -> DocNumber | None:
+    """A 发文字号 as people type it off paper (连政办发[2006]107号, （2006）, 第107号, 007号,
+    spaces) as the GB/T 9704 one (连政办发〔2006〕107号, ``gbt9704.DocNumber``); None when
+    nothing was typed; ValidationError in Chinese when it is not one."""
     out = re.sub(r"\s+", "", text or "")
+    if not out:
+        return None
     for a in _OPEN:
         out = out.replace(a, "〔")
     for b in _CLOSE:
         out = out.replace(b, "〕")
-    return out
+    # 第 before the serial and 虚位 zeros are how some units write it; the standard form has
+    # neither (GB/T 9704-2012 7.2.4: 序号不编虚位, 不加“第”字).
+    out = re.sub(r"〕第?0*(\d+号)$", r"〕\1", out)
+    try:
+        number = DocNumber.parse(out)
+    except ModelError:
+        number = None
+    if number is None or number.serial > MAX_SERIAL or len(str(number)) > 60:
+        raise ValidationError("发文字号格式不正确，应如“连发改发〔2006〕12号”。")
+    return number
 
 
 def _day(value, *, what: str) -> dt.date:
@@ -135,21 +148,18 @@ def record_paper_received(*, actor, delivery_id, received_on=None, request=None)
     return delivery
 
 
-def _match(unit_id: int, sender_id: int, number: str, title: str) -> Delivery | None:
+def _match(unit_id: int, sender_id: int, number: DocNumber | None, title: str
+           ) -> Delivery | None:
     """The electronic delivery to ``unit_id`` from ``sender_id`` that a paper document with
     this 发文字号 (or, without one, this exact title) is the copy of."""
     candidates = (Delivery.objects.select_for_update(of=("self",))
                   .filter(recipient_unit_id=unit_id, dispatch__sender_unit_id=sender_id)
                   .exclude(state=DeliveryState.WITHDRAWN)
                   .select_related("dispatch__document").order_by("-dispatched_at", "-id"))
-    if number:
-        m = _NUMBER.match(number)
-        if not m:
-            return None
-        code, year, serial = m.group(1), int(m.group(2)), int(m.group(3))
-        return candidates.filter(dispatch__document__number_code=code,
-                                 dispatch__document__number_year=year,
-                                 dispatch__document__number_serial=serial).first()
+    if number is not None:
+        return candidates.filter(dispatch__document__number_code=number.agency_code,
+                                 dispatch__document__number_year=number.year,
+                                 dispatch__document__number_serial=number.serial).first()
     return candidates.filter(dispatch__document__title=title).first()
 
 
@@ -177,9 +187,8 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
     title = (title or "").strip()[:200]
     if not title:
         raise ValidationError("请填写来文标题。")
-    number = normalise_number(doc_number)[:60]
-    if number and not _NUMBER.match(number):
-        raise ValidationError("发文字号格式不正确，应如“连发改发〔2006〕12号”。")
+    number = parse_number(doc_number)
+    number_text = str(number) if number else ""
     day = _day(received_on, what="收到日期")
     if day < timezone.localdate() - dt.timedelta(days=MAX_AGE_DAYS):
         raise ValidationError(f"收到日期早于 {MAX_AGE_DAYS} 天前，请核对。")
@@ -200,7 +209,7 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
     try:
         with transaction.atomic():
             arrival = PaperArrival.objects.create(
-                unit_id=actor.unit_id, sender_unit=sender, title=title, doc_number=number,
+                unit_id=actor.unit_id, sender_unit=sender, title=title, doc_number=number_text,
                 is_request=bool(is_request), received_on=day, outcome=outcome,
                 delivery=delivery, note=(note or "").strip()[:300], by=actor, at=now,
                 idempotency_key=key)
@@ -209,11 +218,11 @@ def register_arrival(*, actor, sender_unit_id, title: str, doc_number: str = "",
             return prior
         raise
     record(actor, "exchange.paper_arrival", arrival, request=request,
-           detail={"sender": sender.pk, "title": title, "doc_number": number,
+           detail={"sender": sender.pk, "title": title, "doc_number": number_text,
                    "is_request": bool(is_request), "outcome": outcome,
                    "delivery": delivery.pk if delivery else None})
     if outcome == PaperArrival.Outcome.REFUSED:
-        label = f"《{title}》" + (f"（{number}）" if number else "")
+        label = f"《{title}》" + (f"（{number_text}）" if number_text else "")
         _notify_unit(sender.pk, Notification.Kind.PAPER_ONLY,
                      f"{actor.unit.name}收到贵单位只以纸质报送的请示{label}，按规定不予受理，"
                      "请通过平台报送电子件（同时报送纸质件）。",

@@ -402,3 +402,22 @@ def test_no_paper_is_registered_on_a_withdrawn_delivery(cast, dispatched):
     d = sent.deliveries.get(recipient_unit=cast["b"])
     with pytest.raises(ValidationError, match="已被发文单位撤回"):
         paper.record_paper_received(actor=cast["clerk_b"], delivery_id=d.pk)
+
+
+@pytest.mark.parametrize(("typed", "canonical"), [
+    ("连政办发〔2006〕107号", "连政办发〔2006〕107号"),
+    ("连政办发[2006]107号", "连政办发〔2006〕107号"),
+    (" 连政办发（2006）第107号 ", "连政办发〔2006〕107号"),
+    ("连政办发【2006】007号", "连政办发〔2006〕7号"),
+    ("", None),
+])
+def test_the_mail_room_reads_a_number_as_people_type_it(typed, canonical):
+    number = paper.parse_number(typed)
+    assert (str(number) if number else None) == canonical
+
+
+@pytest.mark.parametrize("typed", ["第12号", "连政办发〔06〕12号", "连政办发〔2006〕0号",
+                                   "连政办发〔2006〕1234567号", "连政办发〔2006〕12", "长" * 60 + "〔2006〕1号"])
+def test_the_mail_room_refuses_what_is_not_a_number(typed):
+    with pytest.raises(ValidationError, match="发文字号格式不正确"):
+        paper.parse_number(typed)

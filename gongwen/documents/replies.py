@@ -26,7 +26,7 @@ from gongwen.policy.verbs import verb
 from gongwen.units.models import UnitState
 
 from . import from_delivery
-from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient, State
+from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient
 
 __all__ = ["ANSWERED_TYPES", "ReplyRefused", "answerable", "open_requests", "reply_body",
            "reply_title", "reply_to_delivery"]
@@ -76,9 +76,11 @@ def reply_body(title: str, doc_number: str, doc_type: str) -> str:
 
 def answerable(user, delivery) -> bool:
     """Whether the 答复 button is offered: the receiving unit's clerk with draft permission,
-    on a signed 请示 or 函. The verb checks all of it again."""
-    return (delivery.state == "signed"
+    on a signed 请示 or 函 addressed to it as 主送 that is not itself an answer. The verb
+    checks all of it again."""
+    return (delivery.state == "signed" and delivery.role == "main"
             and delivery.dispatch.document.doc_type in ANSWERED_TYPES
+            and not delivery.dispatch.document.answers_id
             and delivery.recipient_unit_id == getattr(user, "unit_id", None)
             and can(user, Perm.DRAFT) and can(user, Perm.RECEIVE, delivery))
 
@@ -96,13 +98,19 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
         return prior
     delivery = from_delivery.received(actor, delivery_id, request=request)
     original = delivery.dispatch.document
+    def refuse(message: str, why: str) -> ReplyRefused:
+        return ReplyRefused(message, why, actor=actor, delivery=delivery, request=request)
+
     if original.doc_type not in ANSWERED_TYPES:
-        raise ReplyRefused(f"只有请示和函需要答复；该来文是{original.get_doc_type_display()}。",
-                           "not_a_request", actor=actor, delivery=delivery, request=request)
+        raise refuse(f"只有请示和函需要答复；该来文是{original.get_doc_type_display()}。",
+                     "not_a_request")
+    if original.answers_id:
+        raise refuse("该来文本身是批复或复函，无需再答复。", "is_an_answer")
+    if delivery.role != delivery.Role.MAIN:
+        raise refuse("本单位是该来文的抄送单位，由主送机关答复。", "copy_only")
     if delivery.state != DeliveryState.SIGNED:
-        raise ReplyRefused(
-            f"该来文当前状态为“{delivery.get_state_display()}”，签收后才能答复。",
-            "not_signed", actor=actor, delivery=delivery, request=request)
+        raise refuse(f"该来文当前状态为“{delivery.get_state_display()}”，签收后才能答复。",
+                     "not_signed")
     answer_type, _word, _opening, series = ANSWERED_TYPES[original.doc_type]
     doc = OfficialDocument(
         unit=actor.unit, created_by=actor, idempotency_key=key, answers=delivery,
@@ -129,30 +137,38 @@ def answers_of(delivery) -> QuerySet[OfficialDocument]:
 
 
 def open_requests(deliveries: QuerySet) -> QuerySet:
-    """Of ``deliveries``, the signed 请示 and 函 no answer has been sent for yet (待答复): an
-    answer still in draft, approval or sealing does not count, nor one withdrawn after
-    dispatch (its correction, which answers the same delivery, does once sent)."""
-    from gongwen.exchange.models import DeliveryState
+    """Of ``deliveries``, the signed 请示 and 函 received as 主送 (not themselves answers)
+    that are still waiting (待答复): answered means the asking unit holds an answer — a
+    delivery to it of a document that answers the request, not withdrawn and not returned.
+    A draft, an answer in approval or sealing, one withdrawn from the asker or sent without
+    it, do not count; the correction of a withdrawn answer answers the same request."""
+    from gongwen.exchange.models import PENDING_STATES, Delivery, DeliveryState
 
-    sent = OfficialDocument.objects.filter(answers=OuterRef("pk"), state=State.DISPATCHED)
-    return (deliveries.filter(state=DeliveryState.SIGNED,
-                              dispatch__document__doc_type__in=list(ANSWERED_TYPES))
-            .exclude(Exists(sent)))
+    held = Delivery.objects.filter(
+        dispatch__document__answers=OuterRef("pk"),
+        recipient_unit=OuterRef("dispatch__sender_unit"),
+        state__in=[*PENDING_STATES, DeliveryState.SIGNED])
+    return (deliveries.filter(state=DeliveryState.SIGNED, role=Delivery.Role.MAIN,
+                              dispatch__document__doc_type__in=list(ANSWERED_TYPES),
+                              dispatch__document__answers__isnull=True)
+            .exclude(Exists(held)))
 
 
 # -- read side ---------------------------------------------------------------------------------
 def answered_request(user, doc: OfficialDocument) -> dict | None:
-    """答复来文 of an answer: the request it answers, with a link for the two parties only —
-    the answering unit's delivery of the request and the asking unit's own dispatch."""
+    """答复来文 of an answer, for the two parties only (the answering unit, with its delivery
+    of the request, and the asking unit, with its dispatch); None for anyone else — a 抄送
+    recipient of the answer learns nothing of the request from the platform."""
     if not doc.answers_id:
         return None
     d = doc.answers
-    request_doc = d.dispatch.document
-    return {"title": request_doc.title, "doc_number": request_doc.doc_number,
-            "asking_unit": d.dispatch.sender_unit.name,
-            "delivery_id": d.pk if d.recipient_unit_id == user.unit_id else None,
-            "dispatch_id": d.dispatch_id
-            if d.dispatch.sender_unit_id == user.unit_id else None}
+    sent = d.dispatch
+    facts = {"delivery_id": d.pk if d.recipient_unit_id == user.unit_id else None,
+             "dispatch_id": sent.pk if sent.sender_unit_id == user.unit_id else None}
+    if not (facts["delivery_id"] or facts["dispatch_id"]):
+        return None
+    return {**facts, "title": sent.document.title, "doc_number": sent.document.doc_number,
+            "asking_unit": sent.sender_unit.name}
 
 
 def answers_received(user, dispatch) -> QuerySet:

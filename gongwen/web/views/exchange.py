@@ -116,6 +116,7 @@ def delivery_detail(request, delivery_id: int):
         "may_forward": forwardable(request.user, delivery),
         # 答复: the answers this unit started to a received 请示/函, and the button.
         "may_answer": replies.answerable(request.user, delivery),
+        "reply_key": uuid.uuid4(),  # its own: a key replayed for 转发 would be refused
         "answers": replies.answers_of(delivery) if is_recipient else [],
         "answer_word": replies.ANSWERED_TYPES.get(delivery.dispatch.document.doc_type,
                                                   (None, ""))[1],

@@ -183,8 +183,7 @@ def test_the_request_waits_for_an_answer_until_one_is_sent(cast, request_signed)
     for who, key in (("clerk_a", "delivery_id"), ("clerk_b", "dispatch_id")):
         facts = replies.answered_request(cast[who], answer)
         assert facts["title"] == REQUEST_TITLE and facts[key]
-    facts = replies.answered_request(cast["clerk_gyx"], answer)
-    assert facts["delivery_id"] is None and facts["dispatch_id"] is None
+    assert replies.answered_request(cast["clerk_gyx"], answer) is None  # no party
 
 
 def test_a_correction_of_an_answer_answers_the_same_request(cast, request_signed):
@@ -236,3 +235,63 @@ def test_the_answer_button_refuses_in_chinese(cast, request_sent, client, office
     assert r.status_code == 200 and "幂等键格式不正确" in r.content.decode()
     r = office.post("/inbox/999999/reply/", {"key": str(uuid.uuid4())})
     assert r.status_code == 404
+
+
+# -- what waits for an answer (review findings) ----------------------------------------------
+def test_a_letter_that_answers_is_not_itself_waiting_for_an_answer(cast, office_can_sign):
+    letter = _send(cast, "clerk_b", "head_b", "letter", "关于商请支持渔港建设的函", cast["a"],
+                   body="请予支持。").deliveries.get(recipient_unit=cast["a"])
+    services.sign_receipt(actor=cast["clerk_a"], delivery_id=letter.pk, pin=PIN,
+                          key=uuid.uuid4())
+    _answer_and_send(cast, letter)
+    answer = OfficialDocument.objects.get(answers=letter).dispatch.deliveries.get(
+        recipient_unit=cast["b"])
+    services.sign_receipt(actor=cast["clerk_b"], delivery_id=answer.pk, pin=PIN,
+                          key=uuid.uuid4())
+    answer.refresh_from_db()
+    assert selectors.inbox_counts(cast["clerk_b"])["to_answer"] == 0
+    assert not replies.answerable(cast["clerk_b"], answer)
+    with pytest.raises(PermissionDenied) as exc:
+        replies.reply_to_delivery(actor=cast["clerk_b"], delivery_id=answer.pk)
+    assert exc.value.why == "is_an_answer"
+
+
+def test_a_copy_recipient_of_a_request_does_not_answer_it(cast, office_can_sign):
+    sent = _send(cast, "clerk_b", "head_b", "request", REQUEST_TITLE, cast["a"],
+                 signers=["褚立新"], copy_units=[cast["fgw"].pk])
+    copy = sent.deliveries.get(recipient_unit=cast["fgw"])
+    assert copy.role == "copy"
+    services.sign_receipt(actor=cast["clerk_fgw"], delivery_id=copy.pk, pin=PIN,
+                          key=uuid.uuid4())
+    copy.refresh_from_db()
+    assert selectors.inbox_counts(cast["clerk_fgw"])["to_answer"] == 0
+    assert not replies.answerable(cast["clerk_fgw"], copy)
+    with pytest.raises(PermissionDenied) as exc:
+        replies.reply_to_delivery(actor=cast["clerk_fgw"], delivery_id=copy.pk)
+    assert exc.value.why == "copy_only"
+
+
+def test_an_answer_withdrawn_from_the_asker_leaves_the_request_waiting(cast, request_signed):
+    draft = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk)
+    docs.update_draft(actor=cast["clerk_a"], doc_id=draft.pk, copy_units=[cast["gyx"].pk])
+    answer = _answer_and_send(cast, request_signed, draft)
+    assert selectors.inbox_counts(cast["clerk_a"])["to_answer"] == 0
+    to_gyx = answer.dispatch.deliveries.get(recipient_unit=cast["gyx"])
+    services.sign_receipt(actor=cast["clerk_gyx"], delivery_id=to_gyx.pk, pin=PIN,
+                          key=uuid.uuid4())
+    services.withdraw(actor=cast["clerk_a"], dispatch_id=answer.dispatch.pk,
+                      reason="主送有误", key=uuid.uuid4())
+    answer.refresh_from_db()
+    assert answer.state == "dispatched"  # partly withdrawn: 赣榆县 keeps its copy
+    assert selectors.inbox_counts(cast["clerk_a"])["to_answer"] == 1
+
+
+def test_a_copy_recipient_of_the_answer_learns_nothing_of_the_request(cast, request_signed,
+                                                                      client):
+    draft = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk)
+    docs.update_draft(actor=cast["clerk_a"], doc_id=draft.pk, copy_units=[cast["gyx"].pk],
+                      title="关于下达防汛救灾资金的批复")
+    answer = _answer_and_send(cast, request_signed, draft)
+    to_gyx = answer.dispatch.deliveries.get(recipient_unit=cast["gyx"])
+    page = _login(client, cast["clerk_gyx"]).get(f"/inbox/{to_gyx.pk}/").content.decode()
+    assert 'id="answered-request"' not in page and REQUEST_TITLE not in page

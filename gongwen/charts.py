@@ -5,7 +5,9 @@ markup: no JavaScript library, no CDN, printable, readable by a screen reader (`
 and a ``<desc>`` that lists every value). The text inherits the page's font.
 
 * :func:`bar_chart`: grouped or stacked bars, one group per label (e.g. a month);
-* :func:`line_chart`: one line per series, gaps where a value is missing (``None``).
+* :func:`line_chart`: one line per series, gaps where a value is missing (``None``);
+* either may shade stretches of labels behind the marks (:class:`Band`, e.g. the months of
+  a 纸电并行 period), named in the chart and in its description.
 
 Each mark carries ``data-series``, ``data-label`` and ``data-value`` so that a test (or a
 script) reads back what was drawn. Pure: no Django.
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["PALETTE", "Series", "bar_chart", "line_chart", "nice_ticks"]
+__all__ = ["PALETTE", "Band", "Series", "bar_chart", "line_chart", "nice_ticks"]
 
 # Distinguishable in print and for the common colour-vision deficiencies (Okabe-Ito order).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#555555")
@@ -31,6 +33,19 @@ class Series:
     name: str
     values: Sequence[float | None]
     color: str = ""
+
+
+@dataclass(frozen=True)
+class Band:
+    """Labels ``first``..``last`` (indexes, inclusive) shaded behind the marks and named."""
+
+    first: int
+    last: int
+    name: str
+
+
+BAND_FILL = "#f1e4bf"  # a pale ochre: behind any palette colour, and visible in print
+BAND_TEXT = "#7a5c00"
 
 
 @dataclass(frozen=True)
@@ -77,11 +92,13 @@ def _colors(series: Sequence[Series]) -> list[str]:
 
 
 def _open(frame: _Frame, title: str, labels: Sequence[str], series: Sequence[Series],
-          unit: str, kind: str) -> list[str]:
+          unit: str, kind: str, bands: Sequence[Band] = ()) -> list[str]:
     desc = "；".join(
         f"{s.name}：" + "，".join(
             f"{lab} {'无' if v is None else _fmt(v, unit)}" for lab, v in zip(labels, s.values, strict=True))
         for s in series)
+    for band in _visible(bands, labels):
+        desc += f"；阴影为{band.name}：{labels[band.first]} 至 {labels[band.last]}"
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
         f'viewBox="0 0 {frame.width} {frame.height}" width="100%" '
@@ -89,6 +106,33 @@ def _open(frame: _Frame, title: str, labels: Sequence[str], series: Sequence[Ser
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
         f'<text x="{frame.left}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
+
+
+def _visible(bands: Sequence[Band], labels: Sequence[str]) -> list[Band]:
+    """The bands clipped to the labels drawn; a band wholly outside them is left out."""
+    out = []
+    for band in bands:
+        first, last = max(band.first, 0), min(band.last, len(labels) - 1)
+        if first <= last:
+            out.append(Band(first, last, band.name))
+    return out
+
+
+def _bands(frame: _Frame, labels: Sequence[str], bands: Sequence[Band]) -> list[str]:
+    out = []
+    slot = frame.plot_w / max(len(labels), 1)
+    for band in _visible(bands, labels):
+        x = frame.left + slot * band.first
+        w = slot * (band.last - band.first + 1)
+        span = f"{labels[band.first]} 至 {labels[band.last]}"
+        out.append(f'<rect x="{_n(x)}" y="{frame.top}" width="{_n(w)}" '
+                   f'height="{_n(frame.plot_h)}" fill="{BAND_FILL}" '
+                   f'data-band={quoteattr(band.name)} data-first={quoteattr(labels[band.first])} '
+                   f'data-last={quoteattr(labels[band.last])}>'
+                   f"<title>{escape(f'{band.name}：{span}')}</title></rect>")
+        out.append(f'<text x="{_n(x + 3)}" y="{frame.top + 11}" font-size="10" '
+                   f'fill="{BAND_TEXT}">{escape(band.name)}</text>')
+    return out
 
 
 def _axes(frame: _Frame, ticks: list[float], labels: Sequence[str], unit: str) -> list[str]:
@@ -135,9 +179,9 @@ def _check(labels: Sequence[str], series: Sequence[Series]) -> None:
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
               stacked: bool = False, unit: str = "", width: int = 640,
-              height: int = 260) -> str:
+              height: int = 260, bands: Sequence[Band] = ()) -> str:
     """Bars per label, side by side (or ``stacked``). Values are counts or amounts ≥ 0;
-    ``None`` draws nothing."""
+    ``None`` draws nothing. ``bands`` are shaded behind the bars."""
     _check(labels, series)
     frame = _Frame(width, height)
     if stacked:
@@ -148,7 +192,8 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
     ticks = nice_ticks(top)
     scale = frame.plot_h / ticks[-1]
     colors = _colors(series)
-    out = _open(frame, title, labels, series, unit, "bar") + _axes(frame, ticks, labels, unit)
+    out = (_open(frame, title, labels, series, unit, "bar", bands)
+           + _bands(frame, labels, bands) + _axes(frame, ticks, labels, unit))
     slot = frame.plot_w / max(len(labels), 1)
     inner = slot * 0.7
     bar_w = inner if stacked else inner / max(len(series), 1)
@@ -177,16 +222,18 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
 
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *,
                unit: str = "", top: float | None = None, width: int = 640,
-               height: int = 260) -> str:
+               height: int = 260, bands: Sequence[Band] = ()) -> str:
     """A line per series with a dot per value; a ``None`` breaks the line. ``top``: the
-    axis maximum (e.g. 100 for a percentage), else from the data."""
+    axis maximum (e.g. 100 for a percentage), else from the data. ``bands`` are shaded
+    behind the lines."""
     _check(labels, series)
     frame = _Frame(width, height)
     highest = max((v for s in series for v in s.values if v is not None), default=0)
     ticks = nice_ticks(top if top is not None and top >= highest else highest)
     scale = frame.plot_h / ticks[-1]
     colors = _colors(series)
-    out = _open(frame, title, labels, series, unit, "line") + _axes(frame, ticks, labels, unit)
+    out = (_open(frame, title, labels, series, unit, "line", bands)
+           + _bands(frame, labels, bands) + _axes(frame, ticks, labels, unit))
     slot = frame.plot_w / max(len(labels), 1)
     base = frame.top + frame.plot_h
     for s, color in zip(series, colors, strict=True):

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gongwen.charts import Series, bar_chart, line_chart, nice_ticks
+from gongwen.charts import Band, Series, bar_chart, line_chart, nice_ticks
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 
@@ -100,3 +100,23 @@ def test_empty_data_still_draws_an_axis():
 def test_bad_series_are_refused(series):
     with pytest.raises(ValueError):
         bar_chart("t", ["a"], [series])
+
+
+@pytest.mark.parametrize("draw", [bar_chart, line_chart])
+def test_bands_shade_their_labels_behind_the_marks_and_are_described(draw):
+    labels = ["2006-06", "2006-07", "2006-08", "2006-09"]
+    svg = draw("纸质与电子送达（份）", labels, [Series("纸质", [3, 2, 1, 0])],
+               bands=[Band(1, 9, "纸电并行期"), Band(7, 9, "看不见")])
+    root = ET.fromstring(svg)
+    rects = [el for el in root.iter(f"{{{NS['s']}}}rect") if "data-band" in el.attrib]
+    assert [(r.get("data-band"), r.get("data-first"), r.get("data-last")) for r in rects] == [
+        ("纸电并行期", "2006-07", "2006-09")]  # clipped to the labels; the outside one is gone
+    band = rects[0]
+    slot = (640 - 52 - 12) / 4
+    assert float(band.get("x")) == pytest.approx(52 + slot)
+    assert float(band.get("width")) == pytest.approx(3 * slot)
+    children = list(root)
+    first_mark = next(i for i, el in enumerate(children) if "data-value" in el.attrib)
+    assert children.index(band) < first_mark  # drawn behind
+    desc = root.find("s:desc", NS).text
+    assert "阴影为纸电并行期：2006-07 至 2006-09" in desc and "看不见" not in desc

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
-from gongwen.charts import Series, bar_chart, line_chart
+from gongwen.charts import Band, Series, bar_chart, line_chart
 from gongwen.exchange import stats
 from gongwen.policy import rollout
 from gongwen.policy.permissions import Perm
@@ -26,9 +26,22 @@ def duration_zh(hours: float | None) -> str:
     return f"{hours:.1f} 小时"
 
 
-def _charts(figs: stats.Figures) -> list[str]:
+def parallel_bands(months: list, runs: list) -> list[Band]:
+    """The months (first days, in order) that overlap each 纸电并行 period, as chart bands."""
+    bands = []
+    for run in runs:
+        start = run.phase.starts_on.replace(day=1)
+        inside = [i for i, m in enumerate(months)
+                  if m >= start and (run.ends_on is None or m <= run.ends_on)]
+        if inside:
+            bands.append(Band(inside[0], inside[-1], f"纸电并行期（{run.phase.name}）"))
+    return bands
+
+
+def _charts(figs: stats.Figures, runs: list) -> list[str]:
     labels = figs.labels
     rows = [c for _, c in figs.months]
+    bands = parallel_bands([m for m, _ in figs.months], runs)
     return [
         bar_chart("发文与收文（件）", labels, [
             Series("发文", [c.sent for c in rows]),
@@ -41,7 +54,7 @@ def _charts(figs: stats.Figures) -> list[str]:
                    unit="%", top=100),
         bar_chart("纸质与电子送达（份）", labels, [
             Series("电子", [c.electronic_out for c in rows]),
-            Series("纸质", [c.paper_out for c in rows])], stacked=True),
+            Series("纸质", [c.paper_out for c in rows])], stacked=True, bands=bands),
     ]
 
 
@@ -68,14 +81,15 @@ def stats_view(request):
     figs = stats.figures(scope.units, first, last, per_unit=scope.per_unit)
     if request.GET.get("format") == "csv":
         return _csv(figs, scope.label)
+    # The 纸电并行 periods, to read the paper chart against (R-POLICY-2).
+    runs = [r for r in rollout.phase_rows() if r.phase.paper_parallel]
     return render(request, "exchange/stats.html", {
-        "title": "统计", "figs": figs, "charts": _charts(figs), "errors": errors,
+        "title": "统计", "figs": figs, "charts": _charts(figs, runs), "errors": errors,
         "latency": (duration_zh(figs.total.latency_median_h),
                     duration_zh(figs.total.latency_p90_h)),
         "scope_name": scope.label, "chosen": scope.chosen, "choices": scope.choices,
         "platform_wide": scope.per_unit, "first": f"{figs.first:%Y-%m}",
         "last": f"{figs.last:%Y-%m}", "receipt_hours": stats.receipt_hours(),
         "csv_query": _with(request, format="csv"),
-        # The 纸电并行 periods, to read the paper chart against (R-POLICY-2).
-        "parallel_runs": [r for r in rollout.phase_rows() if r.phase.paper_parallel],
+        "parallel_runs": runs,
     })

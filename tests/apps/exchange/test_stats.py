@@ -245,3 +245,18 @@ def test_the_cli(capsys, tmp_path, history, county_head, make_user):
     assert main(["stats", "--unit", "NO-SUCH-CODE"]) == 2
     assert main(["--as", history["clerk_b"].username, "stats"]) == 1  # no statistics role
     assert "无权" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_the_paper_chart_shades_the_parallel_run_months(client, city_head, history):
+    from gongwen.policy.models import RolloutPhase
+
+    RolloutPhase.objects.create(name="第一阶段", starts_on=dt.date(2026, 9, 15),
+                                paper_parallel=True, networked_only=True)
+    RolloutPhase.objects.create(name="第二阶段", starts_on=dt.date(2026, 11, 1),
+                                all_documents=True)
+    client.force_login(city_head)
+    html = client.get(reverse("web:stats"), {"from": "2026-08", "to": "2026-11"}).content.decode()
+    assert html.count("data-band=") == 1  # only the paper chart, only the parallel phase
+    assert ('data-band="纸电并行期（第一阶段）" data-first="2026-09" data-last="2026-10"'
+            in html)

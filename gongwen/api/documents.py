@@ -207,6 +207,16 @@ def seal_documents(request, body: BatchSealIn, idempotency_key: IdempotencyKey,
 # -- 转发 and carried files (R-FLOW-5); 答复 (批复, 复函) -------------------------------------------
 
 
+def _draft_from(request, start, delivery_id, idempotency_key) -> tuple[int, OfficialDocument]:
+    """A draft started from a received delivery (转发, 答复): 201, or 200 when the key was
+    used before (the verb then answers with the first draft)."""
+    key = parse_key(idempotency_key)
+    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
+    doc = start(actor=request.user, delivery_id=delivery_id, idempotency_key=idempotency_key,
+                request=request)
+    return (200 if replay else 201), doc
+
+
 class ForwardOut(DocumentOut):
     forwards: int = Field(description="所转发的来文（送达）编号")
     attachment_id: int = Field(description="来文原件作为第一个附件的编号")
@@ -215,13 +225,11 @@ class ForwardOut(DocumentOut):
 @router.post("/deliveries/{delivery_id}/forward", response={200: ForwardOut, 201: ForwardOut},
              summary="转发已签收的来文：起草转发通知，来文原件（已用印文件）作为附件（需 Idempotency-Key）")
 def forward_delivery(request, delivery_id: ObjectId, idempotency_key: IdempotencyKey):
-    key = parse_key(idempotency_key)
-    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
-    doc = forwarding.forward_delivery(actor=request.user, delivery_id=delivery_id,
-                                      idempotency_key=idempotency_key, request=request)
+    status, doc = _draft_from(request, forwarding.forward_delivery, delivery_id,
+                              idempotency_key)
     first = doc.attachments.order_by("position").values_list("pk", flat=True).first()
-    return Status(200 if replay else 201,
-                  {**_fresh(doc.pk), "forwards": doc.forwards_id, "attachment_id": first})
+    return Status(status, {**_fresh(doc.pk), "forwards": doc.forwards_id,
+                           "attachment_id": first})
 
 
 class ReplyOut(DocumentOut):
@@ -231,11 +239,8 @@ class ReplyOut(DocumentOut):
 @router.post("/deliveries/{delivery_id}/reply", response={200: ReplyOut, 201: ReplyOut},
              summary="答复已签收的请示（起草批复）或函（起草复函），主送来文单位（需 Idempotency-Key）")
 def reply_to_delivery(request, delivery_id: ObjectId, idempotency_key: IdempotencyKey):
-    key = parse_key(idempotency_key)
-    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
-    doc = replies.reply_to_delivery(actor=request.user, delivery_id=delivery_id,
-                                    idempotency_key=idempotency_key, request=request)
-    return Status(200 if replay else 201, {**_fresh(doc.pk), "answers": doc.answers_id})
+    status, doc = _draft_from(request, replies.reply_to_delivery, delivery_id, idempotency_key)
+    return Status(status, {**_fresh(doc.pk), "answers": doc.answers_id})
 
 
 class CarriedOut(Schema):

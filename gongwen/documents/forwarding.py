@@ -117,11 +117,10 @@ def forward_delivery(*, actor, delivery_id: int, idempotency_key=None, request=N
     module docstring). A retry with the same key returns the first draft."""
     from gongwen.exchange.models import DeliveryState
 
-    key, prior = from_delivery.replay(actor, idempotency_key, "forwards", delivery_id,
-                                      request=request)
+    key, prior, delivery = from_delivery.start(actor, idempotency_key, "forwards", delivery_id,
+                                               request=request)
     if prior is not None:
         return prior
-    delivery = from_delivery.received(actor, delivery_id, request=request)
 
     def refuse(message: str, why: str) -> ForwardRefused:
         return ForwardRefused(message, why, actor=actor, delivery=delivery, request=request)

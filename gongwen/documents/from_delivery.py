@@ -39,6 +39,15 @@ class Refused(PermissionDenied, AuditedRefusal):
                target_repr=f"送达 #{self.delivery.pk}")
 
 
+def start(actor, idempotency_key, link: str, delivery_id, *, request=None):
+    """The entry of a verb: (key, prior, None) on a retry — the caller answers with
+    ``prior`` — else (key, None, the received delivery)."""
+    key, prior = replay(actor, idempotency_key, link, delivery_id, request=request)
+    if prior is not None:
+        return key, prior, None
+    return key, None, received(actor, delivery_id, request=request)
+
+
 def replay(actor, idempotency_key, link: str, delivery_id, *, request=None
            ) -> tuple[str | None, OfficialDocument | None]:
     """Checks the actor may draft for an in-service unit; returns the parsed key and, on a

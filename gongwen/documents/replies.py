@@ -92,11 +92,10 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
     module docstring). A retry with the same key returns the first draft."""
     from gongwen.exchange.models import DeliveryState
 
-    key, prior = from_delivery.replay(actor, idempotency_key, "answers", delivery_id,
-                                      request=request)
+    key, prior, delivery = from_delivery.start(actor, idempotency_key, "answers", delivery_id,
+                                               request=request)
     if prior is not None:
         return prior
-    delivery = from_delivery.received(actor, delivery_id, request=request)
     original = delivery.dispatch.document
     def refuse(message: str, why: str) -> ReplyRefused:
         return ReplyRefused(message, why, actor=actor, delivery=delivery, request=request)

@@ -26,7 +26,7 @@ from gongwen.policy.verbs import verb
 from gongwen.units.models import UnitState
 
 from . import from_delivery
-from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient
+from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient, State
 
 __all__ = ["ANSWERED_TYPES", "ReplyRefused", "answerable", "open_requests", "reply_body",
            "reply_title", "reply_to_delivery"]
@@ -151,6 +151,20 @@ def open_requests(deliveries: QuerySet) -> QuerySet:
                               dispatch__document__doc_type__in=list(ANSWERED_TYPES),
                               dispatch__document__answers__isnull=True)
             .exclude(Exists(held)))
+
+
+def unanswered(dispatches: QuerySet) -> QuerySet:
+    """The asking side of ``open_requests``: of ``dispatches``, the 请示 and 函 (not
+    themselves answers) for which the sending unit holds no answer yet (发文 → 待答复)."""
+    from gongwen.exchange.models import PENDING_STATES, Delivery, DeliveryState
+
+    held = Delivery.objects.filter(
+        dispatch__document__answers__dispatch=OuterRef("pk"),
+        recipient_unit=OuterRef("sender_unit"),
+        state__in=[*PENDING_STATES, DeliveryState.SIGNED])
+    return (dispatches.filter(document__doc_type__in=list(ANSWERED_TYPES),
+                              document__answers__isnull=True)
+            .exclude(document__state=State.WITHDRAWN).exclude(Exists(held)))
 
 
 # -- read side ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from gongwen.documents.replies import open_requests
+from gongwen.documents.replies import open_requests, unanswered
 from gongwen.documents.selectors import document_match
 from gongwen.policy.permissions import Perm, can, visible_deliveries
 
@@ -82,6 +82,7 @@ OUTBOX_FILTERS = {
     "returned": "有退回",
     "withdrawn": "已撤回",
     "partial": "部分撤回",
+    "unanswered": "请示/函待答复",
 }
 
 
@@ -101,6 +102,8 @@ def outbox_for(user, status: str = "", **search) -> QuerySet[Dispatch]:
         base = base.filter(document__state=State.WITHDRAWN)
     elif status == "partial":
         base = base.filter(withdrawn_at__isnull=False).exclude(document__state=State.WITHDRAWN)
+    elif status == "unanswered":
+        base = unanswered(base)
     qs = base.select_related("document", "by").annotate(
         total=Count("deliveries"),
         n_signed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SIGNED)),

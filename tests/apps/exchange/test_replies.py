@@ -169,11 +169,15 @@ def test_the_request_waits_for_an_answer_until_one_is_sent(cast, request_signed)
     assert waiting() == 1
     assert [d.pk for d in selectors.inbox_for(cast["clerk_a"], "to_answer")] == [
         request_signed.pk]
+    # …and the asking unit's 发文 lists it as waiting for an answer.
+    assert [s.pk for s in selectors.outbox_for(cast["clerk_b"], "unanswered")] == [
+        request_signed.dispatch_id]
     draft = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk)
     assert waiting() == 1  # a draft is not an answer yet
     answer = _answer_and_send(cast, request_signed, draft)
     assert answer.state == "dispatched"
     assert waiting() == 0 and not selectors.inbox_for(cast["clerk_a"], "to_answer").exists()
+    assert not selectors.outbox_for(cast["clerk_b"], "unanswered").exists()
     # The asking unit sees the answer on its request's page, as its own delivery of it.
     received = list(replies.answers_received(cast["clerk_b"], request_signed.dispatch))
     assert [d.dispatch.document_id for d in received] == [answer.pk]
@@ -284,6 +288,7 @@ def test_an_answer_withdrawn_from_the_asker_leaves_the_request_waiting(cast, req
     answer.refresh_from_db()
     assert answer.state == "dispatched"  # partly withdrawn: 赣榆县 keeps its copy
     assert selectors.inbox_counts(cast["clerk_a"])["to_answer"] == 1
+    assert selectors.outbox_for(cast["clerk_b"], "unanswered").count() == 1
 
 
 def test_a_copy_recipient_of_the_answer_learns_nothing_of_the_request(cast, request_signed,
@@ -295,3 +300,12 @@ def test_a_copy_recipient_of_the_answer_learns_nothing_of_the_request(cast, requ
     to_gyx = answer.dispatch.deliveries.get(recipient_unit=cast["gyx"])
     page = _login(client, cast["clerk_gyx"]).get(f"/inbox/{to_gyx.pk}/").content.decode()
     assert 'id="answered-request"' not in page and REQUEST_TITLE not in page
+
+
+def test_the_askers_outbox_filters_requests_waiting_for_an_answer(cast, request_signed,
+                                                                 client):
+    county = _login(client, cast["clerk_b"])
+    page = county.get("/outbox/?status=unanswered").content.decode()
+    assert "请示/函待答复" in page and REQUEST_TITLE in page
+    _answer_and_send(cast, request_signed)
+    assert REQUEST_TITLE not in county.get("/outbox/?status=unanswered").content.decode()

@@ -1124,15 +1124,20 @@ def _notify_sender(delivery: Delivery, kind: str, text: str, dedup: str = "") ->
 
 def notify_dispatch(dispatch_id: int) -> int:
     """新来文 notices to the clerks of every networked recipient (idempotent)."""
-    sent = Dispatch.objects.select_related("document", "sender_unit").get(pk=dispatch_id)
+    sent = Dispatch.objects.select_related(
+        "document", "sender_unit", "document__answers__dispatch__document").get(pk=dispatch_id)
+    # An answer (批复, 复函) tells the asking unit which of its requests it answers.
+    asked = sent.document.answers.dispatch if sent.document.answers_id else None
     made = 0
     for d in sent.deliveries.filter(paper=False, state__in=[DeliveryState.DELIVERED,
                                                             DeliveryState.OPENED]):
+        answers = (f"，答复本单位《{asked.document.title}》"
+                   if asked is not None and asked.sender_unit_id == d.recipient_unit_id else "")
         with transaction.atomic():
             made += len(_notify_unit(
                 d.recipient_unit_id, Notification.Kind.INCOMING,
                 f"新来文：{sent.sender_unit.name}《{sent.document.title}》"
-                f"（{d.get_role_display()}），请及时签收。",
+                f"（{d.get_role_display()}）{answers}，请及时签收。"[:300],
                 _delivery_link(d), f"incoming:{d.pk}"))
     return made
 

@@ -16,7 +16,7 @@ from gongwen.documents import replies
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange import selectors, services
-from gongwen.exchange.models import DeliveryState
+from gongwen.exchange.models import DeliveryState, Notification
 from tests.conftest import PASSWORD
 
 from .conftest import PIN, put_sealed_rendition
@@ -178,6 +178,10 @@ def test_the_request_waits_for_an_answer_until_one_is_sent(cast, request_signed)
     assert answer.state == "dispatched"
     assert waiting() == 0 and not selectors.inbox_for(cast["clerk_a"], "to_answer").exists()
     assert not selectors.outbox_for(cast["clerk_b"], "unanswered").exists()
+    services.notify_dispatch(answer.dispatch.pk)  # the on-commit task of the dispatch
+    notice = Notification.objects.get(user=cast["clerk_b"], kind="incoming",
+                                      text__contains=answer.title)
+    assert f"答复本单位《{REQUEST_TITLE}》" in notice.text
     # The asking unit sees the answer on its request's page, as its own delivery of it.
     received = list(replies.answers_received(cast["clerk_b"], request_signed.dispatch))
     assert [d.dispatch.document_id for d in received] == [answer.pk]

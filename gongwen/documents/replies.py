@@ -97,6 +97,7 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
     if prior is not None:
         return prior
     original = delivery.dispatch.document
+
     def refuse(message: str, why: str) -> ReplyRefused:
         return ReplyRefused(message, why, actor=actor, delivery=delivery, request=request)
 
@@ -113,7 +114,8 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
     answer_type, _word, _opening, series = ANSWERED_TYPES[original.doc_type]
     doc = OfficialDocument(
         unit=actor.unit, created_by=actor, idempotency_key=key, answers=delivery,
-        doc_type=answer_type, number_series=series, title=reply_title(original.title, original.doc_type),
+        doc_type=answer_type, number_series=series,
+        title=reply_title(original.title, original.doc_type),
         body=[{"heading": "", "level": 0,
                "text": reply_body(original.title, original.doc_number, original.doc_type)}])
     doc, created = from_delivery.save_draft(doc, actor, key, "answers")
@@ -135,18 +137,23 @@ def answers_of(delivery) -> QuerySet[OfficialDocument]:
     return delivery.answered_by.order_by("created_at", "id")
 
 
+def _held_answers(**which) -> QuerySet:
+    """Deliveries of answers the asking unit holds: not withdrawn, not returned."""
+    from gongwen.exchange.models import PENDING_STATES, Delivery, DeliveryState
+
+    return Delivery.objects.filter(state__in=[*PENDING_STATES, DeliveryState.SIGNED], **which)
+
+
 def open_requests(deliveries: QuerySet) -> QuerySet:
     """Of ``deliveries``, the signed 请示 and 函 received as 主送 (not themselves answers)
     that are still waiting (待答复): answered means the asking unit holds an answer — a
     delivery to it of a document that answers the request, not withdrawn and not returned.
     A draft, an answer in approval or sealing, one withdrawn from the asker or sent without
     it, do not count; the correction of a withdrawn answer answers the same request."""
-    from gongwen.exchange.models import PENDING_STATES, Delivery, DeliveryState
+    from gongwen.exchange.models import Delivery, DeliveryState
 
-    held = Delivery.objects.filter(
-        dispatch__document__answers=OuterRef("pk"),
-        recipient_unit=OuterRef("dispatch__sender_unit"),
-        state__in=[*PENDING_STATES, DeliveryState.SIGNED])
+    held = _held_answers(dispatch__document__answers=OuterRef("pk"),
+                         recipient_unit=OuterRef("dispatch__sender_unit"))
     return (deliveries.filter(state=DeliveryState.SIGNED, role=Delivery.Role.MAIN,
                               dispatch__document__doc_type__in=list(ANSWERED_TYPES),
                               dispatch__document__answers__isnull=True)
@@ -156,12 +163,8 @@ def open_requests(deliveries: QuerySet) -> QuerySet:
 def unanswered(dispatches: QuerySet) -> QuerySet:
     """The asking side of ``open_requests``: of ``dispatches``, the 请示 and 函 (not
     themselves answers) for which the sending unit holds no answer yet (发文 → 待答复)."""
-    from gongwen.exchange.models import PENDING_STATES, Delivery, DeliveryState
-
-    held = Delivery.objects.filter(
-        dispatch__document__answers__dispatch=OuterRef("pk"),
-        recipient_unit=OuterRef("sender_unit"),
-        state__in=[*PENDING_STATES, DeliveryState.SIGNED])
+    held = _held_answers(dispatch__document__answers__dispatch=OuterRef("pk"),
+                         recipient_unit=OuterRef("sender_unit"))
     return (dispatches.filter(document__doc_type__in=list(ANSWERED_TYPES),
                               document__answers__isnull=True)
             .exclude(document__state=State.WITHDRAWN).exclude(Exists(held)))

@@ -27,6 +27,7 @@ from gongwen.policy.verbs import verb
 
 from . import blobs, from_delivery, upload, verification
 from .models import Attachment, DocType, Issuer, OfficialDocument
+from .services import save_new_draft
 
 __all__ = ["ForwardRefused", "forward_body", "forward_delivery", "forward_title",
            "forwardable"]
@@ -150,7 +151,7 @@ def forward_delivery(*, actor, delivery_id: int, idempotency_key=None, request=N
         doc_type=DocType.NOTICE, title=forward_title(original.title),
         body=[{"heading": "", "level": 0,
                "text": forward_body(issuer, original.title, original.doc_number)}])
-    doc, created = from_delivery.save_draft(doc, actor, key, "forwards")
+    doc, created = save_new_draft(doc, actor, key, link="forwards", target=delivery.pk)
     if not created:
         return doc
     Issuer.objects.create(document=doc, unit=doc.unit, position=0)

@@ -27,6 +27,7 @@ from gongwen.units.models import UnitState
 
 from . import from_delivery
 from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient, State
+from .services import save_new_draft
 
 __all__ = ["ANSWERED_TYPES", "ReplyRefused", "answerable", "open_requests", "reply_body",
            "reply_title", "reply_to_delivery"]
@@ -118,7 +119,7 @@ def reply_to_delivery(*, actor, delivery_id: int, idempotency_key=None, request=
         title=reply_title(original.title, original.doc_type),
         body=[{"heading": "", "level": 0,
                "text": reply_body(original.title, original.doc_number, original.doc_type)}])
-    doc, created = from_delivery.save_draft(doc, actor, key, "answers")
+    doc, created = save_new_draft(doc, actor, key, link="answers", target=delivery.pk)
     if not created:
         return doc
     Issuer.objects.create(document=doc, unit=doc.unit, position=0)

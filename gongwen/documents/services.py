@@ -408,26 +408,18 @@ def create_draft(*, actor, idempotency_key: uuid.UUID | str | None = None, reque
                  **fields) -> OfficialDocument:
     """A new draft of the actor's unit. A retry with the same ``idempotency_key`` returns the
     first draft instead of creating a second one (R-OPS-3)."""
-    _require(actor, Perm.DRAFT, request=request)
-    if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
-        raise ValidationError("您没有所属的在册单位，不能起草公文。")
-    key = _uuid(idempotency_key)
-    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
-        return _prior_for(prior, actor)
+    key, prior = new_draft_key(actor, idempotency_key, request=request)
+    if prior is not None:
+        return prior
     plain, relations = _split_fields(fields)
     doc = OfficialDocument(unit=actor.unit, created_by=actor, idempotency_key=key)
     _assign_plain(doc, plain)
     # The guard runs before anything is stored: a classified draft never reaches the database.
     _guard(doc, stage="create", actor=actor, request=request)
     _validate_fields(doc)
-    try:
-        with transaction.atomic():
-            doc.save()
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its draft.
-        if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
-            return _prior_for(prior, actor)
-        raise
+    doc, created = save_new_draft(doc, actor, key)
+    if not created:
+        return doc
     _apply_relations(doc, relations, creating=True)
     record(actor, "document.created", doc,
            detail={"doc_type": doc.doc_type, "fields": _audit_changes(plain)}, request=request)
@@ -443,10 +435,42 @@ def _uuid(value) -> uuid.UUID | None:
         raise ValidationError("幂等键格式不正确。") from None
 
 
-def _prior_for(prior: OfficialDocument, actor) -> OfficialDocument:
-    if prior.created_by_id != actor.pk:
+def _prior_for(prior: OfficialDocument, actor, link: str = "", target=None
+               ) -> OfficialDocument:
+    """The draft a used idempotency key made, if it is the actor's and (with ``link``, the
+    field naming what the draft was started from: ``corrects``, ``forwards``, ``answers``)
+    for the same ``target``; else the key is refused as reused."""
+    if prior.created_by_id != actor.pk or (
+            link and str(getattr(prior, f"{link}_id")) != str(target)):
         raise key_reused()
     return prior
+
+
+def new_draft_key(actor, idempotency_key, *, link: str = "", target=None, request=None
+                  ) -> tuple[uuid.UUID | None, OfficialDocument | None]:
+    """The entry of a verb that makes a new draft: the actor may draft for an in-service
+    unit; returns the parsed key and, on a retry, the draft the key already made."""
+    _require(actor, Perm.DRAFT, request=request)
+    if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
+        raise ValidationError("您没有所属的在册单位，不能起草公文。")
+    key = _uuid(idempotency_key)
+    if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+        return key, _prior_for(prior, actor, link, target)
+    return key, None
+
+
+def save_new_draft(doc: OfficialDocument, actor, key, *, link: str = "", target=None
+                   ) -> tuple[OfficialDocument, bool]:
+    """Saves the new draft: (doc, True); or, when a concurrent retry with the same key saved
+    first, (that draft, False) and the caller adds nothing to it."""
+    try:
+        with transaction.atomic():
+            doc.save()
+    except IntegrityError:
+        if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
+            return _prior_for(prior, actor, link, target), False
+        raise
+    return doc, True
 
 
 @_verb
@@ -774,10 +798,7 @@ def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
     _require(actor, Perm.DRAFT, request=request)
     key = _uuid(idempotency_key)
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
-        prior = _prior_for(prior, actor)
-        if prior.corrects_id != int(doc_id):
-            raise key_reused()
-        return prior
+        return _prior_for(prior, actor, "corrects", doc_id)
     old = _lock(doc_id)
     if old.unit_id != actor.unit_id:
         raise Http404("未找到该公文。")

@@ -199,9 +199,13 @@ def test_a_correction_of_an_answer_answers_the_same_request(cast, request_signed
     services.withdraw(actor=cast["clerk_a"], dispatch_id=answer.dispatch.pk,
                       reason="批复金额有误", key=uuid.uuid4())
     assert selectors.inbox_counts(cast["clerk_a"])["to_answer"] == 1
-    fix = docs.start_correction(actor=cast["clerk_a"], doc_id=answer.pk,
-                                idempotency_key=uuid.uuid4())
+    key = uuid.uuid4()
+    fix = docs.start_correction(actor=cast["clerk_a"], doc_id=answer.pk, idempotency_key=key)
     assert fix.answers_id == request_signed.pk and fix.corrects_id == answer.pk
+    again = docs.start_correction(actor=cast["clerk_a"], doc_id=answer.pk, idempotency_key=key)
+    assert again.pk == fix.pk
+    with pytest.raises(ValidationError, match="幂等键已被使用"):  # the key, for another one
+        docs.start_correction(actor=cast["clerk_a"], doc_id=fix.pk, idempotency_key=key)
 
 
 # -- pages ----------------------------------------------------------------------------------

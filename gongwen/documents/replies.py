@@ -176,9 +176,13 @@ def answered_request(user, doc: OfficialDocument) -> dict | None:
     """答复来文 of an answer, for the two parties only (the answering unit, with its delivery
     of the request, and the asking unit, with its dispatch); None for anyone else — a 抄送
     recipient of the answer learns nothing of the request from the platform."""
+    from gongwen.exchange.models import Delivery
+
     if not doc.answers_id:
         return None
-    d = doc.answers
+    # One query for the request, its dispatch and the asking unit (not one per hop).
+    d = (Delivery.objects.select_related("dispatch__document", "dispatch__sender_unit")
+         .get(pk=doc.answers_id))
     sent = d.dispatch
     facts = {"delivery_id": d.pk if d.recipient_unit_id == user.unit_id else None,
              "dispatch_id": sent.pk if sent.sender_unit_id == user.unit_id else None}

@@ -11,9 +11,9 @@ file it wrote, which cost more than writing the file (~2.5 ms per sealed documen
 ``gongwen bench exchange``); one level has them all after a few hundred files.
 
 Blobs are write-once: storing the same bytes twice keeps one file (in either layout), and an
-existing file is never rewritten. A file is written to a temporary name in the target
-directory and linked into place, so a reader never sees half a blob and concurrent writers of
-the same bytes do not collide.
+existing file is never rewritten. A file is written unnamed (``O_TMPFILE``; a temporary
+name where the platform has none) in the target directory, synced, and linked into place, so a
+reader never sees half a blob and concurrent writers of the same bytes do not collide.
 
 Rows that point at a blob keep the digest string; a database rollback may leave an orphan
 file, which is harmless (the same bytes stored later reuse it).
@@ -166,6 +166,49 @@ def _store(digest: str, size: int, write) -> BlobRef:
     target = places[0]
     folder = os.path.dirname(target)
     os.makedirs(folder, exist_ok=True)
+    if not _store_unnamed(folder, target, write):
+        _store_named(folder, target, write)
+    return BlobRef(digest, size)
+
+
+def _store_unnamed(folder: str, target: str, write) -> bool:
+    """Write the blob into an unnamed file of ``folder`` (Linux ``O_TMPFILE``) and link it
+    at ``target`` through ``/proc/self/fd``. Two directory operations fewer than a named
+    temporary file (its creation and its removal): about a third less time per blob on
+    ext4, and a crash leaves no temporary file behind. False where the platform, the file
+    system or a missing ``/proc`` does not allow it (nothing is left behind then)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return False
+    try:
+        fd = os.open(folder, flag | os.O_WRONLY, 0o444)  # write-once from the start
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb", closefd=False) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fd)
+        try:
+            proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return False
+        try:
+            # linkat(…, AT_SYMLINK_FOLLOW) on the descriptor's /proc entry names the file.
+            os.link(str(fd), target, src_dir_fd=proc)
+        except FileExistsError:
+            pass  # the same bytes are there: never overwrite
+        except OSError:
+            return False
+        finally:
+            os.close(proc)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _store_named(folder: str, target: str, write) -> None:
+    """Write the blob to a named temporary file of ``folder`` and link it at ``target``."""
     fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -176,7 +219,6 @@ def _store(digest: str, size: int, write) -> BlobRef:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return BlobRef(digest, size)
 
 
 def _link_into_place(tmp: str, target: str) -> None:

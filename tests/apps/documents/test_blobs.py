@@ -116,3 +116,57 @@ def test_a_digest_given_by_the_caller_names_the_blob(settings):
     assert blobs.put(data, digest=other).digest == own
     with pytest.raises(blobs.BlobError):
         blobs.put(data, digest="sm3:not-hex")
+
+
+def _files(blob_dir):
+    return sorted(p.name for p in blob_dir.rglob("*") if p.is_file())
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="needs Linux O_TMPFILE")
+def test_a_blob_is_written_unnamed_and_linked_into_place(blob_dir, monkeypatch):
+    """On Linux no temporary name is made: the file is created unnamed and linked."""
+    def no_named_file(*args, **kwargs):
+        raise AssertionError("a named temporary file was made")
+
+    monkeypatch.setattr(blobs.tempfile, "mkstemp", no_named_file)
+    ref = blobs.put(b"unnamed first")
+    assert blobs.read(ref.digest) == b"unnamed first"
+    assert oct(blobs.path_for(ref.digest).stat().st_mode & 0o777) == oct(0o444)
+    assert _files(blob_dir) == [ref.hex]
+
+
+def test_without_o_tmpfile_a_named_temporary_file_is_used(blob_dir, monkeypatch):
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    ref = blobs.put(b"named on this platform")
+    assert blobs.read(ref.digest) == b"named on this platform"
+    assert oct(blobs.path_for(ref.digest).stat().st_mode & 0o777) == oct(0o444)
+    assert _files(blob_dir) == [ref.hex]  # the temporary name is gone
+
+
+def test_a_link_refused_falls_back_to_a_named_file(blob_dir, monkeypatch):
+    """/proc unavailable or a file system that refuses the link: the blob is written
+    again under a temporary name, and nothing is left behind."""
+    real_link = os.link
+
+    def link(src, dst, *, src_dir_fd=None, **kwargs):
+        if src_dir_fd is not None:
+            raise OSError(18, "Invalid cross-device link")
+        return real_link(src, dst, **kwargs)
+
+    monkeypatch.setattr(blobs.os, "link", link)
+    ref = blobs.put(b"linked the old way")
+    assert blobs.read(ref.digest) == b"linked the old way"
+    assert blobs.verify(ref.digest)
+    assert _files(blob_dir) == [ref.hex]
+
+
+def test_a_failed_write_leaves_nothing(blob_dir):
+    def broken(fh):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    digest = blobs.digest_of(b"whole")
+    with pytest.raises(OSError):
+        blobs._store(digest, 5, broken)
+    assert not blobs.exists(digest)
+    assert _files(blob_dir) == []

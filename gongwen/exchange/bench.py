@@ -291,13 +291,14 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     after its first request: modules imported on first use, the URL configuration (the
     first ``reverse`` imports it: ~130 ms), the per-process caches of certificates and
     compiled queries. Without it a run of 100 documents charged each ~1.5 ms that no
-    document of a running server pays.
+    document of a running server pays. Then what start-up made is frozen for the garbage
+    collector, as the web and task workers do once started (``gongwen.heap``).
 
     ``count`` (default: when running under ``--instructions``): callgrind counts the
     instructions of the timed part, step by step (``gongwen.instructions``)."""
     from django.db import connection
 
-    from gongwen import instructions
+    from gongwen import heap, instructions
     from gongwen.exchange import services
     from gongwen.exchange.models import Delivery
 
@@ -306,6 +307,9 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 for i in range(n)]
         if warm:
             bench_end_to_end(cast, 1, batch=batch, warm=False, count=False)
+    if warm:
+        # As the web and task workers do once started (gongwen.heap).
+        heap.freeze_startup_objects()
     marks = _StepCounts() if (instructions.active() if count is None else count) else _NoMarks()
     whole, exchange = [], []
     steps: dict[str, list[float]] = {k: [] for k in STEPS}

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidCertificate",
     "InvalidSignature",
     "KeyDiskLocked",
+    "KeyMismatch",
     "MalformedInput",
     "PINFormatError",
     "PKIError",
@@ -43,6 +44,14 @@ class PKIError(Exception):
 class InvalidSignature(PKIError):
     default_message = "signature verification failed"
     default_message_zh = "签名验证失败"
+
+
+class KeyMismatch(InvalidSignature):
+    """A private key used with a certificate that is not its own: whatever it signs would
+    not verify with that certificate."""
+
+    default_message = "the private key does not match the certificate"
+    default_message_zh = "私钥与证书不匹配"
 
 
 class InvalidCertificate(PKIError):

@@ -757,3 +757,14 @@ _certificate_key = functools.lru_cache(maxsize=256)(_load_certificate_key)
 def certificate_public_key(cert_der: bytes) -> Any:
     """The public key of a DER certificate (kept per process, by the certificate's bytes)."""
     return _certificate_key(bytes(cert_der))
+
+
+def key_matches_certificate(key: Any, cert_der: bytes) -> bool:
+    """True if ``key`` (a private key or an external signer) is the key of the DER
+    certificate ``cert_der``: their public halves are the same. A signer that checks this
+    once knows every signature it makes verifies with the certificate, without verifying
+    each (~0.3 ms an SM2 verification)."""
+    try:
+        return public_key_der(key) == public_key_der(certificate_public_key(cert_der))
+    except PKIError:
+        return False

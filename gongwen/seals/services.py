@@ -35,11 +35,11 @@ from gongwen.audit.services import audited, record
 from gongwen.authority import services as authority
 from gongwen.authority.models import Certificate, CertStatus, Profile
 from gongwen.pki import keystore
-from gongwen.pki.errors import PKIError
+from gongwen.pki.errors import KeyMismatch, PKIError
 from gongwen.pki.suites import sm3
 from gongwen.policy.permissions import Perm, can, require
 from gongwen.seals.ses.image import SealImageSpec, SealLevel, render_svg, seal_picture
-from gongwen.seals.ses.seal import build_seal, signer_from_key
+from gongwen.seals.ses.seal import build_seal, matched_signer, signer_from_key
 from gongwen.seals.ses.signature import build_signature
 from gongwen.units.models import Kind, Level, Unit, UnitState
 
@@ -671,8 +671,16 @@ def open_seal_session(*, user: User, seal: Seal | int, workstation_credential: s
         message = getattr(exc, "message_zh", "") or str(exc)
         raise _refuse(user, seal, "pin", f"密钥盘口令验证未通过：{message}", request,
                       ws) from exc
+    try:
+        # The key is compared with the seal's certificate once here, so the signatures of a
+        # stack need not each be verified after signing (MatchedSigner).
+        sign = matched_signer(key, bytes(seal.certificate.der))
+    except KeyMismatch as exc:
+        raise _refuse(user, seal, "key_mismatch",
+                      "密钥盘中的私钥与该印章的签章证书不匹配，不能使用，请联系制章单位。",
+                      request, ws) from exc
     sealer = DocumentSealer(seal.pk, seal.es_id, bytes(seal.der), bytes(seal.certificate.der),
-                            signer_from_key(key))
+                            sign)
     return SealSession(user, seal, ws, sealer)
 
 

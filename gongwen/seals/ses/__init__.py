@@ -14,7 +14,16 @@ See docs/seals.md.
 """
 
 from .errors import SESError
-from .seal import SealInfo, build_seal, issued_by, parse_seal, signer_from_key, verify_seal
+from .seal import (
+    MatchedSigner,
+    SealInfo,
+    build_seal,
+    issued_by,
+    matched_signer,
+    parse_seal,
+    signer_from_key,
+    verify_seal,
+)
 from .signature import (
     SignatureInfo,
     SignatureReport,
@@ -25,6 +34,7 @@ from .signature import (
 )
 
 __all__ = [
+    "MatchedSigner",
     "SESError",
     "SealInfo",
     "SignatureInfo",
@@ -33,6 +43,7 @@ __all__ = [
     "build_signature",
     "check_signature",
     "issued_by",
+    "matched_signer",
     "parse_seal",
     "parse_signature",
     "signer_from_key",

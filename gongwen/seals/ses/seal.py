@@ -48,6 +48,7 @@ __all__ = [
     "CertDigest",
     "ExtDataValue",
     "MakerCheck",
+    "MatchedSigner",
     "SealInfo",
     "SealPicture",
     "SealType",
@@ -57,6 +58,7 @@ __all__ = [
     "check_holder_certificates",
     "check_validity",
     "issued_by",
+    "matched_signer",
     "parse_seal",
     "run_maker_check",
     "seal_version",
@@ -774,3 +776,30 @@ def signer_from_key(private_key: Any) -> Signer:
 
     suite = get_suite("GM")
     return lambda message: suite.sign(private_key, message)
+
+
+@dataclass(frozen=True)
+class MatchedSigner:
+    """A ``sign`` callable whose key was found to be the key of ``certificate_der`` when it
+    was made (:func:`matched_signer`). ``build_signature`` checks its signature against the
+    signer certificate unless the signer is one of these for that very certificate: a
+    stack sealed with one opened seal compares the keys once instead of verifying every
+    signature."""
+
+    sign: Signer = field(repr=False)
+    certificate_der: bytes = field(repr=False)
+
+    def __call__(self, message: bytes) -> bytes:
+        return self.sign(message)
+
+
+def matched_signer(private_key: Any, certificate_der: bytes) -> MatchedSigner:
+    """:func:`signer_from_key` for a key that must be the key of ``certificate_der``;
+    raises :class:`~gongwen.pki.errors.KeyMismatch` when it is not."""
+    from gongwen.pki.errors import KeyMismatch
+    from gongwen.pki.suites import key_matches_certificate
+
+    if not key_matches_certificate(private_key, certificate_der):
+        raise KeyMismatch("the signing key does not match the signer certificate",
+                          message_zh="签章私钥与签章者证书不匹配")
+    return MatchedSigner(signer_from_key(private_key), bytes(certificate_der))

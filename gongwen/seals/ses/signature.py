@@ -55,6 +55,7 @@ from .errors import (
 from .seal import (
     ExtDataValue,
     MakerCheck,
+    MatchedSigner,
     SealInfo,
     _bits_value,
     _ext_datas,
@@ -505,7 +506,9 @@ def build_signature(
 
     Refused before signing: a seal that is not v4, a signer certificate that is not in
     the seal's certificate list, a signing time outside the seal's validity. The result
-    is checked against ``signer_cert`` before it is returned. ``timestamp`` (optional) is
+    is checked against ``signer_cert`` before it is returned, unless ``sign`` is a
+    :class:`~.seal.MatchedSigner` of that certificate (its key was compared with the
+    certificate's once, when it was made). ``timestamp`` (optional) is
     the DER of a time-stamp token, written as ``[0] EXPLICIT BIT STRING``.
     """
     seal_der = bytes(seal_der)
@@ -547,13 +550,16 @@ def build_signature(
         elements.append(b"\xa0" + asn1._der_length(len(ed)) + ed)  # [0] EXPLICIT
     tbs = asn1.encode_sequence(*elements)
     signature = sign(tbs)
-    try:
-        verify_with_cert_key(cert, tbs, signature)
-    except PKIError as exc:
-        raise SignatureInvalid(
-            "the signing key does not match the signer certificate",
-            message_zh="签章私钥与签章者证书不匹配",
-        ) from exc
+    # A signer whose key was matched to this certificate (MatchedSigner) makes signatures
+    # that verify with it; any other is checked here, before the signature is handed out.
+    if not (isinstance(sign, MatchedSigner) and sign.certificate_der == cert):
+        try:
+            verify_with_cert_key(cert, tbs, signature)
+        except PKIError as exc:
+            raise SignatureInvalid(
+                "the signing key does not match the signer certificate",
+                message_zh="签章私钥与签章者证书不匹配",
+            ) from exc
     out = [
         tbs,
         core.OctetString(cert).dump(),

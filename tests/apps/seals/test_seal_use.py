@@ -88,6 +88,24 @@ def test_wrong_pin_is_counted_by_the_key_disk(seal_b, keeper_b, station):
     assert not SealEvent.objects.filter(kind=SealEvent.Kind.USED).exists()
 
 
+def test_refuses_a_key_disk_whose_key_is_not_the_seal_certificates(seal_b, keeper_b, station):
+    """The key disk's key is compared with the seal's certificate when the seal is opened
+    (the signatures of a stack are then not verified one by one): a disk holding another
+    key is refused before anything is signed, and the refusal is audited."""
+    from gongwen.pki.keystore import encrypt_private_key
+    from gongwen.pki.suites import get_suite
+
+    disk = seal_b.certificate.key_disk
+    disk.encrypted_pem = encrypt_private_key(get_suite("GM").generate_key(), PIN,
+                                             iterations=1000).decode()
+    disk.save(update_fields=["encrypted_pem"])
+    with pytest.raises(SealUseRefused, match="不匹配"):
+        services.authorize_seal_use(user=keeper_b, seal=seal_b,
+                                    workstation_credential=station.credential, pin=PIN)
+    assert _refusals("key_mismatch") == 1
+    assert not SealEvent.objects.filter(kind=SealEvent.Kind.USED).exists()
+
+
 def test_refuses_a_revoked_seal(seal_b, keeper_b, station):
     services.fill_application(actor=keeper_b, kind="reissue_lost", reason="遗失",
                               seal_id=seal_b.pk)

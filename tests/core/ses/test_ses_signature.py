@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from asn1crypto import core
 
-from gongwen.pki.errors import PKIError
+from gongwen.pki.errors import KeyMismatch, PKIError
 from gongwen.pki.suites import sm3
 from gongwen.seals.ses import asn1
 from gongwen.seals.ses.errors import (
@@ -20,7 +20,7 @@ from gongwen.seals.ses.errors import (
     SignerNotInSeal,
     SigningTimeOutsideSealValidity,
 )
-from gongwen.seals.ses.seal import ExtDataValue, issued_by, signer_from_key
+from gongwen.seals.ses.seal import ExtDataValue, issued_by, matched_signer, signer_from_key
 from gongwen.seals.ses.signature import (
     CheckStatus,
     build_signature,
@@ -153,6 +153,44 @@ def test_build_refuses_a_key_that_is_not_the_signers(gm_pki, our_seal):
             sign=signer_from_key(gm_pki.other_key),
             signing_time=SIGNED_AT,
         )
+
+
+def test_a_matched_signer_is_compared_once_not_verified_per_signature(gm_pki, our_seal,
+                                                                      monkeypatch):
+    """matched_signer compares the key with the certificate when it is made; the
+    signatures it then makes are not verified again by build_signature, and verify."""
+    from gongwen.seals.ses import signature as signature_module
+
+    signer = matched_signer(gm_pki.holder_key, gm_pki.holder_cert)
+    checked = []
+    real = signature_module.verify_with_cert_key
+    monkeypatch.setattr(signature_module, "verify_with_cert_key",
+                        lambda *a: checked.append(a) or real(*a))
+    built = build_signature(seal_der=our_seal, data_hash=sm3(SIGNATURE_XML),
+                            property_info=PROPERTY, signer_cert=gm_pki.holder_cert,
+                            sign=signer, signing_time=SIGNED_AT)
+    assert checked == []
+    assert check_signature(built, SIGNATURE_XML,
+                           signer_check=issued_by(gm_pki.root_cert)).valid
+    # A plain signer is still checked after signing.
+    build_signature(seal_der=our_seal, data_hash=sm3(SIGNATURE_XML), property_info=PROPERTY,
+                    signer_cert=gm_pki.holder_cert, sign=signer_from_key(gm_pki.holder_key),
+                    signing_time=SIGNED_AT)
+    assert len(checked) == 1
+
+
+def test_a_matched_signer_refuses_a_key_of_another_certificate(gm_pki):
+    with pytest.raises(KeyMismatch):
+        matched_signer(gm_pki.other_key, gm_pki.holder_cert)
+
+
+def test_a_matched_signer_used_with_another_certificate_is_verified(gm_pki, our_seal):
+    """Matched to one certificate, named with another: checked after signing, refused."""
+    with pytest.raises(SignatureInvalid):
+        build_signature(seal_der=our_seal, data_hash=sm3(b"x"), property_info=PROPERTY,
+                        signer_cert=gm_pki.holder_cert,
+                        sign=matched_signer(gm_pki.other_key, gm_pki.other_cert),
+                        signing_time=SIGNED_AT)
 
 
 # ------------------------------------------------------------------------ verify failures

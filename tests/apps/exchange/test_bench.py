@@ -130,3 +130,20 @@ def test_instructions_report_is_per_document_in_step_order():
     out = bench.instructions_report(found, 4)
     assert "40.0 M — seal 25.0 M, open 5.0 M, sign 10.0 M" in out
     assert "PIN unlocks (PBKDF2; counted apart, see _StepCounts): 700.0 M per document" in out
+
+
+def test_the_scratch_blob_store_is_kept_between_runs_until_it_is_too_large(tmp_path):
+    """Deleting a run's files slowed the next run's file creation on this machine's file
+    system: the store is kept, and emptied only once it passes its limit."""
+    from gongwen.exchange.bench import scratch_blob_dir
+
+    store = tmp_path / "bench-blobs"
+    path, emptied = scratch_blob_dir(store, limit=100)
+    assert path == store and path.is_dir() and not emptied
+    (store / "sm3").mkdir()
+    (store / "sm3" / "a").write_bytes(b"x" * 60)
+    path, emptied = scratch_blob_dir(store, limit=100)
+    assert not emptied and (store / "sm3" / "a").is_file()  # kept
+    (store / "sm3" / "b").write_bytes(b"x" * 60)
+    path, emptied = scratch_blob_dir(store, limit=100)
+    assert emptied and path.is_dir() and list(store.iterdir()) == []

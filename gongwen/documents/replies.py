@@ -61,9 +61,13 @@ def reply_title(title: str, doc_type: str) -> str:
             core = core[: -len(suffix)]
             break
     else:
-        core = f"《{core}》的" if core else ""
-        room = TITLE_MAX - len(f"关于{word}")
-        return f"关于{core[:room]}{word}"
+        if not core:
+            return f"关于{word}"
+        # Cut the request's title, not its 》的: the quotation stays closed.
+        room = TITLE_MAX - len(f"关于《》的{word}")
+        if len(core) > room:
+            core = core[: room - 1] + "…"
+        return f"关于《{core}》的{word}"
     room = TITLE_MAX - len(f"关于的{word}")
     if len(core) > room:
         core = core[: room - 1] + "…"

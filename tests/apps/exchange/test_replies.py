@@ -109,11 +109,17 @@ def test_a_letter_is_answered_by_a_letter(cast, office_can_sign):
     ("关于商请支持的函", "letter", "关于商请支持的复函"),
     ("关于商请支持的复函", "letter", "关于商请支持的复函"),
     ("关于" + "长" * 250 + "的请示", "request", None),
+    ("长" * 250, "request", None),
+    ("长" * 250, "letter", None),
+    ("", "request", "关于批复"),
 ])
 def test_reply_title(title, doc_type, expected):
     got = replies.reply_title(title, doc_type)
     if expected is None:
-        assert len(got) <= replies.TITLE_MAX and got.endswith("…的批复")
+        word = replies.ANSWERED_TYPES[doc_type][1]
+        assert len(got) == replies.TITLE_MAX
+        assert got.endswith(f"…》的{word}" if "关于" not in title else f"…的{word}")
+        assert got.count("《") == got.count("》")  # a quoted title stays closed
     else:
         assert got == expected
 

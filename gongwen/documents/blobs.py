@@ -171,27 +171,37 @@ def _store(digest: str, size: int, write) -> BlobRef:
     return BlobRef(digest, size)
 
 
+# False once this process found that unnamed files cannot be made or linked here: every
+# later blob goes the named way at once instead of being written twice.
+_unnamed_works = True
+
+
 def _store_unnamed(folder: str, target: str, write) -> bool:
     """Write the blob into an unnamed file of ``folder`` (Linux ``O_TMPFILE``) and link it
     at ``target`` through ``/proc/self/fd``. Two directory operations fewer than a named
     temporary file (its creation and its removal): about a third less time per blob on
     ext4, and a crash leaves no temporary file behind. False where the platform, the file
-    system or a missing ``/proc`` does not allow it (nothing is left behind then)."""
+    system or a missing ``/proc`` does not allow it (nothing is left behind then; ``write``
+    is then run again for the named file, so it must be repeatable)."""
+    global _unnamed_works
     flag = getattr(os, "O_TMPFILE", 0)
-    if not flag:
+    if not flag or not _unnamed_works:
         return False
     try:
-        fd = os.open(folder, flag | os.O_WRONLY, 0o444)  # write-once from the start
+        fd = os.open(folder, flag | os.O_WRONLY, 0o444)
     except OSError:
+        _unnamed_works = False
         return False
     try:
         with os.fdopen(fd, "wb", closefd=False) as fh:
             write(fh)
             fh.flush()
+            os.fchmod(fd, 0o444)  # write-once, whatever the process's umask
             os.fsync(fd)
         try:
             proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
+            _unnamed_works = False
             return False
         try:
             # linkat(…, AT_SYMLINK_FOLLOW) on the descriptor's /proc entry names the file.
@@ -199,6 +209,7 @@ def _store_unnamed(folder: str, target: str, write) -> bool:
         except FileExistsError:
             pass  # the same bytes are there: never overwrite
         except OSError:
+            _unnamed_works = False
             return False
         finally:
             os.close(proc)

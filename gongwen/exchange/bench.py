@@ -282,7 +282,7 @@ class _StepCounts(_NoMarks):
 
 def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int = 0,
                      ready=None, setup_lock=None, warm: bool = True,
-                     count: bool | None = None) -> dict:
+                     count: bool | None = None, freeze: bool = False) -> dict:
     """N documents sealed → dispatched → opened → signed, per item or in batches of
     ``batch``. ``--workers``: ``setup_lock`` serialises the setup (drafting and approval,
     not measured), ``ready`` is the barrier the timed part starts from.
@@ -292,8 +292,9 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
     after its first request: modules imported on first use, the URL configuration (the
     first ``reverse`` imports it: ~130 ms), the per-process caches of certificates and
     compiled queries. Without it a run of 100 documents charged each ~1.5 ms that no
-    document of a running server pays. Then what start-up made is frozen for the garbage
-    collector, as the web and task workers do once started (``gongwen.heap``).
+    document of a running server pays. ``freeze`` (the command's own runs): then what
+    start-up made is frozen for the garbage collector, as the web and task workers do once
+    started (``gongwen.heap``); not in a caller's process such as the tests'.
 
     ``count`` (default: when running under ``--instructions``): callgrind counts the
     instructions of the timed part, step by step (``gongwen.instructions``)."""
@@ -308,7 +309,7 @@ def bench_end_to_end(cast: Cast, n: int, profile: str | None = None, batch: int 
                 for i in range(n)]
         if warm:
             bench_end_to_end(cast, 1, batch=batch, warm=False, count=False)
-    if warm:
+    if freeze:
         # As the web and task workers do once started (gongwen.heap).
         heap.freeze_startup_objects()
     marks = _StepCounts() if (instructions.active() if count is None else count) else _NoMarks()
@@ -426,7 +427,7 @@ def _worker(authority_cast: Cast, index: int, n: int, batch: int, ready, setup_l
     try:
         with setup_lock:
             cast = Cast(prefix=f"W{index}B{batch}", authority_cast=authority_cast)
-        results.put(("ok", bench_end_to_end(cast, n, batch=batch, ready=ready,
+        results.put(("ok", bench_end_to_end(cast, n, batch=batch, ready=ready, freeze=True,
                                             setup_lock=setup_lock)))
     except BaseException as exc:  # pragma: no cover - reported by the parent
         ready.abort()
@@ -675,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.workers > 1:
                 e = run_workers(cast, args.workers, args.docs, batch)
             else:
-                e = bench_end_to_end(cast, args.docs, batch=batch)
+                e = bench_end_to_end(cast, args.docs, batch=batch, freeze=True)
             e["reference"] = (before, reference_work())
             report(e, mode_label(batch, args.workers), args.workers)
         if args.profile:

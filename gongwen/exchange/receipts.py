@@ -26,7 +26,12 @@ from typing import Any
 from gongwen.pki import crl as pki_crl
 from gongwen.pki import x509
 from gongwen.pki.errors import KeyMismatch, PKIError
-from gongwen.pki.suites import key_matches_certificate, sign_data, verify_with_certificate
+from gongwen.pki.suites import (
+    is_private_key,
+    key_matches_certificate,
+    sign_data,
+    verify_with_certificate,
+)
 
 TYPE = "gongwen-receipt"
 VERSION = 1
@@ -46,12 +51,15 @@ def build(payload: dict[str, Any], private_key: Any, certificate_der: bytes,
           chain: list[bytes], crls: list[bytes]) -> bytes:
     """Sign ``payload`` with ``private_key`` and return the receipt file's bytes."""
     # Fail here rather than hand out a receipt that will not verify: the key must be the
-    # certificate's (a comparison of public keys, far cheaper than verifying the signature).
+    # certificate's (a comparison of public keys, far cheaper than verifying the signature;
+    # an external signer's signature is still verified, its public key being its own word).
     if not key_matches_certificate(private_key, certificate_der):
         raise KeyMismatch("the signing key is not the key of the receipt certificate",
                           message_zh="签收私钥与签收证书不匹配，不能生成回执")
     body = canonical(payload)
     signature = sign_data(private_key, body)
+    if not is_private_key(private_key):
+        verify_with_certificate(certificate_der, body, signature)
     doc = {"type": TYPE, "version": VERSION, "payload": _b64(body),
            "signature": _b64(signature), "certificate": _b64(certificate_der),
            "chain": [_b64(c) for c in chain], "crls": [_b64(c) for c in crls]}

@@ -778,28 +778,42 @@ def signer_from_key(private_key: Any) -> Signer:
     return lambda message: suite.sign(private_key, message)
 
 
+# Only matched_signer makes a MatchedSigner: the skipped verification rests on its check.
+_MATCHED = object()
+
+
 @dataclass(frozen=True)
 class MatchedSigner:
-    """A ``sign`` callable whose key was found to be the key of ``certificate_der`` when it
-    was made (:func:`matched_signer`). ``build_signature`` checks its signature against the
-    signer certificate unless the signer is one of these for that very certificate: a
-    stack sealed with one opened seal compares the keys once instead of verifying every
-    signature."""
+    """A ``sign`` callable over a private key of this process that was found to be the key
+    of ``certificate_der`` when it was made (only by :func:`matched_signer`).
+    ``build_signature`` checks its signature against the signer certificate unless the
+    signer is one of these for that very certificate: a stack sealed with one opened seal
+    compares the keys once instead of verifying every signature (what is given up: catching
+    a signature computed wrongly by the library itself)."""
 
     sign: Signer = field(repr=False)
     certificate_der: bytes = field(repr=False)
+    _made_by: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._made_by is not _MATCHED:
+            raise TypeError("a MatchedSigner is made by matched_signer() only")
 
     def __call__(self, message: bytes) -> bytes:
         return self.sign(message)
 
 
-def matched_signer(private_key: Any, certificate_der: bytes) -> MatchedSigner:
+def matched_signer(private_key: Any, certificate_der: bytes) -> Signer:
     """:func:`signer_from_key` for a key that must be the key of ``certificate_der``;
-    raises :class:`~gongwen.pki.errors.KeyMismatch` when it is not."""
+    raises :class:`~gongwen.pki.errors.KeyMismatch` when it is not. A private key of this
+    process gives a :class:`MatchedSigner`; an external signer (a token: its public key is
+    only what it reports) a plain signer, whose signatures stay verified one by one."""
     from gongwen.pki.errors import KeyMismatch
-    from gongwen.pki.suites import key_matches_certificate
+    from gongwen.pki.suites import is_private_key, key_matches_certificate
 
     if not key_matches_certificate(private_key, certificate_der):
         raise KeyMismatch("the signing key does not match the signer certificate",
                           message_zh="签章私钥与签章者证书不匹配")
-    return MatchedSigner(signer_from_key(private_key), bytes(certificate_der))
+    if not is_private_key(private_key):
+        return signer_from_key(private_key)
+    return MatchedSigner(signer_from_key(private_key), bytes(certificate_der), _MATCHED)

@@ -128,6 +128,7 @@ def test_a_blob_is_written_unnamed_and_linked_into_place(blob_dir, monkeypatch):
     def no_named_file(*args, **kwargs):
         raise AssertionError("a named temporary file was made")
 
+    monkeypatch.setattr(blobs, "_unnamed_works", True)
     monkeypatch.setattr(blobs.tempfile, "mkstemp", no_named_file)
     ref = blobs.put(b"unnamed first")
     assert blobs.read(ref.digest) == b"unnamed first"
@@ -146,6 +147,7 @@ def test_without_o_tmpfile_a_named_temporary_file_is_used(blob_dir, monkeypatch)
 def test_a_link_refused_falls_back_to_a_named_file(blob_dir, monkeypatch):
     """/proc unavailable or a file system that refuses the link: the blob is written
     again under a temporary name, and nothing is left behind."""
+    monkeypatch.setattr(blobs, "_unnamed_works", True)
     real_link = os.link
 
     def link(src, dst, *, src_dir_fd=None, **kwargs):
@@ -170,3 +172,35 @@ def test_a_failed_write_leaves_nothing(blob_dir):
         blobs._store(digest, 5, broken)
     assert not blobs.exists(digest)
     assert _files(blob_dir) == []
+
+
+@pytest.mark.parametrize("unnamed", [True, False])
+def test_blobs_are_read_only_for_all_whatever_the_umask(blob_dir, monkeypatch, unnamed):
+    """A service started with umask 077 still stores 0444 blobs (backups read them)."""
+    if not unnamed:
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    old = os.umask(0o077)
+    try:
+        ref = blobs.put(b"umask " + str(unnamed).encode())
+    finally:
+        os.umask(old)
+    assert oct(blobs.path_for(ref.digest).stat().st_mode & 0o777) == oct(0o444)
+
+
+def test_after_a_refused_link_the_process_goes_the_named_way_at_once(blob_dir, monkeypatch):
+    """One refusal is remembered: later blobs are not written twice."""
+    monkeypatch.setattr(blobs, "_unnamed_works", True)
+    real_link = os.link
+    tries = []
+
+    def link(src, dst, *, src_dir_fd=None, **kwargs):
+        if src_dir_fd is not None:
+            tries.append(dst)
+            raise OSError(1, "Operation not permitted")
+        return real_link(src, dst, **kwargs)
+
+    monkeypatch.setattr(blobs.os, "link", link)
+    first, second = blobs.put(b"first"), blobs.put(b"second")
+    assert len(tries) == 1
+    assert blobs.read(first.digest) == b"first" and blobs.read(second.digest) == b"second"
+    assert _files(blob_dir) == sorted([first.hex, second.hex])

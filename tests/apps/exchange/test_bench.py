@@ -65,11 +65,15 @@ def test_workers_are_refused_on_sqlite(capsys):
 def test_the_end_to_end_run_takes_every_document_through_the_chain(db, batch, real_sealing):
     """The timed loop and its warm-up, for real (sealing, verification, receipts): two
     documents plus the warm-up's one, all signed for, the figures filled per document."""
+    import gc
+
     from gongwen.authority import services as authority
     from gongwen.exchange.models import Delivery, DeliveryState, Receipt
 
     authority.init_pki()
+    frozen = gc.get_freeze_count()
     e = bench.bench_end_to_end(bench.Cast(), 2, batch=batch)
+    assert gc.get_freeze_count() == frozen  # only the command freezes its own process
     assert e["n"] == 2 and len(e["whole"]) == 2 and len(e["exchange"]) == 2
     assert all(len(e["steps"][step]) == 2 for step in bench.STEPS)
     assert e["statements"]["open"] > 0 and e["cpu"] > 0

@@ -193,6 +193,35 @@ def test_a_matched_signer_used_with_another_certificate_is_verified(gm_pki, our_
                         signing_time=SIGNED_AT)
 
 
+def test_only_matched_signer_makes_a_matched_signer(gm_pki):
+    """The skipped verification rests on matched_signer's key comparison: nobody else can
+    make a signer that build_signature trusts."""
+    from gongwen.seals.ses.seal import MatchedSigner
+
+    with pytest.raises(TypeError):
+        MatchedSigner(signer_from_key(gm_pki.other_key), gm_pki.holder_cert)
+
+
+def test_an_external_signer_is_not_trusted_on_its_word(gm_pki, our_seal):
+    """A token reports its public key itself: matched_signer compares it, but its
+    signatures are still verified after signing. One whose reported key is the
+    certificate's but whose signing key is another is refused by build_signature."""
+
+    class Token:
+        def public_key(self):
+            return gm_pki.holder_key.public_key()  # claims the holder's key
+
+        def sign_der(self, data):
+            from gongwen.pki.suites import sign_data
+
+            return sign_data(gm_pki.other_key, data)  # signs with another
+
+    signer = matched_signer(Token(), gm_pki.holder_cert)
+    with pytest.raises(SignatureInvalid):
+        build_signature(seal_der=our_seal, data_hash=sm3(b"x"), property_info=PROPERTY,
+                        signer_cert=gm_pki.holder_cert, sign=signer, signing_time=SIGNED_AT)
+
+
 # ------------------------------------------------------------------------ verify failures
 
 

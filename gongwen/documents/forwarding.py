@@ -26,13 +26,13 @@ from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import verb
 
 from . import blobs, from_delivery, upload, verification
+from .from_delivery import fitted_title
 from .models import Attachment, DocType, Issuer, OfficialDocument
 from .services import save_new_draft
 
 __all__ = ["ForwardRefused", "forward_body", "forward_delivery", "forward_title",
            "forwardable"]
 
-TITLE_MAX = 200  # OfficialDocument.title
 _NESTED = re.compile(r"^关于转发(.+)的通知$")
 
 
@@ -52,10 +52,7 @@ def forward_title(title: str) -> str:
         if m is None:
             break
         core = _unquote(m.group(1).strip())
-    room = TITLE_MAX - len("关于转发《》的通知")
-    if len(core) > room:
-        core = core[: room - 1] + "…"
-    return f"关于转发《{core}》的通知"
+    return fitted_title("关于转发《", core, "》的通知")
 
 
 def _unquote(text: str) -> str:

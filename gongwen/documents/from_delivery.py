@@ -16,7 +16,21 @@ from gongwen.audit.services import record
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb
 
+from .models import OfficialDocument
 from .services import new_draft_key
+
+#: The longest title a document may have (its column).
+TITLE_MAX = OfficialDocument._meta.get_field("title").max_length
+
+
+def fitted_title(head: str, core: str, tail: str) -> str:
+    """``head + core + tail`` within ``TITLE_MAX``: a long ``core`` (the received
+    document's title) is cut, with "…", so that ``head`` and ``tail`` (关于转发《 … 》的通知,
+    关于 … 的批复) stay whole."""
+    room = TITLE_MAX - len(head) - len(tail)
+    if len(core) > room:
+        core = core[: room - 1] + "…"
+    return f"{head}{core}{tail}"
 
 
 class Refused(PermissionDenied, AuditedRefusal):

@@ -26,13 +26,13 @@ from gongwen.policy.verbs import verb
 from gongwen.units.models import UnitState
 
 from . import from_delivery
+from .from_delivery import fitted_title
 from .models import DocType, Issuer, NumberSeries, OfficialDocument, Recipient, State
 from .services import save_new_draft
 
 __all__ = ["ANSWERED_TYPES", "ReplyRefused", "answerable", "open_requests", "reply_body",
            "reply_title", "reply_to_delivery"]
 
-TITLE_MAX = 200  # OfficialDocument.title
 # The received document's type → (the answer's type, the word in its title, the phrase
 # that opens its body, its 发文字号 series). 《党政机关公文处理工作条例》 art. 8: 批复
 # answers 请示; a 函 is answered by a 函 (复函). A 批复 is numbered in the unit's 复 series
@@ -61,17 +61,9 @@ def reply_title(title: str, doc_type: str) -> str:
             core = core[: -len(suffix)]
             break
     else:
-        if not core:
-            return f"关于{word}"
-        # Cut the request's title, not its 》的: the quotation stays closed.
-        room = TITLE_MAX - len(f"关于《》的{word}")
-        if len(core) > room:
-            core = core[: room - 1] + "…"
-        return f"关于《{core}》的{word}"
-    room = TITLE_MAX - len(f"关于的{word}")
-    if len(core) > room:
-        core = core[: room - 1] + "…"
-    return f"关于{core}的{word}"
+        # The request's title is quoted whole; when cut, the quotation still closes.
+        return fitted_title("关于《", core, f"》的{word}") if core else f"关于{word}"
+    return fitted_title("关于", core, f"的{word}")
 
 
 def reply_body(title: str, doc_number: str, doc_type: str) -> str:

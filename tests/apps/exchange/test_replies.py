@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from gongwen.audit.models import AuditEntry
-from gongwen.documents import replies
+from gongwen.documents import from_delivery, replies
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
 from gongwen.exchange import selectors, services
@@ -117,7 +117,7 @@ def test_reply_title(title, doc_type, expected):
     got = replies.reply_title(title, doc_type)
     if expected is None:
         word = replies.ANSWERED_TYPES[doc_type][1]
-        assert len(got) == replies.TITLE_MAX
+        assert len(got) == from_delivery.TITLE_MAX
         assert got.endswith(f"…》的{word}" if "关于" not in title else f"…的{word}")
         assert got.count("《") == got.count("》")  # a quoted title stays closed
     else:

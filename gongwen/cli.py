@@ -122,12 +122,9 @@ def cmd_worker(args) -> int:
     # minutes (GONGWEN["SCHEDULER_MINUTES"]); both are idempotent, so restarts are harmless.
     if not getattr(args, "no_scheduler", False):
         scheduler.start(minutes=getattr(args, "every", None))
-    from django.urls import get_resolver
+    from gongwen.heap import settle_django_process
 
-    from gongwen.heap import freeze_startup_objects
-
-    get_resolver().url_patterns  # noqa: B018 (notices link to pages: reverse() needs it)
-    freeze_startup_objects()
+    settle_django_process()
     call_command("db_worker")
     return 0
 

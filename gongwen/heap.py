@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 
-__all__ = ["freeze_startup_objects"]
+__all__ = ["freeze_startup_objects", "settle_django_process"]
 
 
 def freeze_startup_objects() -> int:
@@ -24,3 +24,15 @@ def freeze_startup_objects() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def settle_django_process() -> int:
+    """The end of a Django process's start-up (a web worker, the task worker): the URL
+    configuration is loaded now rather than on the first request or the first notice that
+    links to a page (``reverse``; it imports every view module), then everything is frozen
+    (:func:`freeze_startup_objects`). Django is imported here only, so that the freezing
+    itself stays usable without it."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (loads the URL configuration)
+    return freeze_startup_objects()

@@ -29,9 +29,9 @@ settings (key disk PBKDF2 iterations, algorithm suite): nothing is weakened for 
 The data goes to a scratch database made next to the configured one (Django's test
 database: ``test_<name>`` on PostgreSQL, a temporary file for SQLite) and dropped at the
 end, so the platform's own data is never touched; its files go to a blob store of their own,
-``VAR_DIR/bench-blobs``, kept between runs (see ``scratch_blob_dir``). ``--profile FILE`` repeats the end-to-end run
-under cProfile (after the timed run, so its overhead stays out of the figures), writes the
-profile and prints the functions with the largest cumulative time.
+``VAR_DIR/bench-blobs``, kept between runs (see ``scratch_blob_dir``). ``--profile FILE``
+repeats the end-to-end run under cProfile (after the timed run, so its overhead stays out of
+the figures), writes the profile and prints the functions with the largest cumulative time.
 """
 
 from __future__ import annotations

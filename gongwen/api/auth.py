@@ -1,7 +1,14 @@
-"""API authentication: the browser session (with CSRF) or a bearer token for OA systems."""
+"""API authentication: a bearer token for OA systems, or the browser session (with CSRF).
+
+The token is tried first. A token is not sent by the browser on its own (unlike a cookie),
+so a request that carries a valid one needs no CSRF check; checking CSRF first, as the
+session login does, refused every change an OA system made with its token. The session is
+tried only when the request carries the session cookie: a request with a wrong token and
+no session is then a 401, not a CSRF refusal."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from ninja.security import HttpBearer, SessionAuth
 
 from gongwen.accounts.services import user_for_token
@@ -15,4 +22,13 @@ class BearerToken(HttpBearer):
         return user
 
 
-AUTH = [SessionAuth(), BearerToken()]
+class BrowserSession(SessionAuth):
+    """Django's session login, CSRF-checked for changes, for requests with its cookie."""
+
+    def _get_key(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
+AUTH = [BearerToken(), BrowserSession()]

@@ -18,9 +18,10 @@ from gongwen.documents import forwarding, replies, sealing
 from gongwen.documents import services as docs
 from gongwen.documents.models import OfficialDocument
 from gongwen.documents.selectors import approval_queue_for, visible_document
+from gongwen.policy.errors import was_replayed
 from gongwen.policy.permissions import Perm, require
 
-from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, download, parse_key, unit_ref
+from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, download, unit_ref
 
 router = Router(tags=["公文办理"])
 
@@ -103,11 +104,9 @@ def _fresh(doc_id: int) -> dict:
 @router.post("/documents", response={200: DocumentOut, 201: DocumentOut},
              summary="起草公文（需 Idempotency-Key）")
 def create_document(request, body: DraftIn, idempotency_key: IdempotencyKey):
-    key = parse_key(idempotency_key)
-    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
     doc = docs.create_draft(actor=request.user, idempotency_key=idempotency_key,
                             request=request, **body.dict(exclude_unset=True))
-    return Status(200 if replay else 201, _fresh(doc.pk))
+    return Status(200 if was_replayed(doc) else 201, _fresh(doc.pk))
 
 
 @router.get("/documents/{doc_id}", response=DocumentOut, summary="公文状态")
@@ -210,11 +209,9 @@ def seal_documents(request, body: BatchSealIn, idempotency_key: IdempotencyKey,
 def _draft_from(request, start, delivery_id, idempotency_key) -> tuple[int, OfficialDocument]:
     """A draft started from a received delivery (转发, 答复): 201, or 200 when the key was
     used before (the verb then answers with the first draft)."""
-    key = parse_key(idempotency_key)
-    replay = key is not None and OfficialDocument.objects.filter(idempotency_key=key).exists()
     doc = start(actor=request.user, delivery_id=delivery_id, idempotency_key=idempotency_key,
                 request=request)
-    return (200 if replay else 201), doc
+    return (200 if was_replayed(doc) else 201), doc
 
 
 class ForwardOut(DocumentOut):

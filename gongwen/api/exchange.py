@@ -27,6 +27,7 @@ from gongwen.exchange.models import (
     Notification,
     Receipt,
 )
+from gongwen.policy.errors import was_replayed
 from gongwen.policy.permissions import Perm, can, require
 
 from .common import (
@@ -39,11 +40,9 @@ from .common import (
     UnitRef,
     download,
     page_of,
-    parse_key,
     require_visible,
     unit_ref,
 )
-from .errors import Conflict
 
 # -- schemas -----------------------------------------------------------------------------------
 
@@ -390,13 +389,11 @@ def list_dispatches(request, query: Query[SearchQuery]):
                                                           201: DispatchDetailOut},
                summary="分发已用印的公文（需 Idempotency-Key）")
 def dispatch_document(request, doc_id: ObjectId, idempotency_key: IdempotencyKey):
-    key = parse_key(idempotency_key)
-    replay = key is not None and Dispatch.objects.filter(idempotency_key=key).exists()
     sent = services.dispatch(actor=request.user, doc_id=doc_id, key=idempotency_key,
                              request=request)
+    status = 200 if was_replayed(sent) else 201
     sent = Dispatch.objects.select_related("document", "sender_unit", "by").get(pk=sent.pk)
-    created = not replay and sent.idempotency_key == key
-    return Status(201 if created else 200, _dispatch_detail(sent))
+    return Status(status, _dispatch_detail(sent))
 
 
 @outgoing.post("/dispatches/batch", response=BatchDispatchOut,
@@ -474,15 +471,10 @@ def follow_up(request, delivery_id: ObjectId, body: FollowUpIn,
     at = body.at
     if at is not None and timezone.is_naive(at):
         at = timezone.make_aware(at)
-    key = parse_key(idempotency_key)
-    replay = key is not None and FollowUp.objects.filter(idempotency_key=key).exists()
     item = services.record_follow_up(actor=request.user, delivery_id=delivery.pk, how=body.how,
                                      contact=body.contact, at=at, note=body.note,
                                      key=idempotency_key, request=request)
-    if item.delivery_id != delivery.pk:
-        raise Conflict("该幂等键已用于其他请求，请为新的操作生成新的幂等键。",
-                       "idempotency_key_reused")
-    return Status(200 if replay else 201, _follow_up(item))
+    return Status(200 if was_replayed(item) else 201, _follow_up(item))
 
 
 # -- 收文 (incoming) ----------------------------------------------------------------------------
@@ -527,17 +519,15 @@ def sign_delivery(request, delivery_id: ObjectId, body: SignIn,
     delivery = _delivery(request, delivery_id)
     require_visible(request.user, Perm.RECEIVE, delivery, request=request,
                     message="只有收文单位可以签收来文。")
-    key = parse_key(idempotency_key)
-    replay = key is not None and Receipt.objects.filter(idempotency_key=key).exists()
     # Not pending (returned, withdrawn, returned now by the verification): the service's
     # conflict (409).
     receipt = services.sign_receipt(actor=request.user, delivery_id=delivery.pk,
                                     pin=body.pin, key=idempotency_key, request=request)
+    status = 200 if was_replayed(receipt) else 201
     receipt = Receipt.objects.select_related(
         "delivery", "delivery__recipient_unit", "delivery__dispatch", "certificate",
         "signed_by").get(pk=receipt.pk)
-    created = not replay and receipt.idempotency_key == key
-    return Status(201 if created else 200, _receipt_out(receipt))
+    return Status(status, _receipt_out(receipt))
 
 
 @incoming.post("/inbox/sign", response=BatchSignOut,

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from gongwen.audit.services import record
 from gongwen.policy import rollout
-from gongwen.policy.errors import key_reused
+from gongwen.policy.errors import key_reused, replayed
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
@@ -443,7 +443,7 @@ def _prior_for(prior: OfficialDocument, actor, link: str = "", target=None
     if prior.created_by_id != actor.pk or (
             link and str(getattr(prior, f"{link}_id")) != str(target)):
         raise key_reused()
-    return prior
+    return replayed(prior)
 
 
 def new_draft_key(actor, idempotency_key, *, link: str = "", target=None, request=None

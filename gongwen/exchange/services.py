@@ -32,7 +32,7 @@ from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy import rollout
-from gongwen.policy.errors import conflict, key_reused, object_id
+from gongwen.policy.errors import conflict, key_reused, object_id, replayed
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.sql import FixedRows, KeyedQuery, update_rows
 from gongwen.policy.verbs import require_in_verb, verb
@@ -189,7 +189,7 @@ def dispatch(*, actor, doc_id: int, key, request=None) -> Dispatch:
     raised (refusals audited after the rollback)."""
     key = _key(key)
     item = _dispatch_stack(actor, [(_doc_id(doc_id), key)], request=request, single=True)[0]
-    return item.result
+    return replayed(item.result) if item.already else item.result
 
 
 MAX_DISPATCH_BATCH = 200
@@ -706,7 +706,7 @@ def _sign_batch(*, actor, pairs: list[tuple[int, uuid.UUID]], pin: str, request
     for receipt in Receipt.objects.filter(idempotency_key__in=keys.values()):
         i = next(i for i, k in keys.items() if k == receipt.idempotency_key)
         if receipt.delivery_id == i:
-            items[i].result = receipt  # a retry: the first answer
+            items[i].result = replayed(receipt)  # a retry: the first answer
         else:
             items[i].error = key_reused()
     todo = [i for i in keys if items[i].result is None and items[i].error is None]
@@ -770,7 +770,7 @@ def _check_item(actor, delivery: Delivery | None, request) -> Receipt | None:
         raise Http404("未找到该来文。")
     require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.state == DeliveryState.SIGNED:
-        return delivery.receipt
+        return replayed(delivery.receipt)
     _check_signable(delivery)
     return None
 
@@ -989,10 +989,14 @@ def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at
                      note: str = "", key, request=None) -> FollowUp:
     """催办 record of the sender for one recipient (R-FLOW-3)."""
     key = _key(key)
-    if (prior := FollowUp.objects.filter(idempotency_key=key).first()) is not None:
-        return prior
     delivery = _lock_delivery(delivery_id)
     _require(actor, Perm.TRACK, delivery, request=request)
+    # Looked up under the delivery's lock: a concurrent request with the same key has
+    # committed its record by then (checked before the lock, both would insert one).
+    if (prior := FollowUp.objects.filter(idempotency_key=key).first()) is not None:
+        if prior.delivery_id != delivery.pk:
+            raise key_reused()
+        return replayed(prior)
     if how not in FollowUp.How.values:
         raise ValidationError("请选择催办方式。")
     at = at or timezone.now()

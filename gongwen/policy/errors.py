@@ -4,7 +4,8 @@ input is read (``object_id``).
 The services raise Django's ``ValidationError``; a refusal that is a state conflict (the
 object is no longer in a state that allows the verb) or an idempotency key used for another
 object carries the code here (``ValidationError.code``), so the API answers 409 with the
-right error code without reading the Chinese message."""
+right error code without reading the Chinese message. ``replayed`` marks what an idempotent
+verb returns again instead of creating it (the API's 200 instead of 201)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,24 @@ def conflict(message: str) -> ValidationError:
 def key_reused() -> ValidationError:
     """The idempotency key was used for another object (409 ``idempotency_key_reused``)."""
     return ValidationError("幂等键已被使用。", code=KEY_REUSED)
+
+
+_REPLAYED = "_gongwen_replayed"
+
+
+def replayed(obj):
+    """Mark ``obj`` as the first answer of an idempotent verb, returned again (a retry with
+    the same key, or a second click that found the work done). The API answers 200 instead
+    of 201 for it. Set by the service that found the object, under its lock, so two
+    concurrent requests with one key get one 201 and one 200; a check made before the verb
+    could not tell them apart."""
+    setattr(obj, _REPLAYED, True)
+    return obj
+
+
+def was_replayed(obj) -> bool:
+    """Whether an idempotent verb returned ``obj`` again rather than creating it."""
+    return bool(getattr(obj, _REPLAYED, False))
 
 
 def object_id(raw) -> int | None:

@@ -46,8 +46,12 @@ class Api:
 
 
 @pytest.fixture
-def api(client):
-    return Api(client)
+def api():
+    """A client that enforces CSRF as a real server does (Django's test client skips the
+    check by default): an OA system has a token and no CSRF cookie."""
+    from django.test import Client
+
+    return Api(Client(enforce_csrf_checks=True))
 
 
 @pytest.fixture

@@ -390,6 +390,17 @@ def test_browser_session_needs_csrf_for_changes(cast, dispatched):
     assert Delivery.objects.get(pk=d.pk).opened_at is None
 
 
+def test_a_token_needs_no_csrf_and_a_wrong_token_is_401(api, cast, dispatched):
+    """The OA system's case: no cookie, no CSRF token, a bearer token (the ``api`` client
+    enforces CSRF as a real server does)."""
+    sent = dispatched()
+    d = delivery_to(sent, cast["b"])
+    opened = api.as_(cast["clerk_b"]).post(f"/api/deliveries/{d.pk}/open")
+    assert opened.status_code == 200, opened.content
+    assert_error(api.post(f"/api/deliveries/{d.pk}/open", Authorization="Bearer gw_wrong"),
+                 401, "unauthorized")
+
+
 def _queries(call) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

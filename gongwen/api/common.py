@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Header, Path, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from gongwen.policy.permissions import NotVisible, Perm, require
 
@@ -26,6 +26,14 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
                                         description="客户端生成的 UUID，同一操作重试时使用同一个值")]
 
 MAX_PAGE_SIZE = 100
+
+
+class InputSchema(Schema):
+    """A request body: a field it does not know is refused (400 naming the field), not
+    dropped. A misspelt ``main_unit`` would otherwise make a draft without recipients, and a
+    密级 sent as an unknown field would be dropped instead of refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class UnitRef(Schema):

@@ -21,7 +21,7 @@ from gongwen.documents.selectors import approval_queue_for, visible_document
 from gongwen.policy.errors import was_replayed
 from gongwen.policy.permissions import Perm, require
 
-from .common import BodyId, IdempotencyKey, ObjectId, UnitRef, download, unit_ref
+from .common import BodyId, IdempotencyKey, InputSchema, ObjectId, UnitRef, download, unit_ref
 
 router = Router(tags=["公文办理"])
 
@@ -42,8 +42,12 @@ class DocumentOut(Schema):
     dispatch_id: int | None
 
 
-class DraftIn(Schema):
+class DraftIn(InputSchema):
     doc_type: str = Field("notice", max_length=16, description="文种，如 notice（通知）")
+    variant: str = Field("file", max_length=8,
+                         description="公文格式：file（文件格式）、letter（信函格式）、minutes（纪要格式）")
+    number_series: str = Field("发", max_length=4,
+                               description="发文字号类别：发、函、电、请、报、复、纪")
     title: str = Field(max_length=200)
     body_text: str = Field("", max_length=200_000, description="正文，每行一段")
     main_units: list[BodyId] = Field(default_factory=list, max_length=500)
@@ -57,13 +61,22 @@ class DraftIn(Schema):
     signers: list[Annotated[str, Field(max_length=50)]] = Field(default_factory=list,
                                                              max_length=20)
     note: str = Field("", max_length=300)
+    copy_number: str = Field("", max_length=6, description="份号（6位数字，可不填）")
+    mark_text: str = Field("", max_length=100, description="发文机关标志（默认为单位名称加“文件”）")
+    signature_text: str = Field("", max_length=200, description="发文机关署名")
+    date: dt.date | None = Field(None, description="成文日期（默认为核批日）")
+    printer: str = Field("", max_length=100, description="印发机关")
+    print_date: dt.date | None = Field(None, description="印发日期")
+    secrecy: str = Field("", max_length=4,
+                         description="密级：本平台禁止传输密级公文，填写任何密级都将被拒绝")
+    secrecy_period: str = Field("", max_length=20, description="保密期限")
 
 
-class CommentIn(Schema):
+class CommentIn(InputSchema):
     comment: str = Field("", max_length=2000)
 
 
-class SealIn(Schema):
+class SealIn(InputSchema):
     seal_id: BodyId
     pin: str = Field(min_length=1, max_length=64, description="印章密钥盘口令")
     workstation_credential: str = Field(

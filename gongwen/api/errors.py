@@ -71,6 +71,8 @@ def _describe(errors: list[dict]) -> str:
             what = "数值超出范围"
         elif kind in ("literal_error", "enum"):
             what = "取值不在允许范围内"
+        elif kind == "extra_forbidden":
+            what = "不是可接受的字段（请核对字段名）"
         else:
             what = "格式或类型不正确"
         parts.append(f"{where}{(' ' + field) if field else ''}：{what}")

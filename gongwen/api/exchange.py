@@ -34,6 +34,7 @@ from .common import (
     MAX_PAGE_SIZE,
     BodyId,
     IdempotencyKey,
+    InputSchema,
     ObjectId,
     PageMeta,
     PageQuery,
@@ -173,11 +174,11 @@ class DeliveryDetailOut(InboxItemOut):
     follow_ups: list[FollowUpOut]
 
 
-class ReasonIn(Schema):
+class ReasonIn(InputSchema):
     reason: str = Field(max_length=500)
 
 
-class SignIn(Schema):
+class SignIn(InputSchema):
     pin: str = Field(min_length=1, max_length=64, description="单位签收证书密钥盘口令")
 
 
@@ -199,7 +200,7 @@ class BatchSignOut(Schema):
     items: list[BatchSignItemOut]
 
 
-class BatchDispatchIn(Schema):
+class BatchDispatchIn(InputSchema):
     doc_ids: list[BodyId] = Field(min_length=1, max_length=200, description="待分发公文编号")
 
 
@@ -217,7 +218,7 @@ class BatchDispatchOut(Schema):
     items: list[BatchDispatchItemOut]
 
 
-class FollowUpIn(Schema):
+class FollowUpIn(InputSchema):
     how: Literal["phone", "sms", "visit", "other"] = "phone"
     contact: str = Field("", max_length=60)
     at: dt.datetime | None = None
@@ -437,7 +438,7 @@ def withdraw_dispatch(request, dispatch_id: ObjectId, body: ReasonIn,
     return _dispatch_detail(_dispatch(request, dispatch_id))
 
 
-class PrintLimitIn(Schema):
+class PrintLimitIn(InputSchema):
     limit: int | None = Field(None, ge=0, le=printing.MAX_PRINT_LIMIT,
                               description="每个收文单位最多打印的份数；null 为不限，0 为不允许打印")
 

@@ -17,6 +17,7 @@ from gongwen.policy.permissions import Perm, require
 
 from .common import (
     IdempotencyKey,
+    InputSchema,
     ObjectId,
     PageMeta,
     PageQuery,
@@ -29,7 +30,7 @@ from .common import (
 router = Router(tags=["推行阶段与纸质件"])
 
 
-class PhaseIn(Schema):
+class PhaseIn(InputSchema):
     name: str = Field(..., max_length=40, description="阶段名称，如“第一阶段”")
     starts_on: dt.date
     all_documents: bool = Field(False, description="所有发文单位、所有文件（第二阶段）")
@@ -65,14 +66,14 @@ class PolicyOut(Schema):
     phases: list[PhaseOut]
 
 
-class PaperCopiesIn(Schema):
+class PaperCopiesIn(InputSchema):
     delivery_ids: list[int] | None = Field(None, description="收文单位的送达 id；省略为全部")
     copies: int = Field(1, ge=0, le=paper.MAX_COPIES, description="每单位份数；0 为取消登记")
     sent_on: dt.date | None = Field(None, description="发出日期；省略为今天")
     note: str = Field("", max_length=300, description="说明；纸电并行期结束后必填")
 
 
-class PaperReceivedIn(Schema):
+class PaperReceivedIn(InputSchema):
     received_on: dt.date | None = Field(None, description="收到日期；省略为今天")
 
 
@@ -91,7 +92,7 @@ class PaperCopiesOut(Schema):
     deliveries: list[PaperStateOut]
 
 
-class ArrivalIn(Schema):
+class ArrivalIn(InputSchema):
     sender_unit_id: int
     title: str = Field(..., max_length=200)
     doc_number: str = Field("", max_length=60)

@@ -50,6 +50,39 @@ def test_draft_needs_a_key_and_valid_fields(api, cast, client):
     assert OfficialDocument.objects.count() == 1
 
 
+def test_unknown_fields_are_refused_not_dropped(api, cast):
+    clerk = api.as_(cast["clerk_a"])
+    typo = assert_error(clerk.post("/api/documents", {"title": "字段名写错", "main_unit": [cast["b"].pk]},
+                                   key=uuid.uuid4()), 400, "invalid")
+    assert "main_unit" in typo["message"] and "不是可接受的字段" in typo["message"]
+    assert_error(clerk.post("/api/deliveries/1/follow-ups", {"how": "phone", "hwo": "x"},
+                            key=uuid.uuid4()), 400, "invalid")
+    assert not OfficialDocument.objects.exists()
+
+
+def test_secrecy_is_refused_with_the_services_reason(api, cast):
+    clerk = api.as_(cast["clerk_a"])
+    body = assert_error(clerk.post("/api/documents", {"title": "关于某项工作的通知", "secrecy": "秘密",
+                                                      "main_units": [cast["b"].pk]},
+                                   key=uuid.uuid4()), 400)
+    assert "密" in body["message"]
+    assert not OfficialDocument.objects.exists()
+
+
+def test_the_api_sets_the_number_series_and_the_other_draft_fields(api, cast):
+    clerk = api.as_(cast["clerk_a"])
+    made = clerk.post("/api/documents", {
+        "doc_type": "request", "number_series": "请", "title": "关于拨付经费的请示",
+        "signers": ["张三"], "main_units": [cast["b"].pk], "copy_number": "000012",
+        "date": "2026-11-20", "signature_text": "甲单位"}, key=uuid.uuid4())
+    assert made.status_code == 201, made.content
+    doc = OfficialDocument.objects.get(pk=made.json()["id"])
+    assert (doc.number_series, doc.copy_number, doc.signature_text) == ("请", "000012", "甲单位")
+    assert doc.date.isoformat() == "2026-11-20"
+    assert_error(clerk.post("/api/documents", {"title": "字号类别错", "number_series": "诗"},
+                            key=uuid.uuid4()), 400, "invalid")
+
+
 def test_approve_and_return_are_the_heads_and_scoped(api, cast, submitted):
     doc = submitted()
     other_head = api.as_(cast["head_b"])

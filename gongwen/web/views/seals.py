@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +28,7 @@ from gongwen.seals import selectors, services
 from gongwen.seals.models import ApplicationKind, ApplicationState, SealStatus
 from gongwen.units.models import Unit
 
-from .common import error_messages, flash_errors, requires
+from .common import error_messages, flash_errors
 
 # Installed open CJK fonts, first found wins (.ttc: the first face).
 PDF_FONTS = ("/usr/share/fonts/truetype/arphic/gbsn00lp.ttf",
@@ -38,6 +41,68 @@ def _pdf_font() -> str:
     import os
 
     return next((f for f in PDF_FONTS if os.path.exists(f)), PDF_FONTS[0])
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The permission one page of 印章管理 asks for. The page's view is guarded by
+    ``require`` and its tab (seals/_tabs.html) is shown by ``allows``, both from this one
+    entry, so that a tab never leads a user to a 403 or 404 (nor writes a denial into their
+    audit trail)."""
+
+    perm: Perm
+    own_unit: bool = False  # the permission is checked against the user's unit as well
+
+    def _obj(self, user):
+        return user.unit if self.own_unit else None
+
+    def allows(self, user) -> bool:
+        return can(user, self.perm, self._obj(user))
+
+    def require(self, request) -> None:
+        require(request.user, self.perm, self._obj(request.user), request=request)
+
+
+PAGES = {
+    "register": _Page(Perm.VIEW_SEALS),                # 印章登记 (and each seal's page)
+    "apps": _Page(Perm.APPLY_SEAL),                    # 申请表
+    "new": _Page(Perm.APPLY_SEAL),                     # 填写申请表
+    "ws": _Page(Perm.MANAGE_WORKSTATIONS),             # 专用计算机
+    # 第四条第二款: only 市政府办公室 lists and approves own seal systems; other units'
+    # heads pass the role check and are answered 404 by the unit check.
+    "self": _Page(Perm.APPROVE_SEAL_APPLICATION, own_unit=True),  # 自建印章系统
+}
+
+
+def _page(name: str):
+    """Login, then the page's permission (``PAGES``)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            PAGES[name].require(request)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _render(request, template: str, context: dict):
+    """Render a page of 印章管理 with the tabs the user may open."""
+    tabs = {name: page.allows(request.user) for name, page in PAGES.items()}
+    return render(request, template, {**context, "tabs": tabs})
+
+
+def _seal_opens(user, seal) -> bool:
+    """Whether the seal's page (seal_detail) lets the user in: the register's permission,
+    then the seal among the user's visible seals (``_seal_or_404``)."""
+    return (seal is not None and PAGES["register"].allows(user)
+            and selectors.visible_seals(user).filter(pk=seal.pk).exists())
 
 
 def _seal_or_404(request, seal_id: int):
@@ -69,7 +134,7 @@ def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
 # ---------------------------------------------------------------------------- register
 
 
-@requires(Perm.VIEW_SEALS)
+@_page("register")
 def register(request):
     seals = selectors.visible_seals(request.user).order_by("unit__code", "-created_at")
     status = request.GET.get("status", "")
@@ -77,13 +142,11 @@ def register(request):
         seals = seals.filter(status=status)
     apps = selectors.visible_applications(request.user).exclude(
         state__in=[ApplicationState.EXECUTED, ApplicationState.REJECTED])[:50]
-    return render(request, "seals/register.html", {
-        "seals": seals, "status": status, "statuses": SealStatus.choices, "open_apps": apps,
-        "can_apply": can(request.user, Perm.APPLY_SEAL),
-        "can_enrol": can(request.user, Perm.MANAGE_WORKSTATIONS)})
+    return _render(request, "seals/register.html", {
+        "seals": seals, "status": status, "statuses": SealStatus.choices, "open_apps": apps})
 
 
-@requires(Perm.VIEW_SEALS)
+@_page("register")
 def register_csv(request):
     rows = [(s.unit.name, s.name, s.es_id, s.authority.name if s.authority else "",
              s.keeper.display_name, s.get_status_display(), s.valid_from.date().isoformat(),
@@ -100,16 +163,16 @@ def _with_uses(qs):
     return qs.annotate(uses=Count("events", filter=Q(events__kind="used")))
 
 
-@requires(Perm.VIEW_SEALS)
+@_page("register")
 def seal_detail(request, seal_id: int):
     seal = _seal_or_404(request, seal_id)
-    return render(request, "seals/seal.html", {
+    return _render(request, "seals/seal.html", {
         "seal": seal, "history": selectors.seal_history(seal),
-        "workstations": seal.workstations.all(), "can_apply": can(request.user, Perm.APPLY_SEAL),
+        "workstations": seal.workstations.all(),
         "apps": seal.applications.order_by("-filled_at")})
 
 
-@requires(Perm.VIEW_SEALS)
+@_page("register")
 def seal_image(request, seal_id: int):
     seal = _seal_or_404(request, seal_id)
     response = HttpResponse(bytes(seal.image_png), content_type="image/png")
@@ -117,7 +180,7 @@ def seal_image(request, seal_id: int):
     return response
 
 
-@requires(Perm.VIEW_SEALS)
+@_page("register")
 def seal_history_csv(request, seal_id: int):
     seal = _seal_or_404(request, seal_id)
     rows = [(timezone.localtime(r["at"]).strftime("%Y-%m-%d %H:%M:%S"), r["what"], r["user"],
@@ -145,7 +208,7 @@ class ApplicationForm(forms.Form):
             unit_id=user.unit_id, is_active=True, role_grants__role=Role.SEAL_KEEPER)
 
 
-@requires(Perm.APPLY_SEAL)
+@_page("new")
 def application_new(request):
     form = ApplicationForm(request.POST or None, user=request.user,
                            initial={"kind": request.GET.get("kind", ""),
@@ -163,13 +226,13 @@ def application_new(request):
         else:
             messages.success(request, f"申请表 #{app.pk} 已提交，请本单位负责人签字。")
             return redirect("web:seal_application", app.pk)
-    return render(request, "seals/application_new.html", {"form": form})
+    return _render(request, "seals/application_new.html", {"form": form})
 
 
-@requires(Perm.APPLY_SEAL)
+@_page("apps")
 def applications(request):
     apps = selectors.visible_applications(request.user)[:200]
-    return render(request, "seals/applications.html", {"apps": apps})
+    return _render(request, "seals/applications.html", {"apps": apps})
 
 
 def _app_view_perm(user) -> bool:
@@ -184,8 +247,12 @@ def application_detail(request, app_id: int):
         raise PermissionDenied("您没有访问此页面的权限。")
     app = _app_or_404(request, app_id)
     u = request.user
-    return render(request, "seals/application.html", {
+    return _render(request, "seals/application.html", {
         "app": app,
+        # A seal is linked only where its page would open (another authority's operator
+        # executes a county's application without seeing that county's seals).
+        "seal_link": _seal_opens(u, app.seal),
+        "result_seal_link": _seal_opens(u, app.result_seal),
         "can_sign": app.state == "filled" and can(u, Perm.SIGN_SEAL_APPLICATION),
         "can_approve": app.state == "head_signed" and can(u, Perm.APPROVE_SEAL_APPLICATION, app),
         "can_execute": app.state == "approved" and can(u, Perm.EXECUTE_SEAL_APPLICATION, app),
@@ -243,7 +310,7 @@ class EnrolForm(forms.Form):
     name = forms.CharField(label="专用计算机名称", max_length=60)
 
 
-@requires(Perm.MANAGE_WORKSTATIONS)
+@_page("ws")
 def workstations(request):
     form = EnrolForm(request.POST or None)
     credential = None
@@ -260,13 +327,13 @@ def workstations(request):
         else:
             credential = enrolment.credential
             form = EnrolForm()
-    return render(request, "seals/workstations.html", {
+    return _render(request, "seals/workstations.html", {
         "form": form, "credential": credential,
         "workstations": selectors.workstations_for(request.user),
         "seals": selectors.visible_seals(request.user).filter(status="active")})
 
 
-@requires(Perm.MANAGE_WORKSTATIONS)
+@_page("ws")
 @require_POST
 def workstation_action(request, ws_id: int, action: str):
     try:
@@ -293,11 +360,10 @@ class SelfSystemForm(forms.Form):
     note = forms.CharField(label="说明", max_length=300, required=False)
 
 
-@requires(Perm.APPROVE_SEAL_APPLICATION)
+@_page("self")
 def self_systems(request):
     """第四条第二款: units that run their own seal system with the city office's approval.
     Only 市政府办公室 lists and approves them; other units' heads get 404 (audited)."""
-    require(request.user, Perm.APPROVE_SEAL_APPLICATION, request.user.unit, request=request)
     form = SelfSystemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -311,5 +377,5 @@ def self_systems(request):
         else:
             messages.success(request, f"已批准“{approval.unit.name}”自建电子印章系统。")
             return redirect("web:seal_self_systems")
-    return render(request, "seals/self_systems.html", {
+    return _render(request, "seals/self_systems.html", {
         "form": form, "approvals": selectors.self_system_approvals()})

@@ -997,6 +997,8 @@ def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at
         if prior.delivery_id != delivery.pk:
             raise key_reused()
         return replayed(prior)
+    if not delivery.is_pending:  # signed, returned or withdrawn: nothing to chase
+        raise conflict(f"该来文当前状态为“{delivery.get_state_display()}”，无需催办。")
     if how not in FollowUp.How.values:
         raise ValidationError("请选择催办方式。")
     at = at or timezone.now()

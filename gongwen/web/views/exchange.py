@@ -336,6 +336,7 @@ def follow_up(request, delivery_id: int):
         if request.htmx:
             return HttpResponse("；".join(error_messages(exc)), status=400)
         flash_errors(request, exc)
+        return redirect(_next(request))
     if request.htmx:
         return render(request, "exchange/_follow_ups.html",
                       {"d": delivery, "follow_ups": delivery.follow_ups.select_related("by")})

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from gongwen.exchange import services
 from gongwen.exchange.models import DeliveryState
 from tests.conftest import PASSWORD
 
@@ -115,6 +116,24 @@ def test_follow_up_form_with_htmx(cast, dispatched, client):
                        {"how": "phone", "contact": "王科长", "note": "已电话催办"},
                        HTTP_HX_REQUEST="true")
     assert resp.status_code == 200 and "王科长" in resp.content.decode()
+
+
+def test_follow_up_of_a_signed_delivery_is_refused_not_reported_recorded(cast, dispatched,
+                                                                          client):
+    from gongwen.exchange.models import FollowUp
+
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["b"])
+    services.sign_receipt(actor=cast["clerk_b"], delivery_id=d.pk, pin=PIN, key=uuid.uuid4())
+    login(client, "sfb_clerk")
+    page = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone"}, follow=True)
+    text = page.content.decode()
+    assert "无需催办" in text and "催办情况已登记" not in text
+    htmx = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone"}, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 400 and "无需催办" in htmx.content.decode()
+    bad = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "pigeon"}, follow=True)
+    assert "催办情况已登记" not in bad.content.decode()
+    assert not FollowUp.objects.filter(delivery=d).exists()
 
 
 

@@ -266,7 +266,11 @@ def cmd_stats(args) -> int:
         print(f"{args.csv}: {len(figs.months)} months, {len(figs.units)} units")
         return 0
     rows = stats.csv_rows(figs)
-    shown = [0, 1, 3, 4, 5, 9, 10, 13, 14]  # 月份 发文 收文 签收 退回 超时率 时长 电子 纸质
+    # The console's narrower table: these columns of the CSV, found by name.
+    keys = [key for _label, key in stats.CSV_COLUMNS]
+    shown = [keys.index(k) for k in (None, "sent", "received", "signed", "returned",
+                                     "overdue_rate", "latency_median_h", "electronic_out",
+                                     "paper_out")]
     print(f"收发文统计：{scope.label}，{figs.first:%Y-%m} 至 "
           f"{figs.last:%Y-%m}（超时：{stats.receipt_hours()} 小时）")
     for row in rows:

@@ -69,6 +69,7 @@ class StatsCountsOut(Schema):
 
     sent: int
     withdrawn: int
+    partly_withdrawn: int
     received: int
     signed: int
     returned: int

@@ -4,7 +4,8 @@ overdue rate, paper against electronic volume.
 The figures of a scope (one unit, or every unit for the city office) over a range of months:
 
 * **发文** (sent): documents the scope's units dispatched, by the month of dispatch; withdrawn
-  ones are counted apart (撤回);
+  ones are counted apart: 撤回 when no recipient had signed for it (the document itself is
+  已撤回), 部分撤回 when some had (their copies stand, as the dispatch page says);
 * **收文** (received): electronic deliveries to the scope's units, withdrawn ones left out,
   with how many were signed for (签收) and returned (退回, by the clerk or by the platform when
   the verification failed);
@@ -33,7 +34,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -52,6 +62,7 @@ class Counts:
 
     sent: int = 0
     withdrawn: int = 0
+    partly_withdrawn: int = 0
     received: int = 0
     signed: int = 0
     returned: int = 0
@@ -246,9 +257,13 @@ def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.dat
     sent = Dispatch.objects.filter(at__gte=start, at__lt=end)
     if unit_ids is not None:
         sent = sent.filter(sender_unit_id__in=unit_ids)
+    sent = sent.annotate(kept=Exists(Delivery.objects.filter(dispatch=OuterRef("pk"),
+                                                             state=DeliveryState.SIGNED)))
     add(grouped(sent, "at", "sender_unit_id").annotate(
-        sent=Count("id"), withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False))),
-        ("sent", "withdrawn"))
+        sent=Count("id"),
+        withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False, kept=False)),
+        partly_withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False, kept=True))),
+        ("sent", "withdrawn", "partly_withdrawn"))
 
     incoming = (Delivery.objects.filter(dispatched_at__gte=start, dispatched_at__lt=end,
                                         paper=False)
@@ -315,7 +330,8 @@ def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.dat
 
 
 CSV_COLUMNS = (
-    ("月份", None), ("发文", "sent"), ("其中撤回", "withdrawn"), ("收文", "received"),
+    ("月份", None), ("发文", "sent"), ("其中撤回", "withdrawn"), ("其中部分撤回", "partly_withdrawn"),
+    ("收文", "received"),
     ("已签收", "signed"), ("已退回", "returned"), ("签收率(%)", "sign_rate"),
     ("已到期", "due"), ("超时", "overdue"), ("超时率(%)", "overdue_rate"),
     ("签收时长中位数(小时)", "latency_median_h"), ("签收时长90%分位(小时)", "latency_p90_h"),

@@ -87,6 +87,25 @@ def test_every_unit_month_by_month(history):
     assert total.sign_rate == round(100 * 3 / 7, 1)
 
 
+def test_a_withdrawal_after_a_receipt_counts_as_partial(history, dispatched):
+    """d2 is withdrawn after B signed for it: 部分撤回 (B's copy stands), not 撤回; a third
+    notice withdrawn before anyone signed is 撤回."""
+    d2 = Dispatch.objects.get(document__title="第二份通知")
+    Dispatch.objects.filter(pk=d2.pk).update(withdrawn_at=at("2026-11-10", 10))
+    d3 = dispatched(title="第三份通知")
+    _move(d3, at("2026-11-12", 9), {history[k]: (DeliveryState.WITHDRAWN, 1)
+                                     for k in ("b", "gyx", "gn", "fgw")}
+          | {history["hzq"]: (DeliveryState.DELIVERED, 0)})
+    Dispatch.objects.filter(pk=d3.pk).update(withdrawn_at=at("2026-11-12", 10))
+    nov = month(stats.figures(None, dt.date(2026, 11, 1), dt.date(2026, 11, 1), now=NOW),
+                "2026-11")
+    assert (nov.sent, nov.withdrawn, nov.partly_withdrawn) == (2, 1, 1)
+    header, *rows = stats.csv_rows(stats.figures(None, dt.date(2026, 11, 1),
+                                                 dt.date(2026, 11, 1), now=NOW))
+    column = header.index("其中部分撤回")
+    assert rows[0][column] == 1 and rows[0][header.index("其中撤回")] == 1
+
+
 def test_not_yet_due_is_not_overdue(history):
     """On 10 November at noon, d2 (09:00 that day) is within its 24 hours."""
     figs = stats.figures(None, dt.date(2026, 11, 1), dt.date(2026, 11, 1),
@@ -188,7 +207,7 @@ def test_csv_export(client, city_head, history):
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     head = rows[0]
-    assert head[:4] == ["月份", "发文", "其中撤回", "收文"]
+    assert head[:5] == ["月份", "发文", "其中撤回", "其中部分撤回", "收文"]
     by = {r[0]: dict(zip(head, r, strict=True)) for r in rows[1:]}
     assert by["2026-10"]["超时率(%)"] == "50.0" and by["2026-11"]["收文"] == "3"
     assert by["合计"]["发文"] == "2" and by[history["gyx"].name]["超时"] == "2"

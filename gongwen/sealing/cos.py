@@ -103,6 +103,24 @@ _RE_NUM_ARRAY = re.compile(rb"((?:[ \t\r\n\x0c\x00]*[+-]?(?:\d+\.?\d*|\.\d+)"
 _RE_REF_TAIL = re.compile(
     rb"[ \t\r\n\x0c\x00]+(\d+)[ \t\r\n\x0c\x00]+R(?!" + _REGULAR_CLASS + rb")"
 )
+# One dictionary entry whose value is a leaf (a name, a reference, a number, true, false or
+# null) read in one match: parsing key and value as two ``parse_object`` calls was most of the
+# cost of reading a page or font dictionary. Any other value (a string, an array, a nested
+# dictionary, a malformed token) leaves the value group empty and goes the general way, with
+# the same result: the alternatives accept exactly what ``parse_object`` reads for them.
+# Possessive (``*+``): a run of whitespace before a byte that fails the match is not
+# re-split in every possible way (exponential backtracking).
+_WS_OR_COMMENT = rb"(?:[ \t\r\n\x0c\x00]+|%[^\r\n]*)*+"
+_NOT_REGULAR_NEXT = rb"(?!" + _REGULAR_CLASS + rb")"
+_RE_DICT_ENTRY = re.compile(
+    _WS_OR_COMMENT + rb"/(" + _REGULAR_CLASS + rb"*)" + _WS_OR_COMMENT
+    + rb"(?:/(" + _REGULAR_CLASS + rb"*)"
+    + rb"|(\d+)[ \t\r\n\x0c\x00]+(\d+)[ \t\r\n\x0c\x00]+R" + _NOT_REGULAR_NEXT
+    + rb"|([+-]?\d+)" + _NOT_REGULAR_NEXT
+    + rb"|([+-]?(?:\d+\.\d*|\.\d+))" + _NOT_REGULAR_NEXT
+    + rb"|(true|false|null)" + _NOT_REGULAR_NEXT + rb")?"
+)
+_WORDS = {b"true": True, b"false": False, b"null": None}
 _RE_NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
 _RE_LITERAL_SPECIAL = re.compile(rb"[()\\\r]")
 _RE_OBJ_HDR = re.compile(
@@ -132,10 +150,23 @@ def _skip_ws(data: bytes, pos: int) -> int:
     return _RE_WS.match(data, pos).end()  # type: ignore[union-attr]
 
 
+# The names met so far (a PDF uses a few dozen: Type, Page, Font, Filter…), each decoded
+# once per process. Bounded: a file with a flood of distinct names only stops adding to it.
+_NAMES: dict[bytes, Name] = {}
+_NAMES_MAX = 4096
+
+
 def _decode_name(raw: bytes) -> Name:
-    if b"#" in raw:
-        raw = _RE_NAME_ESC.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-    return Name(raw.decode("latin-1"))
+    name = _NAMES.get(raw)
+    if name is not None:
+        return name
+    text = raw
+    if b"#" in text:
+        text = _RE_NAME_ESC.sub(lambda m: bytes([int(m.group(1), 16)]), text)
+    name = Name(text.decode("latin-1"))
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[raw] = name
+    return name
 
 
 def parse_object(data: bytes, pos: int, depth: int = 0) -> tuple[Any, int]:
@@ -188,7 +219,25 @@ def parse_object(data: bytes, pos: int, depth: int = 0) -> tuple[Any, int]:
 def _parse_dict(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]:
     out: dict[str, Any] = {}
     n = len(data)
+    entry = _RE_DICT_ENTRY.match
     while True:
+        m = entry(data, pos)
+        if m is not None:
+            key, name, num, gen, integer, real, word = m.groups()
+            pos = m.end()
+            if name is not None:
+                out[_decode_name(key)] = _decode_name(name)
+            elif num is not None:
+                out[_decode_name(key)] = Ref(int(num), int(gen))
+            elif integer is not None:
+                out[_decode_name(key)] = int(integer)
+            elif real is not None:
+                out[_decode_name(key)] = Real(real)
+            elif word is not None:
+                out[_decode_name(key)] = _WORDS[word]
+            else:  # a string, an array, a dictionary…
+                out[_decode_name(key)], pos = parse_object(data, pos, depth + 1)
+            continue
         pos = _skip_ws(data, pos)
         if pos >= n:
             raise MalformedPDF("unterminated dictionary")

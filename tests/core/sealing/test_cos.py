@@ -183,3 +183,56 @@ def test_arrays_read_the_same_on_both_paths(src, expected):
 def test_a_malformed_integer_array_is_refused(bad):
     with pytest.raises(MalformedPDF):
         parse_object(bad, 0)
+
+
+# A dictionary entry with a leaf value is read in one match (cos._RE_DICT_ENTRY); every other
+# value, and anything malformed, goes through parse_object. Both must read the same.
+DICT_VALUES = [
+    b"/Page", b"/", b"/A#20B", b"/F1+0", b"12 0 R", b"12   3\nR", b"0", b"-5", b"+7",
+    b"00012", b"5.", b"-.5", b"+4.", b"595.2756", b"true", b"false", b"null", b"(text)",
+    b"<feff>", b"[1 0 R 2 0 R]", b"<</X 1>>", b"1e5", b"12 0 Rx", b"truex", b"1.2.3",
+    b"%comment\n/Name", b"3 %c\n0 R",
+]
+
+
+def _read_value(src: bytes):
+    try:
+        value, _end = parse_object(src + b" ", 0)
+        return "ok", value, type(value)
+    except MalformedPDF:
+        return "malformed", None, None
+
+
+# Read alone, these are a value followed by more tokens; in a dictionary the leftover
+# token is a key that is not a name.
+LEFTOVER = {b"12 0 Rx", b"3 %c\n0 R"}
+
+
+@pytest.mark.parametrize(("value", "spacing"), [
+    (value, spacing) for value in DICT_VALUES for spacing in (b" ", b"", b"\n%note\n")
+    if spacing or value[:1] in b"/(<[%"  # only a delimiter may follow the key directly
+])
+def test_dictionary_entries_read_like_their_values(value, spacing):
+    state, alone, kind = _read_value(value)
+    src = b"<</K" + spacing + value + b" /Z 1>>"
+    if state == "malformed" or value in LEFTOVER:
+        with pytest.raises(MalformedPDF):
+            parse_object(src, 0)
+        return
+    got, end = parse_object(src, 0)
+    assert end == len(src) and got["Z"] == 1
+    assert got["K"] == alone and type(got["K"]) is kind
+    if isinstance(alone, Real):
+        assert got["K"].src == alone.src
+
+
+def test_dictionary_keys_and_names_are_decoded():
+    got, _ = parse_object(b"<< /A#20B /C#2fD /Type/Page/E%c\n/F>>", 0)
+    assert got == {"A B": "C/D", "Type": "Page", "E": "F"}
+    assert all(type(k) is Name for k in got) and type(got["Type"]) is Name
+
+
+def test_a_long_run_of_whitespace_before_a_bad_byte_fails_fast():
+    """The entry pattern's whitespace is possessive: no exponential backtracking."""
+    with pytest.raises(MalformedPDF):
+        parse_object(b"<<" + b" \n" * 50_000 + b"x>>", 0)

@@ -577,6 +577,15 @@ class FontSet:
     def face_for(self, role: FontRole, ch: str) -> FontFace:
         """The face that draws ``ch`` in ``role``: the role's face, else a fallback that has
         the glyph; raises FontError if none has it."""
+        face = self._face_or_none(role, ch)
+        if face is None:
+            raise FontError(
+                f"no font has a glyph for U+{ord(ch):04X} {ch!r}",
+                f"字体中没有字符「{ch}」（U+{ord(ch):04X}），无法排版",
+            )
+        return face
+
+    def _face_or_none(self, role: FontRole, ch: str) -> FontFace | None:
         key = (role, ch)
         face = self._resolve_cache.get(key)
         if face is not None:
@@ -587,15 +596,22 @@ class FontSet:
         else:
             face = next((f for f in self.fallbacks if f.has(ch)), None)
             if face is None:
-                if ch.isspace():
-                    face = primary
-                else:
-                    raise FontError(
-                        f"no font has a glyph for U+{ord(ch):04X} {ch!r}",
-                        f"字体中没有字符「{ch}」（U+{ord(ch):04X}），无法排版",
-                    )
+                if not ch.isspace():
+                    return None  # not cached: a miss is rare and costs a few dict lookups
+                face = primary
         self._resolve_cache[key] = face
         return face
+
+    def can_draw(self, ch: str) -> bool:
+        """Whether every role draws ``ch`` (:meth:`face_for` finds a face for it): text that
+        passes can be laid out in any element, also one whose role changes later (a body line
+        that becomes a heading). A few dict lookups per character, no layout."""
+        return all(self._face_or_none(role, ch) is not None for role in self.roles)
+
+    def undrawable(self, text: str) -> list[str]:
+        """The distinct characters of ``text`` that :meth:`can_draw` refuses, in the order
+        they first appear (empty when the whole text can be typeset)."""
+        return [ch for ch in dict.fromkeys(text) if not self.can_draw(ch)]
 
     def substituted(self) -> list[FontRole]:
         """Roles drawn with an open substitute instead of the official font."""

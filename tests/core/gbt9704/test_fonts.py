@@ -154,3 +154,26 @@ def test_subset_pulls_in_composite_components(fonts):
 def test_subset_is_deterministic(fonts):
     face = fonts.role(FontRole.FANGSONG).face
     assert face.subset("公文") == face.subset("文公")
+
+
+def test_can_draw_agrees_with_face_for(fonts):
+    for ch in "关于通知〔〕①…—★ A1\u3000\u00a0":
+        assert fonts.can_draw(ch), ch
+        for role in FontRole:
+            fonts.face_for(role, ch)  # no FontError
+    for ch in "😀𠀀\u200b":
+        assert not fonts.can_draw(ch), ch
+        with pytest.raises(FontError):
+            fonts.face_for(FontRole.FANGSONG, ch)
+
+
+def test_can_draw_asks_every_role(tmp_path):
+    """A character only the title's face has is refused: text may move between elements."""
+    box = _box_font(tmp_path / "box.ttf", cff=False, chars="文A甲")
+    plain = _box_font(tmp_path / "plain.ttf", cff=False, chars="文A")
+    fs = FontSet.load({r: FontSpec(plain) for r in FontRole} | {FontRole.XIAOBIAOSONG: box})
+    fs.fallbacks = ()
+    assert fs.face_for(FontRole.XIAOBIAOSONG, "甲").path == box
+    assert not fs.can_draw("甲") and fs.can_draw("A")
+    assert fs.undrawable("A甲文甲B") == ["甲", "B"]
+    assert fs.undrawable("A \n\t文") == []

@@ -15,6 +15,7 @@ number back (no gap).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -31,7 +32,7 @@ from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
-from . import blobs, classification, upload
+from . import blobs, characters, classification, rendering, upload
 from .models import (
     UPWARD_TYPES,
     Action,
@@ -57,6 +58,7 @@ __all__ = [
     "add_attachment",
     "approve",
     "assign_number",
+    "character_problems",
     "check_classification",
     "create_draft",
     "document_verb",
@@ -80,6 +82,8 @@ DRAFT_FIELDS = ("doc_type", "variant", "copy_number", "secrecy", "secrecy_period
                 "print_date")
 RELATION_FIELDS = ("co_issuers", "main_units", "main_groups", "copy_units", "copy_groups")
 MAX_ATTACHMENTS = 50
+
+log = logging.getLogger(__name__)
 
 
 class ClassifiedRefused(ValidationError, AuditedRefusal):
@@ -224,6 +228,62 @@ def _guard(doc: OfficialDocument, *, stage: str, actor, request) -> None:
         raise ClassifiedRefused(finding, stage=stage, actor=actor, target=doc, request=request)
 
 
+# -- characters -------------------------------------------------------------------------------
+def _typeset_elements(doc: OfficialDocument) -> list[characters.Element]:
+    """The elements of ``doc`` itself that the layout sets (``rendering.to_core``)."""
+    element = characters.Element
+    elements = [element("标题", doc.title), element("正文", _body_plain(doc.body), True),
+                element("主送机关", doc.main_recipients_text),
+                element("发文机关标志", doc.mark_text), element("发文机关署名", doc.signature_text),
+                element("附注", doc.note), element("抄送机关", doc.copy_to_text),
+                element("印发机关", doc.printer), element("份号", doc.copy_number)]
+    elements += [element("签发人", s) for s in doc.signers or [] if isinstance(s, str)]
+    if doc.body_source == BodySource.FILE:  # named in the body's placeholder line
+        elements.append(element("正文文件名", doc.body_filename))
+    return elements
+
+
+def _related_elements(doc: OfficialDocument) -> list[characters.Element]:
+    """What else the layout sets: attachments, and the names of the issuing and receiving
+    units and groups (from the directory, or typed for a unit outside the platform)."""
+    element = characters.Element
+    elements = []
+    for n, att in enumerate(doc.ordered_attachments(), start=1):
+        elements.append(element(f"附件{n}名称", att.title))
+        if att.body:
+            elements.append(element(f"附件{n}正文", _body_plain(att.body), True))
+        if att.blob:  # named in the attachment's placeholder line
+            elements.append(element(f"附件{n}文件名", att.filename))
+    elements += [element("发文机关", name) for name in doc.issuer_names()]
+    for role, label in ((Recipient.Role.MAIN, "主送机关"), (Recipient.Role.COPY, "抄送机关")):
+        elements += [element(label, r.display_name) for r in doc.recipients_of(role)]
+    return elements
+
+
+def _fonts_for_check():
+    """The fonts the layout uses, or None when they cannot be loaded: a broken font
+    configuration is the operator's to fix (the preview and rendering report it), and must
+    not stop every draft from being saved."""
+    try:
+        return rendering.font_set()
+    except rendering.RenderError:
+        log.warning("fonts cannot be loaded: text is saved without the font check",
+                    exc_info=True)
+        return None
+
+
+def character_problems(elements: Iterable[characters.Element]) -> list[str]:
+    """Chinese messages for invisible control characters and characters the GB/T 9704 fonts
+    cannot draw (``characters``); empty when the elements may be stored."""
+    return characters.problems(elements, _fonts_for_check())
+
+
+def _require_typesettable(elements: Iterable[characters.Element]) -> None:
+    errors = character_problems(elements)
+    if errors:
+        raise ValidationError(errors)
+
+
 # -- validation -------------------------------------------------------------------------------
 def _validate_fields(doc: OfficialDocument) -> None:
     errors: list[str] = []
@@ -248,6 +308,9 @@ def _validate_fields(doc: OfficialDocument) -> None:
         errors.append("填写印发日期时须同时填写印发机关。")
     if doc.variant == Variant.MINUTES and doc.doc_type != DocType.MINUTES:
         errors.append("纪要格式只用于纪要。")
+    # Refused at saving, so that 核批 never numbers a document that cannot be rendered or
+    # whose title reads differently on screen than on paper.
+    errors += character_problems(_typeset_elements(doc))
     if errors:
         raise ValidationError(errors)
 
@@ -255,7 +318,9 @@ def _validate_fields(doc: OfficialDocument) -> None:
 def _validate_complete(doc: OfficialDocument) -> None:
     """What a document needs before the unit head sees it (submit) and signs it (approve)."""
     _validate_fields(doc)
-    errors: list[str] = []
+    # Also the attachments and names the draft form does not save, and, for a document
+    # saved before the character rules, before 核批 takes a 发文字号 for it.
+    errors: list[str] = character_problems(_related_elements(doc))
     if doc.body_source == BodySource.FILE:
         if not doc.body_blob:
             errors.append("请上传正文文件（PDF或OFD）。")
@@ -399,6 +464,8 @@ def unsaved_document(*, actor, **fields) -> OfficialDocument:
                                             texts=_document_texts(doc))
     if finding:
         raise ValidationError(finding.message_zh)
+    # The preview would draw a bidi override as it acts (a reversed title) without a word.
+    _require_typesettable(_typeset_elements(doc))
     return doc
 
 
@@ -679,12 +746,16 @@ def add_attachment(*, actor, doc_id: int, file, filename: str, title: str = "",
     if doc.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError(f"附件不能超过 {MAX_ATTACHMENTS} 个。")
     filename = (filename or "附件").strip()[:200]
-    title = (title or "").strip() or filename.rsplit(".", 1)[0]
+    typed_title = (title or "").strip()
+    title = typed_title or filename.rsplit(".", 1)[0]
     finding = (classification.find_mark(title, source="附件名称")
                or classification.find_mark(filename.rsplit(".", 1)[0], source="文件名"))
     if finding:
         raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,
                                 request=request, filename=filename)
+    # The title goes into 附件说明 and the filename into the attachment's placeholder line.
+    _require_typesettable([characters.Element("附件名称", typed_title),
+                           characters.Element("文件名", filename)])
     data = _read_upload(file)
     found = _inspect(data, filename, stage="upload", actor=actor, doc=doc, request=request)
     ref = blobs.put(data)
@@ -758,6 +829,7 @@ def set_body_file(*, actor, doc_id: int, file, filename: str, request=None
     if finding:
         raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,
                                 request=request, filename=filename)
+    _require_typesettable([characters.Element("文件名", filename)])  # the placeholder line
     data = _read_upload(file)
     found = _inspect(data, filename, stage="upload", actor=actor, doc=doc, request=request)
     ref = blobs.put(data)

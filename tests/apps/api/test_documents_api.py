@@ -131,3 +131,23 @@ def test_delete_discards_a_draft_only(api, cast, submitted):
     r = clerk.delete(f"/api/documents/{pending['id']}")
     assert r.status_code == 400 and "不能删除" in r.json()["message"]
     assert AuditEntry.objects.filter(action="document.discarded").count() == 1
+
+
+def test_untypesettable_or_invisible_characters_are_refused_with_the_services_message(api, cast):
+    """QA: an emoji title passed 核批 and could never be sealed; a U+202E reversed a title on
+    screen. The API gets the same refusal as the web form."""
+    clerk = api.as_(cast["clerk_a"])
+    for body, message in (
+            ({"title": "关于召开庆祝大会的通知😀"},
+             "标题中含有无法排版的字符「😀」（U+1F600），请删除或改用其他字符。"),
+            ({"title": "关于\u202e知通的会开"},
+             "标题中含有不可见的控制字符（U+202E，位于“关于”之后），请删除后重试。"),
+            ({"title": "关于开会的通知", "body_text": "请准时\u001b参加。"},
+             "正文中含有不可见的控制字符（U+001B，位于“请准时”之后），请删除后重试。"),
+            ({"title": "关于开会的通知", "signers": ["张\u200b三"]},
+             "签发人中含有不可见的控制字符（U+200B，位于“张”之后），请删除后重试。")):
+        refused = assert_error(clerk.post("/api/documents", {**body, "main_units": [cast["b"].pk]},
+                                          key=uuid.uuid4()), 400)
+        assert refused["message"] == message
+    assert not OfficialDocument.objects.exists()
+

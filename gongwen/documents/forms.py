@@ -10,7 +10,7 @@ from django import forms
 from gongwen.units.models import Unit, UnitState
 from gongwen.units.selectors import groups_for
 
-from .models import DocType, NumberSeries, Secrecy, Urgency, Variant
+from .models import DocType, NumberSeries, OfficialDocument, Secrecy, Urgency, Variant
 
 CO_ISSUER_SLOTS = 4
 
@@ -27,7 +27,10 @@ class UnitMultipleChoice(forms.ModelMultipleChoiceField):
 class DraftForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    doc_type = forms.ChoiceField(label="文种", choices=DocType.choices)
+    # The model's default, 通知, the most common 文种, as the API and the services take it
+    # when none is given; without it the browser preselected the first choice, 决议.
+    doc_type = forms.ChoiceField(label="文种", choices=DocType.choices,
+                                 initial=OfficialDocument._meta.get_field("doc_type").default)
     variant = forms.ChoiceField(label="格式", choices=Variant.choices)
     number_series = forms.ChoiceField(label="发文字号类别", choices=NumberSeries.choices,
                                       help_text="发文字号在单位负责人核批时自动编号，不会重号、跳号。")

@@ -151,3 +151,8 @@ def test_untypesettable_or_invisible_characters_are_refused_with_the_services_me
         assert refused["message"] == message
     assert not OfficialDocument.objects.exists()
 
+
+def test_doc_type_defaults_to_notice(api, cast):
+    made = api.as_(cast["clerk_a"]).post("/api/documents", {"title": "关于开会的通知"},
+                                         key=uuid.uuid4())
+    assert made.status_code == 201 and made.json()["doc_type"] == "notice"

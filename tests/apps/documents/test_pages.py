@@ -50,6 +50,22 @@ def test_editor_shows_every_element(client, clerk_a):
         assert f">{doc_type}</option>" in page, doc_type
 
 
+def test_new_draft_preselects_notice_as_the_api_and_services_do(client, clerk_a):
+    """QA: the 文种 list preselected its first choice, 决议, so a draft saved without touching
+    it became a 决议. 通知, the most common 文种, is what the API and the services take when
+    none is given."""
+    import re
+
+    from gongwen.api.documents import DraftIn
+
+    client.force_login(clerk_a)
+    page = client.get(reverse("web:draft_create")).content.decode()
+    select = re.search(r'<select name="doc_type".*?</select>', page, re.S)[0]
+    assert re.findall(r'<option value="(\w+)" selected>', select) == ["notice"]
+    assert DraftIn.model_fields["doc_type"].default == "notice"
+    assert services.create_draft(actor=clerk_a, title="关于开会的通知").doc_type == "notice"
+
+
 def test_create_draft_through_the_form(client, clerk_a, unit_b):
     client.force_login(clerk_a)
     key = "7d3f1c2e-1111-4222-8333-944455556666"

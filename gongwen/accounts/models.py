@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -18,6 +21,24 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "审计员"
 
 
+USERNAME_TAKEN = "用户名已被使用（用户名不区分大小写）。"
+
+
+class UserManager(BaseUserManager):
+    """Usernames are unique whatever their case (``SFB.CLERK`` is ``sfb.clerk``): the
+    constraint on ``Lower(username)`` holds it, and a user is found by name the same way,
+    for the login page and for Django's own authentication (the admin, createsuperuser)."""
+
+    def named(self, username: str):
+        # Lower() on both sides, as in the constraint: the database decides what case is
+        # (SQLite lowers ASCII letters only), so a lookup never disagrees with the index.
+        return self.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(Value(username)))
+
+    def get_by_natural_key(self, username):
+        return self.named(username).get()
+
+
 class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=40, blank=True)
     unit = models.ForeignKey("units.Unit", verbose_name="所属单位", null=True, blank=True,
@@ -26,10 +47,16 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField("连续登录失败次数", default=0)
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
 
+    objects = UserManager()
+
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
         ordering = ["unit_id", "username"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_uniq",
+                                    violation_error_message=USERNAME_TAKEN),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -11,12 +11,13 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gongwen.audit.services import audited, record
 from gongwen.policy.permissions import Perm, require
 
-from .models import ApiToken, Role, RoleGrant, User
+from .models import USERNAME_TAKEN, ApiToken, Role, RoleGrant, User
 
 
 @dataclass
@@ -30,27 +31,46 @@ def _limits() -> tuple[int, int]:
     return conf["LOGIN_MAX_FAILURES"], conf["LOGIN_LOCK_MINUTES"]
 
 
+def lockout_warning() -> str:
+    max_failures, lock_minutes = _limits()
+    return f"连续 {max_failures} 次输入错误，账户将被锁定 {lock_minutes} 分钟。"
+
+
+def login_failed_message() -> str:
+    """The one answer to a wrong password, an unknown username or a disabled account, so
+    that the login page never tells which usernames exist; the lockout warning is the same
+    for every name."""
+    return "用户名或密码错误。" + lockout_warning()
+
+
 def attempt_login(username: str, password: str, *, request=None) -> LoginResult:
     """Check a password with lockout after repeated failures. Every outcome is audited.
+
+    The username is matched whatever its case (unique that way). A wrong password, an
+    unknown name and a disabled account get the same message, after the same work (a
+    password hash: Django's backend hashes the password for an unknown name too), so
+    neither the text nor the time tells whether a name exists. Only a locked account is
+    told so, since its owner must know to wait or to call the operator: someone guessing
+    learns that the name exists only by locking that account, which is audited.
 
     The counter is kept on the user row under a row lock so two parallel guesses cannot both
     pass the limit."""
     max_failures, lock_minutes = _limits()
     username = (username or "").strip()
-    generic = "用户名或密码错误。"
     with audited():
-        user = User.objects.select_for_update().filter(username=username).first()
+        user = User.objects.named(username).select_for_update().first()
         if user is None:
+            authenticate(request, username=username, password=password)  # the same cost
             record(None, "login.failed", detail={"username": username[:150]}, request=request,
                    actor_name=username or "?")
-            return LoginResult(None, generic)
+            return LoginResult(None, login_failed_message())
         now = timezone.now()
         if user.is_locked(now):
             record(user, "login.locked", user, request=request)
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             return LoginResult(None, f"账户已因连续登录失败被锁定，请约 {minutes} 分钟后再试，"
                                      "或联系平台管理员解锁。")
-        checked = authenticate(request, username=username, password=password)
+        checked = authenticate(request, username=user.username, password=password)
         if checked is None:
             user.failed_logins += 1
             if user.failed_logins >= max_failures:
@@ -64,10 +84,7 @@ def attempt_login(username: str, password: str, *, request=None) -> LoginResult:
             user.save(update_fields=["failed_logins"])
             record(user, "login.failed", user, detail={"failures": user.failed_logins},
                    request=request)
-            if not user.is_active:
-                return LoginResult(None, generic)
-            left = max_failures - user.failed_logins
-            return LoginResult(None, f"{generic}再失败 {left} 次账户将被锁定。")
+            return LoginResult(None, login_failed_message())
         user.failed_logins = 0
         user.locked_until = None
         user.save(update_fields=["failed_logins", "locked_until"])
@@ -92,8 +109,10 @@ def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
     username = username.strip()
     if not username:
         raise ValidationError("请填写用户名。")
-    if User.objects.filter(username=username).exists():
-        raise ValidationError(f"用户名“{username}”已被使用。")
+    taken = User.objects.named(username).values_list("username", flat=True).first()
+    if taken is not None:
+        raise ValidationError(f"用户名“{username}”已被使用" + (
+            "。" if taken == username else f"（已有用户“{taken}”，用户名不区分大小写）。"))
     if unit is None or not unit.is_active:
         raise ValidationError("请选择一个正常状态的单位。")
     user = User(username=username, full_name=full_name.strip(), unit=unit, email=email,
@@ -101,7 +120,12 @@ def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
     validate_password(password, user)
     user.set_password(password)
     user.full_clean(exclude=["password"])
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Another operator created the same name (in some case) since the check above.
+        raise ValidationError(USERNAME_TAKEN) from None
     added, _ = _set_roles(user, roles)
     record(actor, "user.created", user,
            detail={"username": username, "unit_id": unit.pk, "roles": added}, request=request)

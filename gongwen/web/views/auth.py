@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from gongwen.accounts.services import attempt_login
+from gongwen.accounts.services import attempt_login, lockout_warning
 from gongwen.audit.services import record
+
+from ..targets import local_page
+
+# Shown when a page that needs a login sent the browser here (``next``): most often the
+# session ended (SESSION_COOKIE_AGE) while a page was open. A first visit through a
+# bookmark looks the same to the server, hence "或尚未登录".
+SESSION_EXPIRED = "登录已过期或尚未登录，请重新登录。"
 
 
 @require_http_methods(["GET", "POST"])
@@ -15,18 +21,20 @@ def login_view(request):
         return redirect("web:home")
     error = ""
     username = ""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST":
         username = request.POST.get("username", "")
         result = attempt_login(username, request.POST.get("password", ""), request=request)
         if result.user is not None:
             login(request, result.user)
-            target = request.POST.get("next") or request.GET.get("next") or ""
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-                target = ""
-            return redirect(target or "web:home")
+            # Never an address elsewhere, nor one that takes a button's POST only (a login
+            # that followed a refused 分发 must not land on an empty 405).
+            return redirect(local_page(request, next_url) or "web:home")
         error = result.error
     return render(request, "web/login.html",
-                  {"error": error, "username": username, "next": request.GET.get("next", "")},
+                  {"error": error, "username": username, "next": next_url,
+                   "notice": SESSION_EXPIRED if next_url and not error else "",
+                   "lockout_warning": lockout_warning()},
                   status=200 if not error else 401)
 
 

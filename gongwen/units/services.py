@@ -30,7 +30,21 @@ def _check_active(unit: Unit) -> None:
         raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，不能再变更。")
 
 
+def _require_printable(**named: str) -> None:
+    """Names are printed: in 主送 lines, 署名, 发文字号 and seals. The documents' character
+    rules (no invisible control character, every character drawable by the GB/T 9704
+    fonts) apply to them as to a document's own text; a unit named with an emoji would
+    make every document addressed to it unprintable."""
+    from gongwen.documents.characters import Element
+    from gongwen.documents.services import character_problems
+
+    errors = character_problems(Element(label, text or "") for label, text in named.items())
+    if errors:
+        raise ValidationError(errors)
+
+
 def _validate(unit: Unit) -> None:
+    _require_printable(单位名称=unit.name, 发文字号简称=unit.short_name)
     if unit.networked and not unit.networked_since:
         raise ValidationError("已联网单位须填写联网日期。")
     if unit.parent_id and unit.parent_id == unit.pk:
@@ -94,6 +108,7 @@ def rename_unit(*, actor, unit_id: int, new_name: str, new_short_name: str = "",
         raise ValidationError("请填写新名称。")
     if new_name == unit.name:
         raise ValidationError("新名称与原名称相同。")
+    _require_printable(新名称=new_name, 发文字号简称=new_short_name)
     old_name = unit.name
     if new_code:
         successor = Unit(code=new_code, name=new_name,
@@ -193,6 +208,7 @@ def save_group(*, actor, name: str, member_ids: list[int], group_id: int | None 
     name = name.strip()
     if not name:
         raise ValidationError("请填写分组名称。")
+    _require_printable(分组名称=name)
     if group_id:
         group = RecipientGroup.objects.select_for_update().get(pk=group_id, owner__isnull=True)
         action = "group.edited"

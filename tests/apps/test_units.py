@@ -35,6 +35,23 @@ def test_networked_needs_a_date(operator):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("name", "said"), [("某局😀", "无法排版的字符「😀」"),
+                                            ("某\u202e局", r"不可见的控制字符（U\+202E")])
+def test_unit_and_group_names_must_be_printable(operator, unit_b, name, said):
+    """Names are printed in 主送 lines, 署名 and 发文字号: the documents' character rules."""
+    with pytest.raises(ValidationError, match=said):
+        services.create_unit(actor=operator, code="X2", name=name, short_name="某",
+                             level="department", kind="department")
+    with pytest.raises(ValidationError, match=said):
+        services.rename_unit(actor=operator, unit_id=unit_b.pk, new_name=name)
+    with pytest.raises(ValidationError, match=said):
+        services.save_group(actor=operator, name=name, member_ids=[unit_b.pk])
+    assert not Unit.objects.filter(code="X2").exists()
+    assert Unit.objects.get(pk=unit_b.pk).name != name
+    assert not RecipientGroup.objects.filter(name=name).exists()
+
+
+@pytest.mark.django_db
 def test_duplicate_code_is_a_clear_error(client, operator, unit_b):
     client.force_login(operator)
     response = client.post(reverse("web:unit_create"), {

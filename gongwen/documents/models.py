@@ -145,6 +145,10 @@ class OfficialDocument(models.Model):
                                    on_delete=models.PROTECT, related_name="drafted_documents")
     idempotency_key = models.UUIDField("幂等键", null=True, blank=True, unique=True,
                                        editable=False)
+    # What the request that made the draft asked for (services.request_fingerprint): a key
+    # sent again with other content is refused, not answered with the first draft.
+    idempotency_fingerprint = models.CharField("幂等请求指纹", max_length=64, blank=True,
+                                               editable=False)
     # -- 版头 (GB/T 9704 7.2) ------------------------------------------------------------------
     doc_type = models.CharField("文种", max_length=16, choices=DocType.choices,
                                 default=DocType.NOTICE)

@@ -15,6 +15,8 @@ number back (no gap).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -476,21 +478,40 @@ def create_draft(*, actor, idempotency_key: uuid.UUID | str | None = None, reque
     """A new draft of the actor's unit. A retry with the same ``idempotency_key`` returns the
     first draft instead of creating a second one (R-OPS-3)."""
     key, prior = new_draft_key(actor, idempotency_key, request=request)
+    asked = request_fingerprint(fields) if key else ""
     if prior is not None:
-        return prior
+        return _same_request(prior, asked)
     plain, relations = _split_fields(fields)
-    doc = OfficialDocument(unit=actor.unit, created_by=actor, idempotency_key=key)
+    doc = OfficialDocument(unit=actor.unit, created_by=actor, idempotency_key=key,
+                           idempotency_fingerprint=asked)
     _assign_plain(doc, plain)
     # The guard runs before anything is stored: a classified draft never reaches the database.
     _guard(doc, stage="create", actor=actor, request=request)
     _validate_fields(doc)
     doc, created = save_new_draft(doc, actor, key)
     if not created:
-        return doc
+        return _same_request(doc, asked)
     _apply_relations(doc, relations, creating=True)
     record(actor, "document.created", doc,
            detail={"doc_type": doc.doc_type, "fields": _audit_changes(plain)}, request=request)
     return doc
+
+
+def request_fingerprint(fields: dict[str, Any]) -> str:
+    """A digest of what a create request asked for (its fields, canonical JSON)."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _same_request(prior: OfficialDocument, asked: str) -> OfficialDocument:
+    """The draft a retry gets back, if the retry asks for what the first request asked
+    for; a key sent again with other content is refused (409 ``idempotency_key_reused``)
+    instead of silently answering with a draft that is not what was sent. Drafts made
+    before the fingerprint was kept have none and are returned as before."""
+    if prior.idempotency_fingerprint and prior.idempotency_fingerprint != asked:
+        raise key_reused()
+    return prior
 
 
 def _uuid(value) -> uuid.UUID | None:

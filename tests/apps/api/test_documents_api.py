@@ -50,6 +50,19 @@ def test_draft_needs_a_key_and_valid_fields(api, cast, client):
     assert OfficialDocument.objects.count() == 1
 
 
+def test_a_key_sent_again_with_other_content_is_refused(api, cast):
+    clerk = api.as_(cast["clerk_a"])
+    key = uuid.uuid4()
+    asked = {"title": "关于开会的通知", "body_text": "定于明日开会。", "main_units": [cast["b"].pk]}
+    first = clerk.post("/api/documents", asked, key=key)
+    assert first.status_code == 201, first.content
+    again = clerk.post("/api/documents", asked, key=key)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = clerk.post("/api/documents", {**asked, "title": "关于另一件事的通知"}, key=key)
+    assert_error(other, 409, "idempotency_key_reused")
+    assert list(OfficialDocument.objects.values_list("title", flat=True)) == ["关于开会的通知"]
+
+
 def test_unknown_fields_are_refused_not_dropped(api, cast):
     clerk = api.as_(cast["clerk_a"])
     typo = assert_error(clerk.post("/api/documents", {"title": "字段名写错", "main_unit": [cast["b"].pk]},

@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Below the user and the messages: they render pages and read the login state.
+    "gongwen.web.middleware.ExplainMethodNotAllowed",
+    "gongwen.web.middleware.LoginRedirects",
     # Last: the error page it renders needs the user and the messages set up above.
     "gongwen.web.middleware.RefuseNulCharacters",
 ]

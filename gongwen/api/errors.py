@@ -2,7 +2,11 @@
 
 Statuses: 400 bad input, 401 no or bad credentials, 403 not allowed, 404 missing or not
 visible (another unit's object is never confirmed to exist), 409 a state conflict, 413 an
-oversized request. A bad request never answers 500.
+oversized request. A bad request never answers 500. What django-ninja does not answer gets
+the same shape elsewhere: an address under /api/ that no endpoint answers (404
+``not_found``) and a server error (500 ``server_error``) from the URL configuration's error
+handlers (``gongwen.web.views.common``), a method an endpoint does not take (405
+``method_not_allowed``) from ``gongwen.web.middleware.ExplainMethodNotAllowed``.
 
 The services raise Django's ``ValidationError`` both for bad input and for a verb that does
 not fit the object's state; the API tells them apart by the exception class (the transition

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render, resolve_url
 
+from gongwen.web.targets import local_page, page_for
 from gongwen.web.views.common import error_page
 
 NUL = "\x00"
@@ -67,3 +73,82 @@ def _refusal(request: HttpRequest, status: int, code: str, message: str) -> Http
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+# -- refusals a browser or an API client would otherwise get without a word ----------------
+
+METHOD_NOT_ALLOWED_TITLE = "无法直接打开该地址"
+POST_ONLY_MESSAGE = "该地址只能通过页面上的按钮提交，请返回上一页。"
+METHOD_MESSAGE = "该地址不支持这种请求方式，请返回上一页后重试。"
+
+
+class ExplainMethodNotAllowed:
+    """A 405 (``require_POST`` and friends answer it with an empty body, django-ninja with
+    English text) becomes the platform's error page with a way back, or under /api/ the
+    API's error shape (``method_not_allowed``). It is met by opening a button's address:
+    typed, bookmarked, or the page after a login. The ``Allow`` header is kept."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405:
+            return response
+        allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
+        if _is_api(request):
+            answer: HttpResponse = JsonResponse(
+                {"error": "method_not_allowed",
+                 "message": f"该接口不支持 {request.method} 请求"
+                            + (f"（可用：{'、'.join(sorted(allowed))}）。" if allowed else "。")},
+                status=405)
+        else:
+            back = local_page(request, request.headers.get("Referer", ""))
+            if back == request.get_full_path():
+                back = ""
+            answer = render(request, "web/error.html", {
+                "status": 405, "title": METHOD_NOT_ALLOWED_TITLE,
+                "message": METHOD_MESSAGE if "GET" in allowed else POST_ONLY_MESSAGE,
+                "back_url": back or page_for(request.path),
+                "back_label": "返回上一页" if back else "打开相关页面"}, status=405)
+        if allowed:
+            answer["Allow"] = ", ".join(allowed)
+        return answer
+
+
+class LoginRedirects:
+    """What a request that needs a login gets once the session has ended (R-UI-1).
+
+    - An HTMX request (the live 版式预览, a search that swaps in its rows) gets a short
+      notice with a link to the login page for the page it was made from, not the login
+      page itself swapped into a panel. Not an ``HX-Redirect``: the preview asks on its
+      own while the user types, and leaving the editor then would throw the typing away.
+      It is a 200 because htmx swaps only successful answers.
+    - A refused POST (a button, a form) is sent to the login page with ``next`` the page
+      the form was on (its Referer), not the form's address, which may take POST only.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 302 or _is_api(request):
+            return response
+        location = urlsplit(response.get("Location", ""))
+        login_path = resolve_url(settings.LOGIN_URL)
+        # login_required's redirect always names the page (``next``); 退出's does not.
+        if (location.path != login_path or location.netloc
+                or REDIRECT_FIELD_NAME not in parse_qs(location.query)):
+            return response
+        if request.headers.get("HX-Request"):
+            page = local_page(request, request.headers.get("HX-Current-URL", ""))
+            url = login_path + (f"?{urlencode({'next': page}, safe='/')}" if page else "")
+            return render(request, "web/_login_expired.html", {"login_url": url})
+        if request.method in ("GET", "HEAD"):
+            return response
+        page = local_page(request, request.headers.get("Referer", ""))
+        if not page or urlsplit(page).path == login_path:
+            page = page_for(request.path)
+        response["Location"] = f"{login_path}?{urlencode({'next': page}, safe='/')}"
+        return response

@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from gongwen.policy.permissions import Perm, require
@@ -82,8 +83,21 @@ def paginate(request, queryset, per_page: int = 25):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+# Under /api/ an error is JSON in the API's one shape (gongwen.api.errors, docs/api.md),
+# also for an address no endpoint answers and for a server error.
+_API_ERRORS = {
+    400: ("invalid", "请求格式不正确。"),
+    403: ("forbidden", "您没有执行此操作的权限。"),
+    404: ("not_found", "接口地址不存在，请核对请求路径（接口说明见 /api/docs）。"),
+    500: ("server_error", "服务器处理请求时出错，请稍后重试，或联系平台管理员。"),
+}
+
+
 def error_page(status: int, title: str, message: str):
     def view(request, exception=None):
+        if request.path.startswith("/api/"):
+            code, api_message = _API_ERRORS.get(status, ("error", message))
+            return JsonResponse({"error": code, "message": api_message}, status=status)
         return render(request, "web/error.html",
                       {"status": status, "title": title, "message": message}, status=status)
 

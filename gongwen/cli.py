@@ -90,6 +90,20 @@ def cmd_logins(args) -> int:
     return 0
 
 
+# gunicorn's longest request line (method, address with its query, protocol), in bytes: its
+# maximum, twice its default. A longer one is refused by gunicorn itself before Django sees it,
+# with gunicorn's English "414 Request-URI Too Long" / "Request Line is too large" (its text
+# cannot be changed); the search boxes cap their text at 100 characters (views.common.SEARCH_MAX),
+# so only a hand-made address gets there.
+LIMIT_REQUEST_LINE = 8190
+
+
+def gunicorn_command(addr: str, workers: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "gongwen.wsgi:application",
+            "--bind", addr, "--workers", str(workers), "--threads", "4",
+            "--limit-request-line", str(LIMIT_REQUEST_LINE), "--access-logfile", "-"]
+
+
 def cmd_serve(args) -> int:
     _django()
     from django.core.management import call_command
@@ -101,9 +115,7 @@ def cmd_serve(args) -> int:
         worker = subprocess.Popen([sys.executable, "-m", "gongwen.cli", "worker"], env=env)
     print(f"gongwen serving on http://{args.addr}/  (Ctrl-C to stop)", flush=True)
     try:
-        return subprocess.call([sys.executable, "-m", "gunicorn", "gongwen.wsgi:application",
-                                "--bind", args.addr, "--workers", str(args.workers),
-                                "--threads", "4", "--access-logfile", "-"], env=env)
+        return subprocess.call(gunicorn_command(args.addr, args.workers), env=env)
     except KeyboardInterrupt:
         return 0
     finally:

@@ -104,10 +104,13 @@ class GroupForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="操作人", required=False)
+    # maxlength in the page; a longer text in an edited address is cut by the view.
+    actor = forms.CharField(label="操作人", required=False,
+                            widget=forms.TextInput(attrs={"maxlength": 100}))
     unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.all(), required=False,
                                   empty_label="（全部）")
-    action = forms.CharField(label="事项", required=False)
+    action = forms.CharField(label="事项", required=False,
+                             widget=forms.TextInput(attrs={"maxlength": 100}))
     date_from = forms.DateField(label="起始日期", required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="截止日期", required=False,

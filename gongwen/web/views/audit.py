@@ -14,7 +14,7 @@ from gongwen.audit.services import algorithm, record, verify_chain
 from gongwen.policy.permissions import Perm, audit_entries_for, is_platform_user
 
 from ..forms import AuditFilterForm
-from .common import paginate, requires
+from .common import SEARCH_MAX, paginate, requires
 
 
 def _filtered(request, form: AuditFilterForm):
@@ -22,11 +22,11 @@ def _filtered(request, form: AuditFilterForm):
     if form.is_valid():
         data = form.cleaned_data
         if data["actor"]:
-            entries = entries.filter(actor_name__icontains=data["actor"].strip())
+            entries = entries.filter(actor_name__icontains=data["actor"].strip()[:SEARCH_MAX])
         if data["unit"]:
             entries = entries.filter(unit=data["unit"])
         if data["action"]:
-            entries = entries.filter(action__icontains=data["action"].strip())
+            entries = entries.filter(action__icontains=data["action"].strip()[:SEARCH_MAX])
         tz = timezone.get_current_timezone()
         if data["date_from"]:
             entries = entries.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))

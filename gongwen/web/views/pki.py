@@ -31,7 +31,7 @@ from gongwen.pki.errors import PKIError
 from gongwen.policy.permissions import Perm
 from gongwen.units.models import Unit, UnitState
 
-from .common import error_messages, paginate, requires
+from .common import error_messages, paginate, requires, search_text
 
 MAX_UPLOAD = 64 * 1024  # a certificate is a few kB; refuse anything much larger
 
@@ -183,7 +183,7 @@ def pki_publish_crl(request, ca: str):
 @requires(Perm.MANAGE_PKI)
 def pki_certs(request):
     certs = Certificate.objects.select_related("issuer", "unit", "holder")
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     if query:
         certs = certs.filter(Q(unit__name__icontains=query) | Q(serial__icontains=query.lower())
                              | Q(holder__username__icontains=query)

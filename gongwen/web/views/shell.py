@@ -9,7 +9,7 @@ from gongwen.policy.permissions import Perm
 from gongwen.units.selectors import directory, groups_for
 from gongwen.web.context import nav_for
 
-from .common import paginate, requires
+from .common import paginate, requires, search_text
 
 
 @login_required
@@ -19,7 +19,7 @@ def home(request):
 
 @requires(Perm.VIEW_DIRECTORY)
 def directory_view(request):
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     page = paginate(request, directory(query), per_page=50)
     template = "web/_directory_rows.html" if request.htmx else "web/directory.html"
     return render(request, template,

@@ -12,7 +12,7 @@ from gongwen.units import services
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
 from ..forms import GroupForm, MergeForm, RenameForm, RevokeForm, UnitForm
-from .common import error_messages, paginate, requires
+from .common import error_messages, paginate, requires, search_text
 
 
 @requires(Perm.MANAGE_UNITS)
@@ -21,7 +21,7 @@ def unit_list(request):
     state = request.GET.get("state", "")
     if state in UnitState.values:
         units = units.filter(state=state)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     if query:
         units = units.filter(name__icontains=query)
     return render(request, "units/list.html",

@@ -14,13 +14,13 @@ from gongwen.accounts.models import ApiToken, Role, User
 from gongwen.policy.permissions import Perm
 
 from ..forms import PasswordForm, UserForm
-from .common import error_messages, flash_errors, paginate, requires
+from .common import error_messages, flash_errors, paginate, requires, search_text
 
 
 @requires(Perm.MANAGE_USERS)
 def user_list(request):
     users = User.objects.select_related("unit").prefetch_related("role_grants")
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     if query:
         users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query)
                              | Q(unit__name__icontains=query))

@@ -149,6 +149,59 @@ def sealed_bytes(doc: OfficialDocument, file_format: str = FileFormat.PDF) -> by
     return blobs.read(f.blob)
 
 
+ALREADY = "already"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Where one unit stands in the sealing of a document: the rules of 用印 that do not
+    depend on the seal itself, asked by the verb and by the seal form alike. ``why`` is
+    empty when the unit seals next, ``ALREADY`` when it has sealed, else the refusal code
+    (``not_issuer``, ``state``, ``order``) with its Chinese ``message_zh``."""
+
+    issuers: list
+    applied: int  # seals applied so far
+    why: str = ""
+    message_zh: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return not self.why
+
+
+def sealing_turn(doc: OfficialDocument, unit) -> Turn:
+    """The turn of ``unit`` (the seal's unit) on ``doc``: only an issuing unit (发文机关)
+    seals, an approved document only, 联合行文 in the order of the issuers."""
+    issuers = sealing_issuers(doc)
+    k = seals_applied(doc)
+    position = next((n for n, u in enumerate(issuers) if unit is not None and u.pk == unit.pk),
+                    None)
+    if position is None:
+        name = unit.name if unit is not None else "本单位"
+        return Turn(issuers, k, "not_issuer", f"“{name}”不是该公文的发文机关，不能加盖其印章。")
+    if position < k:
+        return Turn(issuers, k, ALREADY, f"“{unit.name}”已在该公文上加盖印章。")
+    if doc.state != State.APPROVED:
+        return Turn(issuers, k, "state",
+                    f"公文当前状态为“{doc.get_state_display()}”，只有已核批的公文可以用印。")
+    if position != k:
+        return Turn(issuers, k, "order",
+                    f"联合行文按发文机关顺序用印，当前应由“{issuers[k].name}”用印。")
+    return Turn(issuers, k)
+
+
+def seal_form_turn(*, actor, doc: OfficialDocument, request=None) -> Turn:
+    """The turn of the actor's unit for the 用印 form. A unit that does not issue the
+    document (a recipient of it) is answered 404, as the form of a document it is not
+    party to, and the refusal audited as the verb would (R-SEC-1); any other turn is
+    returned for the page to say why there is nothing to seal."""
+    turn = sealing_turn(doc, actor.unit)
+    if turn.why == "not_issuer":
+        _refuse(actor, doc, turn.why, turn.message_zh, request, page="form")
+        raise Http404("未找到该公文。")
+    return turn
+
+
 def awaiting_seal(user):
     """The sealing queue of a seal keeper: approved documents whose next seal is one of the
     keeper's unit (lead unit, or a co-issuer whose turn it is), oldest approval first.
@@ -304,23 +357,13 @@ def _prepare(*, actor, doc_id, doc: OfficialDocument | None, visible: set[int], 
             raise Http404("未找到该公文。") from None
     if seal is None:
         raise Http404("未找到该电子印章。")
-    issuers = sealing_issuers(doc)
-    position = next((n for n, u in enumerate(issuers) if u.pk == seal.unit_id), None)
-    k = seals_applied(doc)
-    if position is None:
-        raise _refuse(actor, doc, "not_issuer",
-                      f"“{seal.unit.name}”不是该公文的发文机关，不能加盖其印章。", request,
-                      es_id=seal.es_id)
-    if position < k:  # this unit has sealed already: a retry gets the first result
+    turn = sealing_turn(doc, seal.unit)
+    if turn.why == ALREADY:  # this unit has sealed already: a retry gets the first result
         return _result(doc, already=True)
-    if doc.state != State.APPROVED:
-        raise _refuse(actor, doc, "state",
-                      f"公文当前状态为“{doc.get_state_display()}”，只有已核批的公文可以用印。",
-                      request)
-    if position != k:
-        raise _refuse(actor, doc, "order",
-                      f"联合行文按发文机关顺序用印，当前应由“{issuers[k].name}”用印。", request,
-                      es_id=seal.es_id)
+    if turn.why:
+        raise _refuse(actor, doc, turn.why, turn.message_zh, request,
+                      **({} if turn.why == "state" else {"es_id": seal.es_id}))
+    k, issuers = turn.applied, turn.issuers
     try:
         base_pdf, base_ofd, box = _base_files(doc, k)
     except rendering.RenderError as exc:

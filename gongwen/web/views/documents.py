@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from gongwen.documents import blobs, rendering, replies, selectors, services
+from gongwen.documents import sealing as sealing_service
 from gongwen.documents.forms import DraftForm, ReviewForm, UploadForm
 from gongwen.documents.models import (
     CORRECTABLE_STATES,
@@ -307,6 +308,9 @@ def document_detail(request, doc_id: int):
         and can(request.user, Perm.DRAFT, doc),
         "can_review": own and doc.state == State.SUBMITTED
         and can(request.user, Perm.APPROVE, doc),
+        # 用印 where the keeper's unit seals next (the same turn as the seal form's).
+        "can_seal": doc.state == State.APPROVED and can(request.user, Perm.SEAL)
+        and sealing_service.sealing_turn(doc, request.user.unit).ready,
         "review_form": ReviewForm(),
     })
 

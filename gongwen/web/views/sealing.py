@@ -120,6 +120,16 @@ def _doc(request, doc_id: int) -> OfficialDocument:
 @requires(Perm.SEAL)
 def seal_form(request, doc_id: int):
     doc = _doc(request, doc_id)
+    # The form only where the keeper's unit seals next: another unit's document (one it
+    # received) is answered 404; a document sealed already, not approved or waiting for
+    # another issuer's seal sends the keeper to its page, saying why.
+    turn = sealing_service.seal_form_turn(actor=request.user, doc=doc, request=request)
+    if turn.why == sealing_service.ALREADY:
+        messages.info(request, turn.message_zh)
+        return redirect("web:sealing_report", doc_id=doc.pk)
+    if not turn.ready:
+        messages.error(request, turn.message_zh)
+        return redirect("web:document", doc_id=doc.pk)
     seals = _keeper_seals(request.user)
     error = ""
     if request.method == "POST":
@@ -142,8 +152,7 @@ def seal_form(request, doc_id: int):
     return render(request, "sealing/form.html", {
         "title": "用印", "doc": doc, "seals": seals, "error": error, "key": uuid.uuid4(),
         "has_credential": bool(workstation_credential(request)),
-        "issuers": sealing_service.sealing_issuers(doc),
-        "applied": sealing_service.seals_applied(doc)})
+        "issuers": turn.issuers, "applied": turn.applied})
 
 
 @requires(Perm.VIEW_DOCUMENT)

@@ -296,6 +296,11 @@ _END_EVENT = {SealStatus.REVOKED: SealEvent.Kind.REVOKED, SealStatus.LOST: SealE
               SealStatus.RETURNED: SealEvent.Kind.RETURNED}
 
 
+# The audited action of each end of a seal (a literal each: the auditor page labels them).
+_END_ACTION = {SealStatus.REVOKED: "seal.revoked", SealStatus.LOST: "seal.lost",
+               SealStatus.DESTROYED: "seal.destroyed", SealStatus.RETURNED: "seal.returned"}
+
+
 _PROCESS_FOR_STATUS = {SealStatus.LOST: "seal.lost", SealStatus.DESTROYED: "seal.replace_damaged",
                        SealStatus.RETURNED: "seal.return"}
 
@@ -322,7 +327,7 @@ def _end_seal(seal: Seal, status: str, *, actor: User, app: SealApplication | No
     seal.save(update_fields=["status", "status_changed_at"])
     SealEvent.objects.create(seal=seal, kind=_END_EVENT[status], user=actor, application=app,
                              note=f"证书已吊销（{reason}）" + ("，密钥已销毁" if destroy_key else ""))
-    record(actor, f"seal.{status}", seal, unit=seal.unit, request=request,
+    record(actor, _END_ACTION[status], seal, unit=seal.unit, request=request,
            detail={"es_id": seal.es_id, "serial": seal.cert_serial, "reason": reason,
                    "application": app.pk if app else None, "key_destroyed": destroy_key})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from django.contrib import messages
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,8 +26,10 @@ def _filtered(request, form: AuditFilterForm):
             entries = entries.filter(actor_name__icontains=data["actor"].strip()[:SEARCH_MAX])
         if data["unit"]:
             entries = entries.filter(unit=data["unit"])
-        if data["action"]:
-            entries = entries.filter(action__icontains=data["action"].strip()[:SEARCH_MAX])
+        if text := data["action"].strip()[:SEARCH_MAX]:
+            # 事项 as shown (the Chinese label) or as stored (the action code).
+            entries = entries.filter(Q(action__icontains=text)
+                                     | Q(action__in=actions.codes_labelled(text)))
         tz = timezone.get_current_timezone()
         if data["date_from"]:
             entries = entries.filter(at__gte=datetime.combine(data["date_from"], time.min, tz))
@@ -41,6 +44,7 @@ def audit_list(request):
     page = paginate(request, _filtered(request, form), 50)
     for entry in page:
         entry.action_label = actions.label(entry.action)
+        entry.detail_items = actions.detail_items(entry.detail)
     context = {"form": form, "page": page, "algorithm": algorithm().upper(),
                "platform": is_platform_user(request.user)}
     template = "audit/_rows.html" if request.htmx else "audit/list.html"

@@ -112,13 +112,31 @@ class VerificationReport:
         lines = [f"验证结论：{'有效' if self.valid else '无效'}（{self.file_format.upper() or '未知格式'}）"]
         for s in self.signatures:
             lines.append(f"  签章 {s.get('index', 0) + 1}：{s.get('seal_name') or ''} "
-                         f"{s.get('unit') or ''} 签章时间 {s.get('signing_time') or '未知'}")
+                         f"{s.get('unit') or ''} 签章时间 {display_time(s.get('signing_time')) or '未知'}")
         for n, c in self.checks():
             lines.append(f"{mark[c.ok]} {CHECK_LABELS_ZH[n]}：{c.reason_zh}")
         return "\n".join(lines)
 
 
 assert {f.name for f in fields(VerificationReport)} >= set(CHECK_LABELS_ZH)
+
+
+def display_time(value: str | datetime | None) -> str:
+    """A time of the report as the rest of the UI shows times: local (Beijing) time,
+    ``YYYY-MM-DD HH:MM:SS``. The report keeps UTC ISO 8601 text (``signatures``, stored with
+    a delivery's verification); this is for display only. Unreadable text is shown as is."""
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -1,0 +1,16 @@
+"""Display filters shared by the templates."""
+
+from __future__ import annotations
+
+from django import template
+
+from gongwen.documents.verification import display_time
+
+register = template.Library()
+
+
+@register.filter
+def local_time(value) -> str:
+    """A stored time (UTC ISO 8601 text of a verification report, or a datetime) in local
+    time as the UI shows it: ``2026-11-28 12:32:26``; empty when there is none."""
+    return display_time(value)

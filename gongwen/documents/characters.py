@@ -8,7 +8,8 @@ Two rules, applied when a draft is saved and again at submission and 核批:
   sealing queues the head and the seal keeper would read another title than the one printed
   — zero-width characters hide text from search and comparison, and none of them is
   printed. Multi-line text (正文, 附件正文) may hold line breaks and tabs, which the layout
-  sets as paragraph breaks and spaces; every other element is one line.
+  sets as paragraph breaks and spaces, and so may 标题 (a line break there is the user's own
+  break of a long title); every other element is one line.
 * Every character must be drawable by the GB/T 9704 fonts: ``FontSet.can_draw``, the test
   the layout applies (``FontSet.face_for``). A character no font has (an emoji, a rare
   ideograph outside the fonts) would otherwise pass 核批, consume a 发文字号 and leave a

@@ -228,13 +228,17 @@ def _guard(doc: OfficialDocument, *, stage: str, actor, request) -> None:
     finding = check_classification(doc)
     if finding:
         raise ClassifiedRefused(finding, stage=stage, actor=actor, target=doc, request=request)
+    # Not classified: a 密级 field that says so in words (无, 非密, 公开, 不涉密, as OA systems
+    # send it) is stored empty, which is what the database allows (doc_never_classified).
+    doc.secrecy = ""
 
 
 # -- characters -------------------------------------------------------------------------------
 def _typeset_elements(doc: OfficialDocument) -> list[characters.Element]:
     """The elements of ``doc`` itself that the layout sets (``rendering.to_core``)."""
     element = characters.Element
-    elements = [element("标题", doc.title), element("正文", _body_plain(doc.body), True),
+    # A line break in the title is the user's own break of a long title (layout).
+    elements = [element("标题", doc.title, True), element("正文", _body_plain(doc.body), True),
                 element("主送机关", doc.main_recipients_text),
                 element("发文机关标志", doc.mark_text), element("发文机关署名", doc.signature_text),
                 element("附注", doc.note), element("抄送机关", doc.copy_to_text),
@@ -499,9 +503,11 @@ def create_draft(*, actor, idempotency_key: uuid.UUID | str | None = None, reque
 
 def request_fingerprint(fields: dict[str, Any]) -> str:
     """A digest of what a create request asked for (its fields, canonical JSON)."""
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str,
+    # ASCII escapes: a lone surrogate (refused later, with a message, by the character
+    # rules) must not break the digest first.
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=True, default=str,
                            separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def _same_request(prior: OfficialDocument, asked: str) -> OfficialDocument:

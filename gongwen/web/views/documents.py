@@ -28,6 +28,7 @@ from gongwen.documents.models import (
     State,
 )
 from gongwen.exchange import selectors as exchange_selectors
+from gongwen.policy.errors import KEY_REUSED
 from gongwen.policy.permissions import Perm, can, require, visible_documents
 
 from .common import error_messages, flash_errors, paginate, requires, search_params
@@ -74,7 +75,16 @@ def draft_create(request):
                                         idempotency_key=form.cleaned_data["idempotency_key"],
                                         **form.service_fields())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            if getattr(exc, "code", None) == KEY_REUSED:
+                # The page's key saved another draft already (the page came back with the
+                # browser's Back button, or the first answer was lost): the input is kept
+                # with a fresh key, so the next click saves it as a new draft.
+                form.data = form.data.copy()
+                form.data["idempotency_key"] = str(uuid.uuid4())
+                form.add_error(None, "此页面已保存过一份草稿（可在“草稿”中查看），本次修改尚未保存。"
+                                     "如需另存为新草稿，请再次点击“保存草稿”。")
+            else:
+                _form_errors(form, exc)
         else:
             messages.success(request, "草稿已保存。")
             return redirect("web:draft_edit", doc_id=doc.pk)

@@ -169,3 +169,21 @@ def test_doc_type_defaults_to_notice(api, cast):
     made = api.as_(cast["clerk_a"]).post("/api/documents", {"title": "关于开会的通知"},
                                          key=uuid.uuid4())
     assert made.status_code == 201 and made.json()["doc_type"] == "notice"
+
+
+@pytest.mark.parametrize("none", ["无", "非密", "公开", "不涉密", ""])
+def test_a_secrecy_field_saying_not_classified_is_stored_empty(api, cast, none):
+    """OA systems send 密级 "无" for an ordinary document: a draft, not a 500."""
+    made = api.as_(cast["clerk_a"]).post("/api/documents", {
+        "title": "关于开会的通知", "secrecy": none, "main_units": [cast["b"].pk]},
+        key=uuid.uuid4())
+    assert made.status_code == 201, made.content
+    assert OfficialDocument.objects.get(pk=made.json()["id"]).secrecy == ""
+
+
+def test_a_lone_surrogate_with_a_key_is_a_400_not_a_500(api, cast):
+    response = api.as_(cast["clerk_a"]).post(
+        "/api/documents", raw='{"title": "关于\\ud800的通知"}',
+        key=uuid.uuid4())
+    assert_error(response, 400, "invalid")
+    assert not OfficialDocument.objects.exists()

@@ -79,6 +79,27 @@ def test_create_draft_through_the_form(client, clerk_a, unit_b):
     assert "关于推行公文无纸化传输工作的通知" in page and "上传附件" in page
 
 
+def test_a_page_whose_key_saved_a_draft_already_saves_new_input_on_the_next_click(
+        client, clerk_a, unit_b):
+    """Back to the filled 起草 page after saving, edited, saved again: the input is kept with a
+    fresh key and a plain explanation, and the next click saves it as a second draft."""
+    import re
+
+    client.force_login(clerk_a)
+    key = "7d3f1c2e-1111-4222-8333-944455556677"
+    client.post(reverse("web:draft_create"), _form(unit_b, idempotency_key=key))
+    again = client.post(reverse("web:draft_create"),
+                        _form(unit_b, idempotency_key=key, title="关于另行部署的通知"))
+    page = again.content.decode()
+    assert again.status_code == 200 and "本次修改尚未保存" in page and "关于另行部署的通知" in page
+    fresh = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    assert fresh != key and OfficialDocument.objects.count() == 1
+    client.post(reverse("web:draft_create"),
+                _form(unit_b, idempotency_key=fresh, title="关于另行部署的通知"))
+    assert set(OfficialDocument.objects.values_list("title", flat=True)) == {
+        "关于另行部署的通知", "关于推行公文无纸化传输工作的通知"}
+
+
 @pytest.mark.parametrize(("over", "message"), [
     ({"secrecy": "秘密"}, "密级公文不得通过无纸化传输"),
     ({"body_text": "秘密★1年\n正文"}, "密级公文不得通过无纸化传输"),

@@ -908,9 +908,11 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     if prior is not None:
         if prior.pk != int(delivery_id):
             raise key_reused()
-        return prior
+        return replayed(prior)
     delivery = _lock_delivery(delivery_id)
     _require(actor, Perm.RECEIVE, delivery, request=request)
+    if delivery.return_key == key:  # a concurrent retry committed it while this one waited
+        return replayed(delivery)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("退回时请填写原因。")
@@ -940,13 +942,15 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     if prior is not None:
         if prior.pk != int(dispatch_id):
             raise key_reused()
-        return prior
+        return replayed(prior)
     try:
         sent = (Dispatch.objects.select_for_update(of=("self",))
                 .select_related("document").get(pk=dispatch_id))
     except (Dispatch.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到该发文。") from None
     _require(actor, Perm.DISPATCH, sent, request=request)
+    if sent.withdraw_key == key:  # a concurrent retry committed it while this one waited
+        return replayed(sent)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("撤回时请填写原因。")

@@ -141,3 +141,48 @@ def test_follow_up_key_of_another_delivery_is_refused(cast, dispatched):
                                   key=key)
     assert caught.value.code == KEY_REUSED
     assert FollowUp.objects.filter(idempotency_key=key).count() == 1
+
+
+def test_return_key_is_checked_under_the_delivery_lock(cast, dispatched, monkeypatch):
+    """A concurrent 退回 with the same key commits while this one waits for the lock: this
+    one answers with that result (replayed), not a state conflict."""
+    from django.utils import timezone
+
+    from gongwen.exchange import services
+    from gongwen.exchange.models import Delivery, DeliveryState
+    from gongwen.policy.errors import was_replayed
+
+    d = dispatched().deliveries.get(recipient_unit=cast["b"])
+    key = uuid.uuid4()
+    lock = services._lock_delivery
+
+    def lock_after_the_other_request(delivery_id):
+        Delivery.objects.filter(pk=delivery_id).update(
+            state=DeliveryState.RETURNED, return_key=key, return_reason="数据有误",
+            returned_at=timezone.now())
+        return lock(delivery_id)
+
+    monkeypatch.setattr(services, "_lock_delivery", lock_after_the_other_request)
+    got = services.return_delivery(actor=cast["clerk_b"], delivery_id=d.pk, reason="数据有误",
+                                   key=key)
+    assert got.pk == d.pk and was_replayed(got) and got.return_reason == "数据有误"
+
+
+def test_withdraw_key_is_checked_under_the_dispatch_lock(cast, dispatched, monkeypatch):
+    from gongwen.exchange import services
+    from gongwen.policy.errors import was_replayed
+
+    sent = dispatched()
+    key = uuid.uuid4()
+    require = services._require
+
+    def the_other_request_committed_meanwhile(actor, perm, obj=None, **kw):
+        require(actor, perm, obj, **kw)
+        if obj is not None and getattr(obj, "pk", None) == sent.pk:
+            obj.withdraw_key = key  # what the locked read shows once the other committed
+
+    monkeypatch.setattr(services, "_require", the_other_request_committed_meanwhile)
+    got = services.withdraw(actor=cast["clerk_a"], dispatch_id=sent.pk, reason="有误",
+                            key=key)
+    assert got.pk == sent.pk and was_replayed(got)
+    assert Dispatch.objects.get(pk=sent.pk).withdrawn_at is None  # nothing done twice

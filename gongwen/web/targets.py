@@ -38,11 +38,20 @@ def accepts_get(path: str) -> bool:
     return methods is None or "GET" in methods
 
 
+# Longer or deeper than any page of the site (the deepest has six segments).
+MAX_PATH = 300
+MAX_SEGMENTS = 10
+
+
 def page_for(path: str) -> str:
     """``path`` if a browser may open it, else the nearest address above it that it may
     (``/drafts/5/submit/`` → ``/drafts/5/``, ``/inbox/3/sign/`` → ``/inbox/3/``), else the
     home page (工作台)."""
     parts = [p for p in path.split("/") if p]
+    if len(path) > MAX_PATH or len(parts) > MAX_SEGMENTS:
+        # No address of the site is this long: one URL resolution per segment of a header
+        # anyone can send would cost real CPU for nothing.
+        return reverse("web:home")
     trailing = "/" if path.endswith("/") else ""
     for n in range(len(parts), 0, -1):
         candidate = "/" + "/".join(parts[:n]) + (trailing if n == len(parts) else "/")

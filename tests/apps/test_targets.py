@@ -30,3 +30,12 @@ def test_accepts_get(path, ok):
     ("/users/7/unlock/", "/users/7/"), ("/logout/", "/home/"), ("/outbox/", "/outbox/")])
 def test_page_for_a_post_only_address_is_the_nearest_page_above_it(path, page):
     assert page_for(path) == page
+
+
+def test_an_absurdly_deep_address_is_not_resolved_segment_by_segment():
+    """A header anyone can send (Referer, HX-Current-URL) must not cost one URL resolution
+    per segment: past any real page's depth the answer is the home page at once."""
+    from django.urls import reverse
+
+    assert page_for("/a" * 4000 + "/") == reverse("web:home")
+    assert page_for("/drafts/" + "x" * 400 + "/") == reverse("web:home")

@@ -154,6 +154,7 @@ def _skip_ws(data: bytes, pos: int) -> int:
 # once per process. Bounded: a file with a flood of distinct names only stops adding to it.
 _NAMES: dict[bytes, Name] = {}
 _NAMES_MAX = 4096
+_NAME_CACHED_MAX = 127  # the longest name ISO 32000-1 (Annex C) expects a reader to take
 
 
 def _decode_name(raw: bytes) -> Name:
@@ -164,7 +165,7 @@ def _decode_name(raw: bytes) -> Name:
     if b"#" in text:
         text = _RE_NAME_ESC.sub(lambda m: bytes([int(m.group(1), 16)]), text)
     name = Name(text.decode("latin-1"))
-    if len(_NAMES) < _NAMES_MAX:
+    if len(raw) <= _NAME_CACHED_MAX and len(_NAMES) < _NAMES_MAX:
         _NAMES[raw] = name
     return name
 
@@ -219,9 +220,10 @@ def parse_object(data: bytes, pos: int, depth: int = 0) -> tuple[Any, int]:
 def _parse_dict(data: bytes, pos: int, depth: int) -> tuple[dict[str, Any], int]:
     out: dict[str, Any] = {}
     n = len(data)
-    entry = _RE_DICT_ENTRY.match
+    # At the nesting limit the general path raises "nested too deeply" for any entry.
+    entry = _RE_DICT_ENTRY.match if depth < _MAX_DEPTH else None
     while True:
-        m = entry(data, pos)
+        m = entry(data, pos) if entry is not None else None
         if m is not None:
             key, name, num, gen, integer, real, word = m.groups()
             pos = m.end()

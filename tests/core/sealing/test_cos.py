@@ -236,3 +236,17 @@ def test_a_long_run_of_whitespace_before_a_bad_byte_fails_fast():
     """The entry pattern's whitespace is possessive: no exponential backtracking."""
     with pytest.raises(MalformedPDF):
         parse_object(b"<<" + b" \n" * 50_000 + b"x>>", 0)
+
+
+def test_the_nesting_limit_holds_for_dictionaries_of_leaf_values():
+    deep = b"<</A " * 100 + b"<</K 1>>" + b">>" * 100
+    with pytest.raises(MalformedPDF, match="nested"):
+        parse_object(deep, 0)
+
+
+def test_long_names_are_not_kept_in_the_name_cache():
+    from gongwen.sealing import cos
+
+    name = b"N" * 5000
+    got, _ = parse_object(b"<</" + name + b" 1>>", 0)
+    assert list(got) == ["N" * 5000] and name not in cos._NAMES

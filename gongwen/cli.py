@@ -344,7 +344,7 @@ def cmd_api_token(args) -> int:
     actor = cli_actor(args)
     try:
         if args.token_cmd == "create":
-            user = User.objects.filter(username=args.username).first()
+            user = User.objects.named(args.username).first()
             if user is None:
                 print(f"错误：用户“{args.username}”不存在 / error: no user {args.username!r}",
                       file=sys.stderr)
@@ -362,7 +362,7 @@ def cmd_api_token(args) -> int:
         return 2
     rows = ApiToken.objects.select_related("user").order_by("id")
     if args.username:
-        rows = rows.filter(user__username=args.username)
+        rows = rows.filter(user__in=User.objects.named(args.username))
     if actor is not None and not _may_manage_users(actor):
         rows = rows.filter(user=actor)
     for row in rows:
@@ -422,7 +422,7 @@ def cli_actor(args):
         return None
     from gongwen.accounts.models import User
 
-    user = User.objects.select_related("unit").filter(username=username, is_active=True).first()
+    user = User.objects.named(username).select_related("unit").filter(is_active=True).first()
     if user is None:
         print(f"错误：用户“{username}”不存在或已停用 / error: no active user {username!r}",
               file=sys.stderr)

@@ -87,7 +87,7 @@ def cmd_issue(args) -> int:
         print(f"错误：没有单位代码为 {args.unit} 的单位 / no such unit", file=sys.stderr)
         return 2
     if args.holder:
-        holder = User.objects.filter(username=args.holder).first()
+        holder = User.objects.named(args.holder).first()
         if holder is None:
             print(f"错误：没有用户 {args.holder} / no such user", file=sys.stderr)
             return 2

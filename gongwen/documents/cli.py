@@ -182,7 +182,7 @@ def cmd_seal(args) -> int:
     if seal is None:
         print(f"no seal {args.seal}", file=sys.stderr)
         return 2
-    user = (User.objects.filter(username=args.user).first() if args.user else seal.keeper)
+    user = (User.objects.named(args.user).first() if args.user else seal.keeper)
     if user is None:
         print(f"no user {args.user}", file=sys.stderr)
         return 2

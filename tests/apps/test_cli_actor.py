@@ -22,8 +22,9 @@ def test_clerk_cannot_init_the_pki_from_the_cli(clerk_a, capsys):
 
 
 @pytest.mark.django_db
-def test_operator_acts_under_their_own_name(operator, capsys):
-    assert cli.main(["--as", "op", "pki", "init"]) == 0
+@pytest.mark.parametrize("spelt", ["op", "OP"])  # usernames are one whatever their case
+def test_operator_acts_under_their_own_name(operator, capsys, spelt):
+    assert cli.main(["--as", spelt, "pki", "init"]) == 0
     entries = AuditEntry.objects.exclude(action="permission.denied")
     assert entries.exists() and all(e.actor == operator for e in entries)
 

@@ -88,6 +88,14 @@ def _locked_deliveries():
 _LOCKED_DELIVERY = KeyedQuery(_locked_deliveries)
 
 
+def _first_answer(prior, *, same_target: bool):
+    """What a verb answers when its idempotency key made ``prior`` already: that first
+    answer again (marked replayed) for the same target, a refusal for another."""
+    if not same_target:
+        raise key_reused()
+    return replayed(prior)
+
+
 def _lock_delivery(delivery_id) -> Delivery:
     try:
         return _LOCKED_DELIVERY.get(delivery_id)
@@ -906,9 +914,7 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     key = _key(key)
     prior = Delivery.objects.filter(return_key=key).first()
     if prior is not None:
-        if prior.pk != int(delivery_id):
-            raise key_reused()
-        return replayed(prior)
+        return _first_answer(prior, same_target=prior.pk == int(delivery_id))
     delivery = _lock_delivery(delivery_id)
     _require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.return_key == key:  # a concurrent retry committed it while this one waited
@@ -940,9 +946,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     key = _key(key)
     prior = Dispatch.objects.filter(withdraw_key=key).first()
     if prior is not None:
-        if prior.pk != int(dispatch_id):
-            raise key_reused()
-        return replayed(prior)
+        return _first_answer(prior, same_target=prior.pk == int(dispatch_id))
     try:
         sent = (Dispatch.objects.select_for_update(of=("self",))
                 .select_related("document").get(pk=dispatch_id))
@@ -998,9 +1002,7 @@ def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at
     # Looked up under the delivery's lock: a concurrent request with the same key has
     # committed its record by then (checked before the lock, both would insert one).
     if (prior := FollowUp.objects.filter(idempotency_key=key).first()) is not None:
-        if prior.delivery_id != delivery.pk:
-            raise key_reused()
-        return replayed(prior)
+        return _first_answer(prior, same_target=prior.delivery_id == delivery.pk)
     if not delivery.is_pending:  # signed, returned or withdrawn: nothing to chase
         raise conflict(f"该来文当前状态为“{delivery.get_state_display()}”，无需催办。")
     if how not in FollowUp.How.values:

@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from gongwen.policy.permissions import Perm, require
+from gongwen.web.targets import local_page, page_for
 
 
 def requires(perm: Perm):
@@ -122,7 +123,28 @@ handler500 = error_page(500, "系统错误", "服务器处理请求时出错，�
 handler400 = error_page(400, "请求有误", "请求格式不正确，请返回重试。")
 
 
+PAGE_EXPIRED_MESSAGE = ("本页面的表单已过期（可能在其他窗口重新登录或退出过），"
+                        "请回到原页面重新提交。")
+
+
 def csrf_failure(request, reason=""):
-    return render(request, "web/error.html",
-                  {"status": 403, "title": "页面已过期",
-                   "message": "表单已过期或来源不明，请刷新页面后重新提交。"}, status=403)
+    """A form whose CSRF token no longer matches (R-UI-1). The usual cause is not an attack
+    but a login in another tab, which rotates the token under a page still open here; so
+    what was typed is kept (static/gongwen/unsaved.js) and the way back is offered:
+
+    - an HTMX request (the live 版式预览) gets a short notice in its panel, with a link
+      that reloads the page and gives the input back; a 200, as htmx swaps only those;
+    - a form gets this page with a link back to the page it was on (its Referer), where
+      the input comes back.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "csrf_failed",
+                             "message": "CSRF 校验失败：请使用访问令牌调用接口，或刷新页面后重试。"},
+                            status=403)
+    if request.headers.get("HX-Request"):
+        page = local_page(request, request.headers.get("HX-Current-URL", ""))
+        return render(request, "web/_page_expired.html", {"page_url": page or page_for(request.path)})
+    back = local_page(request, request.headers.get("Referer", "")) or page_for(request.path)
+    return render(request, "web/error.html", {
+        "status": 403, "title": "页面已过期", "message": PAGE_EXPIRED_MESSAGE,
+        "back_url": back, "back_label": "回到原页面", "keeps_unsaved": True}, status=403)

@@ -1,11 +1,15 @@
-// Unsaved input survives a login that expired (the 起草公文 editor: a long form).
+// Unsaved input survives a login that expired, or a page whose form expired because of a
+// login in another tab (the 起草公文 editor: a long form).
 //
 // A form marked data-keep-unsaved is copied into this tab's sessionStorage when it is
 // submitted, or when the 重新登录 link of an expired HTMX request is followed. If the
-// next page is the login page, the copy is kept and the login page says so; the first page
-// after it that shows a form with the same action, for the same user (data-user), gets the
-// input back and shows its [data-unsaved-restored] notice. Any other page drops the copy:
-// the form reached its view (saved, or shown again with its errors by the server).
+// next page is one that says the input was kept ([data-unsaved-note]: the login page, the
+// 页面已过期 page), the copy is held; the first page after it that shows a form with the
+// same action, for the same user (data-user), gets the input back and shows its
+// [data-unsaved-restored] notice. The 刷新本页 link of an expired HTMX request
+// (a[data-reload-unsaved]) holds the copy at once: the page it reloads gets it back. Any
+// other page drops the copy: the form reached its view (saved, or shown again with its
+// errors by the server).
 // sessionStorage belongs to the tab and ends with it; passwords and files are never kept.
 (function () {
   "use strict";
@@ -29,7 +33,7 @@
     return el.name && !el.disabled && el.name !== "csrfmiddlewaretoken" && !SKIPPED[el.type];
   }
 
-  function keep(form) {
+  function keep(form, held) {
     var fields = [];
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!kept(el)) return;
@@ -44,7 +48,7 @@
       }
     });
     write({ action: actionOf(form), user: form.dataset.user || "", fields: fields,
-            atLogin: false });
+            held: !!held });
   }
 
   function restore(form, fields) {
@@ -73,13 +77,13 @@
   var entry = read();
   if (entry) {
     var note = document.querySelector("[data-unsaved-note]");
-    if (note) {  // the login page
-      entry.atLogin = true;
+    if (note) {  // the login page, the 页面已过期 page
+      entry.held = true;
       write(entry);
       note.hidden = false;
     } else {
       drop();
-      if (entry.atLogin) {
+      if (entry.held) {
         var form = Array.prototype.find.call(
           document.querySelectorAll("form[data-keep-unsaved]"),
           function (f) { return actionOf(f) === entry.action; });
@@ -93,7 +97,11 @@
     if (form.matches && form.matches("form[data-keep-unsaved]")) keep(form);
   }, true);
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-relogin]");
-    if (link) document.querySelectorAll("form[data-keep-unsaved]").forEach(keep);
+    var link = event.target.closest && event.target.closest("a[data-relogin], a[data-reload-unsaved]");
+    if (!link) return;
+    var held = link.hasAttribute("data-reload-unsaved");
+    document.querySelectorAll("form[data-keep-unsaved]").forEach(function (form) {
+      keep(form, held);
+    });
   }, true);
 })();

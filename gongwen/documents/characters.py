@@ -1,7 +1,14 @@
 """Which characters the text of a document may hold (R-DOC-1). No Django: the services pass
 the elements and the fonts.
 
-Two rules, applied when a draft is saved and again at submission and 核批:
+First ``tidy``: text pasted from web pages, chat tools and word processors often carries
+invisible characters that mean nothing in print — zero-width spaces and joiners, a byte
+order mark, soft hyphens, Unicode line separators. They are removed (line separators become
+line breaks where the element may hold them) when a draft is saved, so the user is not
+refused for a character nobody can see nor find. A bidirectional control is not among them:
+it changes what the screen shows, so it is refused by name (below), never dropped silently.
+
+Then two rules, applied when a draft is saved and again at submission and 核批:
 
 * No invisible control or format character (Unicode categories Cc, Cf, Cs, Zl, Zp). A
   bidirectional override (U+202E …) shows a title reversed on screen — in the approval and
@@ -24,7 +31,7 @@ from typing import NamedTuple
 
 from .gbt9704.fonts import FontSet
 
-__all__ = ["Element", "problems"]
+__all__ = ["Element", "problems", "tidy"]
 
 # Cc controls, Cf format characters (bidi controls U+202A–U+202E, U+2066–U+2069,
 # U+200E/U+200F, U+061C; U+200B; U+FEFF; tags), Cs lone surrogates (a JSON "\\ud800" gets
@@ -32,6 +39,15 @@ __all__ = ["Element", "problems"]
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # What a multi-line element may hold besides printable text: a textarea sends CRLF.
 LINE_CONTROLS = frozenset("\n\r\t")
+# Paste litter: U+200B zero-width space, U+200C/U+200D zero-width (non-)joiner, U+2060 word
+# joiner, U+FEFF byte order mark, U+00AD soft hyphen. None is printed by the layout.
+PASTE_LITTER = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# U+2028 line and U+2029 paragraph separator, U+0085 next line: a line break in disguise.
+LINE_SEPARATORS = "\u2028\u2029\u0085"
+_TIDY_MULTILINE = str.maketrans({**dict.fromkeys(PASTE_LITTER, None),
+                                 **dict.fromkeys(LINE_SEPARATORS, "\n")})
+_TIDY_ONE_LINE = str.maketrans({**dict.fromkeys(PASTE_LITTER, None),
+                                **dict.fromkeys(LINE_SEPARATORS, " ")})
 # A message names at most this many characters of one element.
 NAMED_MAX = 5
 # Characters before the first invisible one that a message quotes, to help find it.
@@ -44,6 +60,12 @@ class Element(NamedTuple):
     label: str  # for the message: 标题, 正文, 附件2名称 …
     text: str
     multiline: bool = False
+
+
+def tidy(text: str, multiline: bool = False) -> str:
+    """``text`` without paste litter; a line separator becomes a line break in a multi-line
+    element and a space in a one-line one. Idempotent."""
+    return text.translate(_TIDY_MULTILINE if multiline else _TIDY_ONE_LINE)
 
 
 def _code(ch: str) -> str:

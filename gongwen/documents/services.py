@@ -83,6 +83,8 @@ DRAFT_FIELDS = ("doc_type", "variant", "copy_number", "secrecy", "secrecy_period
                 "body", "signature_text", "date", "note", "copy_to_text", "printer",
                 "print_date")
 RELATION_FIELDS = ("co_issuers", "main_units", "main_groups", "copy_units", "copy_groups")
+# The draft fields that may hold line breaks (_typeset_elements says why).
+MULTILINE_FIELDS = frozenset({"title", "body"})
 MAX_ATTACHMENTS = 50
 
 log = logging.getLogger(__name__)
@@ -165,7 +167,7 @@ def parse_body(text: str) -> list[dict[str, Any]]:
 
 def _clean_body(value) -> list[dict[str, Any]]:
     if isinstance(value, str):
-        return parse_body(value)
+        return parse_body(characters.tidy(value, multiline=True))
     out = []
     for item in value or []:
         if not isinstance(item, dict):
@@ -173,7 +175,8 @@ def _clean_body(value) -> list[dict[str, Any]]:
         level = item.get("level", 0)
         if not isinstance(level, int) or not 0 <= level <= 4:
             raise ValidationError("正文段落层级应为 0 至 4。")
-        heading, text = str(item.get("heading", "")), str(item.get("text", ""))
+        heading = characters.tidy(str(item.get("heading", "")), multiline=True)
+        text = characters.tidy(str(item.get("text", "")), multiline=True)
         if heading or text:
             out.append({"heading": heading, "text": text, "level": level})
     return out
@@ -440,12 +443,13 @@ def _assign_plain(doc: OfficialDocument, plain: dict[str, Any]) -> dict[str, Any
             value = _clean_body(value)
         elif name == "signers":
             if isinstance(value, str):
-                value = [s.strip() for s in value.replace("，", "、").replace(",", "、")
-                         .split("、") if s.strip()]
+                value = [s.strip() for s in characters.tidy(value).replace("，", "、")
+                         .replace(",", "、").split("、") if s.strip()]
             else:
-                value = [str(s).strip() for s in value or [] if str(s).strip()]
+                value = [s for s in (characters.tidy(str(s)).strip() for s in value or [])
+                         if s]
         elif isinstance(value, str):
-            value = value.strip()
+            value = characters.tidy(value, multiline=name in MULTILINE_FIELDS).strip()
         if value is None and name not in ("date", "print_date"):
             value = ""
         if getattr(doc, name) != value:
@@ -772,8 +776,8 @@ def add_attachment(*, actor, doc_id: int, file, filename: str, title: str = "",
     doc = _editable_for(actor, doc_id, request)
     if doc.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError(f"附件不能超过 {MAX_ATTACHMENTS} 个。")
-    filename = (filename or "附件").strip()[:200]
-    typed_title = (title or "").strip()
+    filename = characters.tidy(filename or "").strip()[:200] or "附件"
+    typed_title = characters.tidy(title or "").strip()
     title = typed_title or filename.rsplit(".", 1)[0]
     finding = (classification.find_mark(title, source="附件名称")
                or classification.find_mark(filename.rsplit(".", 1)[0], source="文件名"))
@@ -851,7 +855,7 @@ def set_body_file(*, actor, doc_id: int, file, filename: str, request=None
                   ) -> OfficialDocument:
     """Use an existing PDF/OFD as the body (转发 of a national or provincial document)."""
     doc = _editable_for(actor, doc_id, request)
-    filename = (filename or "正文").strip()[:200]
+    filename = characters.tidy(filename or "").strip()[:200] or "正文"
     finding = classification.find_mark(filename.rsplit(".", 1)[0], source="文件名")
     if finding:
         raise ClassifiedRefused(finding, stage="upload", actor=actor, target=doc,

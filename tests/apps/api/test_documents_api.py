@@ -157,8 +157,8 @@ def test_untypesettable_or_invisible_characters_are_refused_with_the_services_me
              "标题中含有不可见的控制字符（U+202E，位于“关于”之后），请删除后重试。"),
             ({"title": "关于开会的通知", "body_text": "请准时\u001b参加。"},
              "正文中含有不可见的控制字符（U+001B，位于“请准时”之后），请删除后重试。"),
-            ({"title": "关于开会的通知", "signers": ["张\u200b三"]},
-             "签发人中含有不可见的控制字符（U+200B，位于“张”之后），请删除后重试。")):
+            ({"title": "关于开会的通知", "signers": ["张\u200e三"]},
+             "签发人中含有不可见的控制字符（U+200E，位于“张”之后），请删除后重试。")):
         refused = assert_error(clerk.post("/api/documents", {**body, "main_units": [cast["b"].pk]},
                                           key=uuid.uuid4()), 400)
         assert refused["message"] == message

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gongwen.api.router import api
+from gongwen.web.views.auth import admin_login
 
 admin.site.site_header = "电子公文无纸化传输平台 · 系统管理"
 admin.site.site_title = "公文平台管理"
 admin.site.index_title = "系统管理"
+admin.site.login = admin_login  # one login page, with the platform's lockout and audit
 
 urlpatterns = [
     path("admin/", admin.site.urls),

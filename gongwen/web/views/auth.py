@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from django.contrib.auth import login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from gongwen.accounts.services import attempt_login, lockout_warning
 from gongwen.audit.services import record
 
 from ..targets import local_page
+from .common import handler403
 
 # Shown when a page that needs a login sent the browser here (``next``): most often the
 # session ended (SESSION_COOKIE_AGE) while a page was open. A first visit through a
@@ -44,3 +47,17 @@ def logout_view(request):
         record(request.user, "logout", request.user, request=request)
     logout(request)
     return redirect("web:login")
+
+
+def admin_login(request, extra_context=None):
+    """The Django admin's login (``admin.site.login``). Its own form would go around the
+    platform's lockout and audit trail (``attempt_login``): a password could be guessed
+    there without end and unrecorded. So the admin signs in on the platform's login page,
+    which returns to the admin. A logged-in user without admin rights gets the 403 page
+    (the platform's login would send them straight back here: a loop)."""
+    target = local_page(request, request.GET.get("next", "")) or reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(target)
+    if request.user.is_active and request.user.is_staff:
+        return redirect(target)
+    return handler403(request)

@@ -43,7 +43,16 @@ def _require_printable(**named: str) -> None:
         raise ValidationError(errors)
 
 
+def _tidy(name: str) -> str:
+    """A name without the invisible paste litter the documents' text loses too
+    (``characters.tidy``): a name copied from a web page must not be refused for it."""
+    from gongwen.documents.characters import tidy
+
+    return tidy(name or "").strip()
+
+
 def _validate(unit: Unit) -> None:
+    unit.name, unit.short_name = _tidy(unit.name), _tidy(unit.short_name)
     _require_printable(单位名称=unit.name, 发文字号简称=unit.short_name)
     if unit.networked and not unit.networked_since:
         raise ValidationError("已联网单位须填写联网日期。")
@@ -103,7 +112,7 @@ def rename_unit(*, actor, unit_id: int, new_name: str, new_short_name: str = "",
     unit = Unit.objects.select_for_update().get(pk=unit_id)
     require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
-    new_name = new_name.strip()
+    new_name, new_short_name = _tidy(new_name), _tidy(new_short_name)
     if not new_name:
         raise ValidationError("请填写新名称。")
     if new_name == unit.name:
@@ -205,7 +214,7 @@ def revoke_unit(*, actor, unit_id: int, successor_id: int | None = None, request
 def save_group(*, actor, name: str, member_ids: list[int], group_id: int | None = None,
                description: str = "", request=None) -> RecipientGroup:
     require(actor, Perm.MANAGE_GROUPS, request=request)
-    name = name.strip()
+    name = _tidy(name)
     if not name:
         raise ValidationError("请填写分组名称。")
     _require_printable(分组名称=name)

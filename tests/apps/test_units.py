@@ -52,6 +52,19 @@ def test_unit_and_group_names_must_be_printable(operator, unit_b, name, said):
 
 
 @pytest.mark.django_db
+def test_paste_litter_is_removed_from_unit_and_group_names(operator, unit_b):
+    """A name copied from a web page often carries a zero-width space or a BOM: removed,
+    not refused (the documents' ``characters.tidy``)."""
+    unit = services.create_unit(actor=operator, code="X3", name="\ufeff连云港市文化局\u200b",
+                                short_name="文\u00ad化", level="department", kind="department")
+    assert (unit.name, unit.short_name) == ("连云港市文化局", "文化")
+    services.rename_unit(actor=operator, unit_id=unit_b.pk, new_name="东海县\u200b人民政府（新）")
+    assert Unit.objects.get(pk=unit_b.pk).name == "东海县人民政府（新）"
+    group = services.save_group(actor=operator, name="县区\u2060政府", member_ids=[unit_b.pk])
+    assert group.name == "县区政府"
+
+
+@pytest.mark.django_db
 def test_duplicate_code_is_a_clear_error(client, operator, unit_b):
     client.force_login(operator)
     response = client.post(reverse("web:unit_create"), {

@@ -79,12 +79,12 @@ class DraftForm(forms.Form):
     def __init__(self, *args, unit=None, **kwargs):
         super().__init__(*args, **kwargs)
         units = _units()
+        others = units.exclude(pk=unit.pk) if unit is not None else units
         for name in ("main_units", "copy_units"):
-            self.fields[name].queryset = units
+            self.fields[name].queryset = others  # never the unit itself (services)
         groups = groups_for(unit)
         self.fields["main_groups"].queryset = groups
         self.fields["copy_groups"].queryset = groups
-        others = units.exclude(pk=unit.pk) if unit is not None else units
         # 联合行文: ordered co-issuers after the lead unit, one slot each.
         for n in range(1, CO_ISSUER_SLOTS + 1):
             self.fields[f"co_issuer_{n}"] = forms.ModelChoiceField(

@@ -343,10 +343,15 @@ def _validate_complete(doc: OfficialDocument) -> None:
         errors.append("请填写主送机关。")
     if not doc.unit.short_name.strip():
         errors.append("本单位未设置发文字号简称，请联系平台管理员。")
-    if doc.doc_type == DocType.REQUEST and _main_count(doc) > 1:
+    if doc.doc_type == DocType.REQUEST:
         # 一文一事，一般只写一个主送机关 (党政机关公文处理工作条例 第十五条): the one superior
-        # that answers it; the others are 抄送 (R-FLOW-4).
-        errors.append("请示只主送一个上级机关；需要同时送其他机关的，请列为抄送。")
+        # that answers it; the others are 抄送 (R-FLOW-4). A group is as many units as it
+        # has members, none of them the one superior: never the 主送 of a 请示.
+        if doc.recipients.filter(role=Recipient.Role.MAIN, group__isnull=False).exists():
+            errors.append("请示只主送一个上级机关，不能主送收文分组；需要同时送其他机关的，"
+                          "请列为抄送。")
+        elif _main_count(doc) > 1:
+            errors.append("请示只主送一个上级机关；需要同时送其他机关的，请列为抄送。")
     if errors:
         raise ValidationError(errors)
 
@@ -401,6 +406,10 @@ def _set_issuers(doc: OfficialDocument, co_issuer_ids: Sequence[int]) -> None:
 
 def _set_recipients(doc: OfficialDocument, role: str, unit_ids: Sequence[int],
                     group_ids: Sequence[int]) -> None:
+    if doc.unit_id in unit_ids:
+        # Dispatch never sends a unit its own document: listed, it would be approved and
+        # sealed, and then go nowhere (a 请示 to itself) or less far than it says.
+        raise ValidationError("不能把本单位列为主送或抄送机关。")
     units = _active_units(unit_ids)
     groups = _groups(group_ids, doc.unit)
     doc.recipients.filter(role=role).delete()

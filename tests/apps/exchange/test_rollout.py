@@ -122,6 +122,33 @@ def test_a_request_has_one_main_recipient(cast):
         docs.submit(actor=cast["clerk_b"], doc_id=doc.pk)
 
 
+def test_a_request_is_never_addressed_to_a_group(cast):
+    """QA: a 请示 whose one 主送 was a group passed the rule and went to every member, all
+    of them peers of the sender. A group is as many units as it has members."""
+    doc = docs.create_draft(actor=cast["clerk_b"], doc_type="request", title="关于申请经费的请示",
+                            body_text="妥否，请批示。", signers=["褚立新"],
+                            main_groups=[cast["group"].pk])
+    with pytest.raises(ValidationError, match="不能主送收文分组"):
+        docs.submit(actor=cast["clerk_b"], doc_id=doc.pk)
+    # As 抄送 a group is fine.
+    docs.update_draft(actor=cast["clerk_b"], doc_id=doc.pk, main_groups=[],
+                      main_units=[cast["a"].pk], copy_groups=[cast["group"].pk])
+    assert docs.submit(actor=cast["clerk_b"], doc_id=doc.pk).state == "submitted"
+
+
+@pytest.mark.parametrize("role", ["main_units", "copy_units"])
+def test_a_unit_never_addresses_its_own_document_to_itself(cast, role):
+    """QA: a 请示 to its own unit was approved, numbered and sealed, and only refused at
+    分发, where it stayed for good."""
+    with pytest.raises(ValidationError, match="不能把本单位列为主送或抄送机关"):
+        docs.create_draft(actor=cast["clerk_b"], doc_type="request", title="关于申请经费的请示",
+                          body_text="妥否，请批示。", signers=["褚立新"],
+                          **{"main_units": [cast["a"].pk], role: [cast["b"].pk]})
+    doc = _request_of_b(cast)
+    with pytest.raises(ValidationError, match="不能把本单位列为主送或抄送机关"):
+        docs.update_draft(actor=cast["clerk_b"], doc_id=doc.pk, **{role: [cast["b"].pk]})
+
+
 def test_a_unit_not_networked_is_refused_in_phase_one(cast, phase_one, make_user):
     phase_one()
     clerk = make_user(cast["hzq"], Role.CLERK, username="hzq_clerk")

@@ -908,6 +908,17 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
     return out
 
 
+def _reason(text: str, verb: str, limit: int) -> str:
+    """The reason a 退回 or 撤回 must give, whole: the other side reads it, and cutting it
+    short without a word (the API has no maxlength) would change what it says."""
+    reason = (text or "").strip()
+    if not reason:
+        raise ValidationError(f"{verb}时请填写原因。")
+    if len(reason) > limit:
+        raise ValidationError(f"{verb}原因不能超过 {limit} 字（现为 {len(reason)} 字），请精简后重试。")
+    return reason
+
+
 @_verb
 def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) -> Delivery:
     """退回 with a reason, which the sender sees (R-FLOW-2)."""
@@ -919,12 +930,13 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     _require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.return_key == key:  # a concurrent retry committed it while this one waited
         return replayed(delivery)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("退回时请填写原因。")
+    reason = _reason(reason, "退回", Delivery._meta.get_field("return_reason").max_length)
+    if delivery.paper:
+        # As for 签收 (_check_signable): a unit not networked handles the paper copy.
+        raise ValidationError("该单位未联网，按纸质公文办理，不能在平台上退回。")
     delivery.apply(DeliveryAction.RETURN)
     delivery.returned_at = timezone.now()
-    delivery.return_reason = reason[:500]
+    delivery.return_reason = reason
     delivery.return_key = key
     delivery.handled_by = actor
     delivery.save(update_fields=["state", "returned_at", "return_reason", "return_key",
@@ -955,9 +967,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     _require(actor, Perm.DISPATCH, sent, request=request)
     if sent.withdraw_key == key:  # a concurrent retry committed it while this one waited
         return replayed(sent)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("撤回时请填写原因。")
+    reason = _reason(reason, "撤回", Dispatch._meta.get_field("withdraw_reason").max_length)
     if sent.withdrawn_at is not None:
         raise conflict("该公文已撤回。")
     deliveries = list(sent.deliveries.select_for_update().select_related("recipient_unit"))
@@ -970,7 +980,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
         d.withdrawn_at = now
     update_rows(pending, ["state", "withdrawn_at"])
     sent.withdrawn_at, sent.withdrawn_by = now, actor
-    sent.withdraw_reason, sent.withdraw_key = reason[:300], key
+    sent.withdraw_reason, sent.withdraw_key = reason, key
     sent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason",
                              "withdraw_key"])
     signed = sum(1 for d in deliveries if d.state == DeliveryState.SIGNED)

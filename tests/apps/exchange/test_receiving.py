@@ -120,6 +120,41 @@ def test_return_reason_is_visible_to_sender(cast, dispatched, client):
     assert "附件缺页，请补发" in page
 
 
+def test_a_paper_delivery_is_not_returned_on_the_platform(cast, dispatched, make_user):
+    """QA: 签收 of a paper delivery (a unit not networked) was refused, but 退回 over the API
+    went through and told the sender the unit returned it."""
+    from gongwen.accounts.models import Role
+
+    sent = dispatched()
+    d = delivery_to(sent, cast["hzq"])
+    assert d.paper
+    clerk = make_user(cast["hzq"], Role.CLERK, username="hzq_clerk")
+    with pytest.raises(ValidationError, match="按纸质公文办理，不能在平台上退回"):
+        services.return_delivery(actor=clerk, delivery_id=d.pk, reason="不需要",
+                                 key=uuid.uuid4())
+    d.refresh_from_db()
+    assert d.state == DeliveryState.DELIVERED
+    assert not Notification.objects.filter(kind="returned").exists()
+
+
+@pytest.mark.parametrize("verb", ["return", "withdraw"])
+def test_a_reason_too_long_is_refused_not_cut(cast, dispatched, verb):
+    """The other side reads the reason: cut short without a word (the API sends any length)
+    it would say something else."""
+    sent = dispatched()
+    d = delivery_to(sent, cast["gyx"])
+    reason = "附件缺页" * 200
+    with pytest.raises(ValidationError, match="原因不能超过"):
+        if verb == "return":
+            services.return_delivery(actor=cast["clerk_gyx"], delivery_id=d.pk, reason=reason,
+                                     key=uuid.uuid4())
+        else:
+            services.withdraw(actor=cast["clerk_a"], dispatch_id=sent.pk, reason=reason,
+                              key=uuid.uuid4())
+    d.refresh_from_db()
+    assert d.state == DeliveryState.DELIVERED
+
+
 def test_failed_verification_returns_automatically(cast, dispatched, monkeypatch, settings):
     settings.GONGWEN = {**settings.GONGWEN, "REVERIFY_AFTER_SECONDS": 0}  # always re-verify
     sent = dispatched()

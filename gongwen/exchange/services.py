@@ -1020,9 +1020,13 @@ def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at
     at = at or timezone.now()
     if at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError("催办时间不能晚于现在。")
-    item = FollowUp.objects.create(delivery=delivery, how=how, contact=(contact or "")[:60],
-                                   at=at, note=(note or "")[:500], by=actor,
-                                   idempotency_key=key)
+    contact, note = (contact or "").strip(), (note or "").strip()
+    for label, text, name in (("联系人", contact, "contact"), ("情况说明", note, "note")):
+        limit = FollowUp._meta.get_field(name).max_length
+        if len(text) > limit:
+            raise ValidationError(f"{label}不能超过 {limit} 字（现为 {len(text)} 字）。")
+    item = FollowUp.objects.create(delivery=delivery, how=how, contact=contact, at=at,
+                                   note=note, by=actor, idempotency_key=key)
     record(actor, "exchange.follow_up", delivery, request=request,
            detail={"how": how, "contact": item.contact})
     return item

@@ -297,8 +297,14 @@ def tracking(request):
     page = paginate(request, selectors.tracking_for(request.user, only, **search))
     template = "exchange/_tracking_rows.html" if request.htmx else "exchange/tracking.html"
     return render(request, template, {"page": page, "only": only, "search": search,
-                                      "hows": FollowUp.How.choices, "title": "跟踪",
-                                      "now": timezone.localtime()})
+                                      "title": "跟踪", "now": timezone.localtime(),
+                                      **_follow_up_form()})
+
+
+def _follow_up_form() -> dict:
+    return {"hows": FollowUp.How.choices,
+            "contact_max": FollowUp._meta.get_field("contact").max_length,
+            "note_max": FollowUp._meta.get_field("note").max_length}
 
 
 def _next(request) -> str:
@@ -313,35 +319,45 @@ def _next(request) -> str:
 @require_POST
 @requires(Perm.TRACK)
 def follow_up(request, delivery_id: int):
+    """登记催办 from the 跟踪 board (HTMX: the row's cell comes back with the record added,
+    or with the refusal above the form and the input kept; a 200 either way, as htmx swaps
+    only those) or from a plain form (a message and back to the page)."""
     delivery = _delivery(request, delivery_id)
-    at = None
-    try:
-        if raw := request.POST.get("at", "").strip():
-            at = dt.datetime.fromisoformat(raw)
-            if timezone.is_naive(at):
-                at = timezone.make_aware(at)
-    except ValueError:
-        exc = ValidationError("催办时间格式不正确，请按“年-月-日 时:分”填写。")
-        if request.htmx:
-            return HttpResponse("；".join(error_messages(exc)), status=400)
-        flash_errors(request, exc)
-        return redirect(_next(request))
+    key = request.POST.get("key") or str(uuid.uuid4())
     try:
         services.record_follow_up(actor=request.user, delivery_id=delivery.pk,
                                   how=request.POST.get("how", ""),
-                                  contact=request.POST.get("contact", ""), at=at,
-                                  note=request.POST.get("note", ""),
-                                  key=request.POST.get("key") or uuid.uuid4(), request=request)
+                                  contact=request.POST.get("contact", ""),
+                                  at=_follow_up_time(request.POST.get("at", "")),
+                                  note=request.POST.get("note", ""), key=key, request=request)
     except ValidationError as exc:
-        if request.htmx:
-            return HttpResponse("；".join(error_messages(exc)), status=400)
-        flash_errors(request, exc)
-        return redirect(_next(request))
+        if not request.htmx:
+            flash_errors(request, exc)
+            return redirect(_next(request))
+        delivery.refresh_from_db()  # signed since the board was loaded: no form any more
+        return _follow_up_cell(request, delivery, errors=error_messages(exc), key=key,
+                               entered=request.POST)
     if request.htmx:
-        return render(request, "exchange/_follow_ups.html",
-                      {"d": delivery, "follow_ups": delivery.follow_ups.select_related("by")})
+        return _follow_up_cell(request, delivery, recorded=True)
     messages.success(request, "催办情况已登记。")
     return redirect(_next(request))
+
+
+def _follow_up_time(raw: str) -> dt.datetime | None:
+    raw = raw.strip()
+    if not raw:
+        return None  # now
+    try:
+        at = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError("催办时间格式不正确，请按“年-月-日 时:分”填写。") from None
+    return timezone.make_aware(at) if timezone.is_naive(at) else at
+
+
+def _follow_up_cell(request, delivery, **context):
+    return render(request, "exchange/_follow_up_cell.html", {
+        "d": delivery, "follow_ups": delivery.follow_ups.select_related("by"),
+        **_follow_up_form(), **context})
 
 
 # -- 通知 --------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import uuid
 
 import pytest
@@ -118,6 +120,51 @@ def test_follow_up_form_with_htmx(cast, dispatched, client):
     assert resp.status_code == 200 and "王科长" in resp.content.decode()
 
 
+def test_follow_up_refused_on_the_board_shows_why_and_keeps_the_input(cast, dispatched,
+                                                                     client):
+    """QA: a 催办时间 in the future was refused with a 400 that htmx does not show: no
+    message, no record, and the clerk did not know."""
+    from gongwen.exchange.models import FollowUp
+
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["gyx"])
+    login(client, "sfb_clerk")
+    key = str(uuid.uuid4())
+    resp = client.post(f"/inbox/{d.pk}/follow-up/",
+                       {"how": "visit", "contact": "王科长", "at": "2030-01-01T10:00",
+                        "note": "已上门", "key": key}, HTTP_HX_REQUEST="true")
+    body = resp.content.decode()
+    assert resp.status_code == 200 and "催办时间不能晚于现在" in body
+    assert 'value="王科长"' in body and 'value="2030-01-01T10:00"' in body
+    assert 'value="已上门"' in body and '<option value="visit" selected>' in body
+    assert f'name="key" value="{key}"' in body  # nothing stored under it: the same key
+    assert not FollowUp.objects.filter(delivery=d).exists()
+    too_long = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone", "contact": "王" * 61},
+                           HTTP_HX_REQUEST="true").content.decode()
+    assert "联系人不能超过 60 字" in too_long and not FollowUp.objects.exists()
+
+
+def test_follow_up_double_click_records_once_and_the_form_comes_back_fresh(
+        cast, dispatched, client):
+    """QA: a double click on 登记催办 made two records (the form had no key)."""
+    from gongwen.exchange.models import FollowUp
+
+    sent = dispatched()
+    d = sent.deliveries.get(recipient_unit=cast["gyx"])
+    login(client, "sfb_clerk")
+    board = client.get("/tracking/").content.decode()
+    key = re.search(rf'action="/inbox/{d.pk}/follow-up/".*?name="key" value="([^"]+)"',
+                    board, re.S).group(1)
+    form = {"how": "phone", "contact": "王科长", "key": key}
+    first = client.post(f"/inbox/{d.pk}/follow-up/", form, HTTP_HX_REQUEST="true")
+    second = client.post(f"/inbox/{d.pk}/follow-up/", form, HTTP_HX_REQUEST="true")
+    assert FollowUp.objects.filter(delivery=d).count() == 1
+    for resp in (first, second):
+        body = resp.content.decode()
+        assert "催办情况已登记" in body and "王科长" in body
+        assert key not in body and 'name="contact"' in body and 'value="王科长"' not in body
+
+
 def test_follow_up_of_a_signed_delivery_is_refused_not_reported_recorded(cast, dispatched,
                                                                           client):
     from gongwen.exchange.models import FollowUp
@@ -130,7 +177,11 @@ def test_follow_up_of_a_signed_delivery_is_refused_not_reported_recorded(cast, d
     text = page.content.decode()
     assert "无需催办" in text and "催办情况已登记" not in text
     htmx = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "phone"}, HTTP_HX_REQUEST="true")
-    assert htmx.status_code == 400 and "无需催办" in htmx.content.decode()
+    # A 200, so that htmx shows it (it swaps nothing for a 400: QA saw no message at all);
+    # no form any more, the delivery being signed.
+    body = htmx.content.decode()
+    assert htmx.status_code == 200 and 'role="alert"' in body and "无需催办" in body
+    assert "<form" not in body
     bad = client.post(f"/inbox/{d.pk}/follow-up/", {"how": "pigeon"}, follow=True)
     assert "催办情况已登记" not in bad.content.decode()
     assert not FollowUp.objects.filter(delivery=d).exists()

@@ -72,3 +72,25 @@ def visible_document(user, doc_id: int, *, request=None) -> OfficialDocument:
         raise Http404("未找到该公文。")
     require(user, Perm.VIEW_DOCUMENT, doc, request=request)
     return doc
+
+
+def corrected_document(user, doc: OfficialDocument) -> dict | None:
+    """What a correction (更正公文) says of the document it corrects, to ``user``'s unit.
+    Its title and 字号 only to a party to that document: the unit that issued it (with a
+    link to it) or one that received it (with a link to its delivery). A unit that receives
+    only the correction learns that it is one, not what it corrects (R-SEC-1). None for a
+    document that corrects nothing."""
+    from gongwen.exchange.models import Delivery
+
+    if not doc.corrects_id:
+        return None
+    original = doc.corrects
+    own = original.unit_id == user.unit_id
+    delivery_id = None if own else (
+        Delivery.objects.filter(dispatch__document_id=original.pk,
+                                recipient_unit_id=user.unit_id)
+        .order_by("-pk").values_list("pk", flat=True).first())
+    if not (own or delivery_id):
+        return {"known": False}
+    return {"known": True, "title": original.title, "doc_number": original.doc_number,
+            "document_id": original.pk if own else None, "delivery_id": delivery_id}

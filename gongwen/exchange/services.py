@@ -1152,18 +1152,26 @@ def notify_dispatch(dispatch_id: int) -> int:
     """新来文 notices to the clerks of every networked recipient (idempotent)."""
     sent = Dispatch.objects.select_related(
         "document", "sender_unit", "document__answers__dispatch__document").get(pk=dispatch_id)
+    doc = sent.document
     # An answer (批复, 复函) tells the asking unit which of its requests it answers.
-    asked = sent.document.answers.dispatch if sent.document.answers_id else None
+    asked = doc.answers.dispatch if doc.answers_id else None
+    # A correction says it is one; what it corrects only to those that received that
+    # (documents.selectors.corrected_document).
+    had_original = set(Delivery.objects.filter(dispatch__document_id=doc.corrects_id)
+                       .values_list("recipient_unit_id", flat=True)) if doc.corrects_id else ()
     made = 0
     for d in sent.deliveries.filter(paper=False, state__in=[DeliveryState.DELIVERED,
                                                             DeliveryState.OPENED]):
         answers = (f"，答复本单位《{asked.document.title}》"
                    if asked is not None and asked.sender_unit_id == d.recipient_unit_id else "")
+        kind = "新来文（更正公文）" if doc.corrects_id else "新来文"
+        corrects = (f"，更正此前来文《{doc.corrects.title}》"
+                    if d.recipient_unit_id in had_original else "")
         with transaction.atomic():
             made += len(_notify_unit(
                 d.recipient_unit_id, Notification.Kind.INCOMING,
-                f"新来文：{sent.sender_unit.name}《{sent.document.title}》"
-                f"（{d.get_role_display()}）{answers}，请及时签收。"[:300],
+                f"{kind}：{sent.sender_unit.name}《{doc.title}》"
+                f"（{d.get_role_display()}）{answers}{corrects}，请及时签收。"[:300],
                 _delivery_link(d), f"incoming:{d.pk}"))
     return made
 

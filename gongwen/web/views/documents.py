@@ -308,6 +308,7 @@ def document_detail(request, doc_id: int):
         "can_correct": own and doc.state in CORRECTABLE_STATES
         and can(request.user, Perm.DRAFT, doc),
         "corrections": doc.corrections.order_by("created_at", "id") if own else [],
+        "corrected": selectors.corrected_document(request.user, doc),
         "correction_key": uuid.uuid4(),
         "title": doc.title, "doc": doc,
         "issuers": doc.issuer_names(),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from gongwen.documents import blobs, replies
 from gongwen.documents.forwarding import forwardable
 from gongwen.documents.models import OfficialDocument
+from gongwen.documents.selectors import corrected_document
 from gongwen.exchange import hooks, selectors, services
 from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
@@ -122,6 +123,7 @@ def delivery_detail(request, delivery_id: int):
                                                   (None, ""))[1],
         # The asking unit reading an answer: the request it answers.
         "answered": replies.answered_request(request.user, delivery.dispatch.document),
+        "corrected": corrected_document(request.user, delivery.dispatch.document),
     })
 
 

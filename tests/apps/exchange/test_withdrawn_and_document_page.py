@@ -141,6 +141,54 @@ def test_correction_of_a_withdrawn_document_from_the_page(cast, dispatched, clie
         docs.start_correction(actor=cast["clerk_b"], doc_id=old.pk)
 
 
+def test_a_correction_says_so_and_names_the_original_only_to_its_parties(
+        cast, dispatched, client, make_unit, make_user, django_capture_on_commit_callbacks):
+    """QA: the correction looked like a duplicate to the units that had signed the
+    original, while a unit added as 抄送 read the original's title and 字号, a document it
+    was never party to."""
+    import datetime as dt
+
+    from gongwen.accounts.models import Role
+
+    from .conftest import put_sealed_rendition
+
+    sent = dispatched()
+    old = OfficialDocument.objects.get(pk=sent.document_id)
+    czj = make_unit("连云港市财政局", networked=True, networked_since=dt.date(2026, 1, 1))
+    make_user(czj, Role.CLERK, username="czj_clerk")
+    new = docs.start_correction(actor=cast["clerk_a"], doc_id=old.pk)
+    docs.update_draft(actor=cast["clerk_a"], doc_id=new.pk, title="关于更正公文无纸化传输有关事项的通知",
+                      copy_units=[cast["fgw"].pk, czj.pk])
+    docs.submit(actor=cast["clerk_a"], doc_id=new.pk)
+    new = docs.approve(actor=cast["head_a"], doc_id=new.pk, comment="同意更正")
+    put_sealed_rendition(new)
+    with django_capture_on_commit_callbacks(execute=True):
+        fixed = services.dispatch(actor=cast["clerk_a"], doc_id=new.pk, key=uuid.uuid4())
+
+    had = Notification.objects.get(user=cast["clerk_b"], link=f"/inbox/{delivery_to(fixed, cast['b']).pk}/")
+    assert had.text.startswith("新来文（更正公文）：")
+    assert f"更正此前来文《{old.title}》" in had.text
+    fresh = Notification.objects.get(user__username="czj_clerk")
+    assert fresh.text.startswith("新来文（更正公文）：") and old.title not in fresh.text
+
+    login(client, "dhx_clerk")
+    page = client.get(f"/inbox/{delivery_to(fixed, cast['b']).pk}/").content.decode()
+    assert "本文为更正公文，更正：" in page and old.doc_number in page
+    assert f'href="/inbox/{delivery_to(sent, cast["b"]).pk}/">《{old.title}》</a>（本单位来文）' in page
+    assert 'title="本文为更正公文">更正</span>' in client.get("/inbox/").content.decode()
+    client.logout()
+    login(client, "czj_clerk")
+    page = client.get(f"/inbox/{delivery_to(fixed, czj).pk}/").content.decode()
+    assert "本文为更正公文。" in page
+    assert old.doc_number not in page and old.title not in page
+    page = client.get(f"/documents/{new.pk}/")
+    assert old.doc_number not in page.content.decode()
+    client.logout()
+    login(client, "sfb_clerk")
+    page = client.get(f"/documents/{new.pk}/").content.decode()
+    assert f'<a href="/documents/{old.pk}/">《{old.title}》</a> {old.doc_number}' in page
+
+
 def test_document_page_receipts_and_timeline_for_sender_and_recipient(cast, dispatched,
                                                                       client):
     sent = dispatched()

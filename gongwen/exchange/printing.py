@@ -81,8 +81,8 @@ def print_copy(*, actor, delivery_id: int, key, request=None) -> PrintedCopy:
         raise ValidationError("签收后才能打印。")
     sent = delivery.dispatch
     blob = _sealed_pdf(sent)
-    made = delivery.copies.aggregate(n=Max("number"))["n"] or 0
-    if sent.print_limit is not None and made >= sent.print_limit:
+    made = _printed(delivery)
+    if limit_reached(delivery, made):
         raise ValidationError(
             f"发文单位限定每个收文单位最多打印 {sent.print_limit} 份，已全部打印。")
     copy = PrintedCopy.objects.create(
@@ -91,6 +91,28 @@ def print_copy(*, actor, delivery_id: int, key, request=None) -> PrintedCopy:
     record(actor, "exchange.printed", delivery, request=request,
            detail={"copy": copy.number, "code": copy.code, "limit": sent.print_limit})
     return copy
+
+
+def _printed(delivery: Delivery) -> int:
+    return delivery.copies.aggregate(n=Max("number"))["n"] or 0
+
+
+def limit_reached(delivery: Delivery, printed: int | None = None) -> bool:
+    """Whether the sender's cap allows no further copy for ``delivery`` (the page offers
+    no 打印 button then; a cap set below what was printed already counts as reached)."""
+    limit = delivery.dispatch.print_limit
+    if limit is None:
+        return False
+    return (_printed(delivery) if printed is None else printed) >= limit
+
+
+def recipients_over_limit(sent: Dispatch) -> int:
+    """How many recipients printed more copies than the cap now allows (a cap lowered after
+    printing): those copies stay valid, and no further one is made."""
+    if sent.print_limit is None:
+        return 0
+    return (PrintedCopy.objects.filter(delivery__dispatch=sent, number__gt=sent.print_limit)
+            .values("delivery").distinct().count())
 
 
 @_verb

@@ -21,7 +21,7 @@ from gongwen.documents import blobs, replies
 from gongwen.documents.forwarding import forwardable
 from gongwen.documents.models import OfficialDocument
 from gongwen.documents.selectors import corrected_document
-from gongwen.exchange import hooks, selectors, services
+from gongwen.exchange import hooks, printing, selectors, services
 from gongwen.exchange.models import Delivery, Dispatch, FollowUp, Notification
 from gongwen.pki.errors import PKIError
 from gongwen.policy.permissions import Perm, can, require, visible_deliveries
@@ -112,7 +112,8 @@ def delivery_detail(request, delivery_id: int):
         if not is_recipient else [],
         "copies": delivery.copies.select_related("printed_by") if is_recipient else [],
         "may_print": (is_recipient and delivery.state == "signed"
-                      and can(request.user, Perm.PRINT, delivery)),
+                      and can(request.user, Perm.PRINT, delivery)
+                      and not printing.limit_reached(delivery)),
         "may_receive_paper": is_recipient and can(request.user, Perm.RECEIVE, delivery),
         "may_forward": forwardable(request.user, delivery),
         # 答复: the answers this unit started to a received 请示/函, and the button.

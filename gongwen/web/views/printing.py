@@ -37,10 +37,13 @@ def delivery_print(request, delivery_id: int):
 def dispatch_print_limit(request, dispatch_id: int):
     raw = request.POST.get("limit", "").strip()
     try:
-        printing.set_print_limit(actor=request.user, dispatch_id=dispatch_id,
-                                 limit=raw or None, request=request)
-        messages.success(request, f"已设定每个收文单位最多打印 {raw} 份。" if raw
-                         else "已取消打印份数限制。")
+        sent = printing.set_print_limit(actor=request.user, dispatch_id=dispatch_id,
+                                        limit=raw or None, request=request)
+        messages.success(request, f"已设定每个收文单位最多打印 {sent.print_limit} 份。"
+                         if sent.print_limit is not None else "已取消打印份数限制。")
+        if over := printing.recipients_over_limit(sent):
+            messages.warning(request, f"已有 {over} 个收文单位打印的份数超过该上限：已打印的"
+                                      "仍然有效，今后不能再打印。")
     except ValidationError as exc:
         flash_errors(request, exc)
     return redirect("web:dispatch", dispatch_id=dispatch_id)

@@ -156,6 +156,24 @@ def test_the_pages(client, cast, signed, make_user):
     refused = client.post(url, {"key": str(uuid.uuid4())}, follow=True)
     assert "最多打印 2 份" in refused.content.decode()
     assert PrintedCopy.objects.count() == 2
+    # QA: the page kept offering 打印（生成第3份） once the cap was reached.
+    page = client.get(reverse("web:delivery", args=[signed.pk])).content.decode()
+    assert 'id="print-form"' not in page and 'id="print-limit-reached"' in page
+
+
+def test_a_cap_below_the_copies_printed_says_what_it_means(client, cast, signed):
+    for _ in range(3):
+        print_one(cast, signed)
+    client.force_login(cast["clerk_a"])
+    page = client.post(reverse("web:dispatch_print_limit", args=[signed.dispatch_id]),
+                       {"limit": "1"}, follow=True).content.decode()
+    assert "最多打印 1 份" in page
+    assert "已有 1 个收文单位打印的份数超过该上限：已打印的仍然有效，今后不能再打印。" in page
+    assert printing.limit_reached(signed)
+    page = client.post(reverse("web:dispatch_print_limit", args=[signed.dispatch_id]),
+                       {"limit": "5"}, follow=True).content.decode()
+    assert "超过该上限" not in page
+    assert not printing.limit_reached(Delivery.objects.get(pk=signed.pk))
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from gongwen.documents.models import OfficialDocument
 from tests.conftest import PASSWORD
 
 
@@ -64,6 +65,7 @@ def test_saving_with_a_stale_token_offers_the_way_back_and_keeps_the_input(brows
     assert "页面已过期" in body and "在其他窗口重新登录" in body
     assert '<a href="/drafts/new/">回到原页面</a>' in body
     assert "data-unsaved-note" in body  # unsaved.js holds the copy for the editor
+    assert not OfficialDocument.objects.exists()
 
 
 @pytest.mark.django_db
@@ -81,3 +83,33 @@ def test_the_fresh_token_still_works(browser):
                             {"title": "关于", "csrfmiddlewaretoken": token},
                             headers={"HX-Request": "true"})
     assert response.status_code == 200 and "本页面已过期" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_htmx_forms_are_not_promised_their_input(browser):
+    """Only the editor keeps its input (data-keep-unsaved): the 催办 form of the tracking
+    board is told to reload and try again, not that its input is kept."""
+    body = browser.post("/inbox/1/follow-up/", {"how": "phone",
+                                             "csrfmiddlewaretoken": browser.stale_token},
+                        headers={"HX-Request": "true",
+                                 "HX-Current-URL": "http://testserver/tracking/"}
+                        ).content.decode()
+    assert "本页面已过期" in body and "刷新本页</a>后重试" in body
+    assert "已输入的内容会保留" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_form_from_another_site_is_refused_not_blamed_on_another_tab(browser, htmx):
+    """A failed Origin check (a form posted from another site, or a proxy missing from
+    GONGWEN_CSRF_TRUSTED_ORIGINS): reloading would not help, so no 刷新本页 loop."""
+    token = browser.cookies["csrftoken"].value
+    headers = {"Origin": "https://evil.example"}
+    if htmx:
+        headers["HX-Request"] = "true"
+    response = browser.post(reverse("web:draft_create"),
+                            {"title": "关于", "csrfmiddlewaretoken": token}, headers=headers)
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "表单来源不明" in body and "其他窗口" not in body and "刷新本页" not in body
+    assert not OfficialDocument.objects.exists()

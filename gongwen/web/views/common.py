@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -10,9 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from gongwen.policy.permissions import Perm, require
 from gongwen.web.targets import local_page, page_for
+
+log = logging.getLogger(__name__)
 
 
 def requires(perm: Perm):
@@ -125,25 +129,37 @@ handler400 = error_page(400, "请求有误", "请求格式不正确，请返回�
 
 PAGE_EXPIRED_MESSAGE = ("本页面的表单已过期（可能在其他窗口重新登录或退出过），"
                         "请回到原页面重新提交。")
+FOREIGN_FORM_MESSAGE = "表单来源不明，已拒绝提交。请从本平台的页面重新操作；如反复出现，请联系平台管理员。"
 
 
 def csrf_failure(request, reason=""):
-    """A form whose CSRF token no longer matches (R-UI-1). The usual cause is not an attack
-    but a login in another tab, which rotates the token under a page still open here; so
-    what was typed is kept (static/gongwen/unsaved.js) and the way back is offered:
+    """A form refused by the CSRF check (R-UI-1).
 
-    - an HTMX request (the live 版式预览) gets a short notice in its panel, with a link
-      that reloads the page and gives the input back; a 200, as htmx swaps only those;
+    A token that is missing or no longer matches its cookie (Django's reasons all start
+    with "CSRF ") is most often not an attack but a login in another tab, which rotates
+    the token under a page still open here; so the way back is offered and what was typed
+    is kept (static/gongwen/unsaved.js):
+
+    - an HTMX request gets a short notice in its panel with a link that reloads the page
+      (a 200, as htmx swaps only those); the live 版式预览 gives the input back;
     - a form gets this page with a link back to the page it was on (its Referer), where
-      the input comes back.
+      the editor's input comes back.
+
+    A failed Origin or Referer check is another matter (a form posted from another site,
+    or a proxy whose address is not in GONGWEN_CSRF_TRUSTED_ORIGINS): reloading would not
+    help, so it is a plain 403 that says the form's origin is unknown.
     """
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": "csrf_failed",
-                             "message": "CSRF 校验失败：请使用访问令牌调用接口，或刷新页面后重试。"},
-                            status=403)
+    if not reason.startswith("CSRF "):
+        log.warning("form refused by the CSRF origin check: %s (%s)", reason, request.path)
+        return render(request, "web/error.html", {
+            "status": 403, "title": "表单来源不明", "message": FOREIGN_FORM_MESSAGE},
+            status=403)
     if request.headers.get("HX-Request"):
+        log.warning("stale CSRF token on %s: %s", request.path, reason)
         page = local_page(request, request.headers.get("HX-Current-URL", ""))
-        return render(request, "web/_page_expired.html", {"page_url": page or page_for(request.path)})
+        return render(request, "web/_page_expired.html", {
+            "page_url": page or page_for(request.path),
+            "keeps_unsaved": request.path == reverse("web:draft_preview")})
     back = local_page(request, request.headers.get("Referer", "")) or page_for(request.path)
     return render(request, "web/error.html", {
         "status": 403, "title": "页面已过期", "message": PAGE_EXPIRED_MESSAGE,

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 LEVELS = ("绝密", "机密", "秘密")
+_LEVEL_FIRSTS = frozenset(level[0] for level in LEVELS)
 
 _LEVEL = "(?P<level>绝密|机密|秘密)"
 _STAR = "[★☆✩✪✫✬✭✮✯⭐*]"
@@ -75,8 +76,14 @@ class ClassificationFinding:
 
 def _normalise(line: str) -> str:
     # NFKC folds fullwidth letters, digits, colon and asterisk to their halfwidth forms;
-    # ★ (U+2605) has no compatibility decomposition and stays as it is.
-    return _SPACES.sub("", unicodedata.normalize("NFKC", line))
+    # ★ (U+2605) has no compatibility decomposition and stays as it is. Every format
+    # character (Unicode Cf: zero-width spaces and joiners, soft hyphens, bidi marks …)
+    # goes too: text extracted from an uploaded file keeps them, and "秘\u00ad密" must
+    # still read 秘密.
+    folded = unicodedata.normalize("NFKC", line)
+    if any(first in folded for first in _LEVEL_FIRSTS):  # only such a line can hold a mark
+        folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return _SPACES.sub("", folded)
 
 
 def check_secrecy_field(secrecy: str, period: str = "", *, source: str = "密级"

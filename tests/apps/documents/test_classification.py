@@ -35,6 +35,14 @@ MARKED = [
     ("绝密 启用前", "绝密"),
     ("000001\n机密★1年\n特急", "机密"),
     ("份号：000012　密级：秘密　紧急程度：特急", "秘密"),
+    # Invisible format characters inside the mark (text extracted from an uploaded file
+    # keeps them; review: only U+200B and U+FEFF were ignored).
+    ("秘\u00ad密★1年", "秘密"),
+    ("秘\u2060密★1年", "秘密"),
+    ("机\u200d密★", "机密"),
+    ("绝密\u200c★启用前", "绝密"),
+    ("绝\u200e密★启用前", "绝密"),
+    ("秘\u200b密", "秘密"),
 ]
 
 PROSE = [

@@ -51,8 +51,13 @@ def _tidy(name: str) -> str:
     return tidy(name or "").strip()
 
 
+def _tidy_names(fields: dict) -> dict:
+    """``fields`` with the names as they will be stored, before anything compares them."""
+    return {k: _tidy(v) if k in ("name", "short_name") and isinstance(v, str) else v
+            for k, v in fields.items()}
+
+
 def _validate(unit: Unit) -> None:
-    unit.name, unit.short_name = _tidy(unit.name), _tidy(unit.short_name)
     _require_printable(单位名称=unit.name, 发文字号简称=unit.short_name)
     if unit.networked and not unit.networked_since:
         raise ValidationError("已联网单位须填写联网日期。")
@@ -64,6 +69,7 @@ def _validate(unit: Unit) -> None:
 @audited()
 def create_unit(*, actor, request=None, **fields) -> Unit:
     require(actor, Perm.MANAGE_UNITS, request=request)
+    fields = _tidy_names(fields)
     unit = Unit(**{k: v for k, v in fields.items() if k in EDITABLE_FIELDS
                    or k in ("is_platform_operator", "is_seal_authority")})
     _validate(unit)
@@ -80,6 +86,7 @@ def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
     require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
+    fields = _tidy_names(fields)
     changes = {}
     for name in EDITABLE_FIELDS:
         if name in fields:

@@ -62,6 +62,11 @@ def test_paste_litter_is_removed_from_unit_and_group_names(operator, unit_b):
     assert Unit.objects.get(pk=unit_b.pk).name == "东海县人民政府（新）"
     group = services.save_group(actor=operator, name="县区\u2060政府", member_ids=[unit_b.pk])
     assert group.name == "县区政府"
+    # An edit that only adds litter is no change at all: nothing recorded (review).
+    events = unit.events.count()
+    services.update_unit(actor=operator, unit_id=unit.pk, short_name="文化\u200b")
+    assert unit.events.count() == events
+    assert not AuditEntry.objects.filter(action="unit.edited", target_id=str(unit.pk)).exists()
 
 
 @pytest.mark.django_db

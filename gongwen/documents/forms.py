@@ -10,6 +10,7 @@ from django import forms
 from gongwen.units.models import Unit, UnitState
 from gongwen.units.selectors import groups_for
 
+from . import characters
 from .models import DocType, NumberSeries, OfficialDocument, Secrecy, Urgency, Variant
 
 CO_ISSUER_SLOTS = 4
@@ -17,6 +18,21 @@ CO_ISSUER_SLOTS = 4
 
 def _units():
     return Unit.objects.filter(state=UnitState.ACTIVE).order_by("level", "code")
+
+
+class TextField(forms.CharField):
+    """A text field that drops paste litter (``characters.tidy``) before its length is
+    checked: a 份号 pasted with a zero-width space is the 6 digits the clerk sees. One-line
+    unless ``multiline`` (the 标题 box is one line: a line separator pasted into it is a
+    space, as the box shows it)."""
+
+    def __init__(self, *args, multiline: bool = False, **kwargs) -> None:
+        self.multiline = multiline
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return characters.tidy(value, self.multiline).strip() if value else value
 
 
 class UnitMultipleChoice(forms.ModelMultipleChoiceField):
@@ -34,18 +50,18 @@ class DraftForm(forms.Form):
     variant = forms.ChoiceField(label="格式", choices=Variant.choices)
     number_series = forms.ChoiceField(label="发文字号类别", choices=NumberSeries.choices,
                                       help_text="发文字号在单位负责人核批时自动编号，不会重号、跳号。")
-    copy_number = forms.CharField(label="份号", max_length=6, required=False,
+    copy_number = TextField(label="份号", max_length=6, required=False,
                                   help_text="6位阿拉伯数字，如 000001；可不填。")
     secrecy = forms.ChoiceField(
         label="密级", choices=Secrecy.choices, required=False,
         help_text="本平台禁止传输密级公文（连政办发〔2006〕107号）；选择任何密级都将被拒绝。")
-    secrecy_period = forms.CharField(label="保密期限", max_length=20, required=False)
+    secrecy_period = TextField(label="保密期限", max_length=20, required=False)
     urgency = forms.ChoiceField(label="紧急程度", choices=Urgency.choices, required=False)
-    mark_text = forms.CharField(label="发文机关标志", max_length=100, required=False,
+    mark_text = TextField(label="发文机关标志", max_length=100, required=False,
                                 help_text="留空则用本单位全称。")
-    signers = forms.CharField(label="签发人", max_length=200, required=False,
+    signers = TextField(label="签发人", max_length=200, required=False,
                               help_text="请示、报告必须填写；多人用“、”分隔。")
-    title = forms.CharField(label="标题", max_length=200,
+    title = TextField(label="标题", max_length=200,
                             widget=forms.TextInput(attrs={"size": 60}))
     main_units = UnitMultipleChoice(label="主送机关（通讯录）", queryset=Unit.objects.none(),
                                     required=False,
@@ -53,26 +69,27 @@ class DraftForm(forms.Form):
     main_groups = forms.ModelMultipleChoiceField(label="主送机关（收文分组）",
                                                  queryset=Unit.objects.none(), required=False,
                                                  widget=forms.CheckboxSelectMultiple)
-    main_recipients_text = forms.CharField(
+    main_recipients_text = TextField(
         label="主送机关（文字）", max_length=500, required=False,
         help_text="统称或非联网单位，如“各县、区人民政府，市各委、办、局”。")
-    body_text = forms.CharField(
-        label="正文", required=False, widget=forms.Textarea(attrs={"rows": 16, "cols": 70}),
+    body_text = TextField(
+        label="正文", multiline=True, required=False,
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 70}),
         help_text="每段一行。以“一、”“（一）”“1.”“（1）”开头的段落自动识别为各级标题。")
-    signature_text = forms.CharField(label="发文机关署名", max_length=200, required=False,
+    signature_text = TextField(label="发文机关署名", max_length=200, required=False,
                                      help_text="留空则用发文机关全称。")
     date = forms.DateField(label="成文日期", required=False,
                            widget=forms.DateInput(attrs={"type": "date"}),
                            help_text="留空则以核批签发日期为准。")
-    note = forms.CharField(label="附注", max_length=300, required=False)
+    note = TextField(label="附注", max_length=300, required=False)
     copy_units = UnitMultipleChoice(label="抄送机关（通讯录）", queryset=Unit.objects.none(),
                                     required=False,
                                     widget=forms.SelectMultiple(attrs={"size": 6}))
     copy_groups = forms.ModelMultipleChoiceField(label="抄送机关（收文分组）",
                                                  queryset=Unit.objects.none(), required=False,
                                                  widget=forms.CheckboxSelectMultiple)
-    copy_to_text = forms.CharField(label="抄送机关（文字）", max_length=500, required=False)
-    printer = forms.CharField(label="印发机关", max_length=100, required=False)
+    copy_to_text = TextField(label="抄送机关（文字）", max_length=500, required=False)
+    printer = TextField(label="印发机关", max_length=100, required=False)
     print_date = forms.DateField(label="印发日期", required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -137,8 +154,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(label="文件（PDF或OFD）",
                            error_messages={"required": "请选择要上传的文件。",
                                            "empty": "上传的文件是空文件。"})
-    title = forms.CharField(label="附件名称", max_length=200, required=False,
-                            help_text="留空则用文件名。")
+    title = TextField(label="附件名称", max_length=200, required=False,
+                      help_text="留空则用文件名。")
 
     def __init__(self, *args, **kwargs):
         # Shown on the same page as the draft form, which has its own "title": distinct ids

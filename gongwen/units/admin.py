@@ -1,22 +1,24 @@
 from django.contrib import admin
 
+from gongwen.readonly_admin import ReadOnlyAdmin
+
 from .models import RecipientGroup, Unit, UnitEvent
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ReadOnlyAdmin):
+    """Changed on the platform's 单位管理 pages (history, name rules, audit)."""
+
     list_display = ("code", "name", "short_name", "level", "networked", "state")
     list_filter = ("level", "state", "networked")
     search_fields = ("code", "name", "short_name")
 
 
 @admin.register(UnitEvent)
-class UnitEventAdmin(admin.ModelAdmin):
+class UnitEventAdmin(ReadOnlyAdmin):
     list_display = ("unit", "kind", "at", "by")
-    readonly_fields = [f.name for f in UnitEvent._meta.fields]
 
 
 @admin.register(RecipientGroup)
-class RecipientGroupAdmin(admin.ModelAdmin):
+class RecipientGroupAdmin(ReadOnlyAdmin):
     list_display = ("name", "owner")
-    filter_horizontal = ("members",)

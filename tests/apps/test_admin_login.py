@@ -72,3 +72,38 @@ def test_a_user_without_admin_rights_gets_403_not_a_loop(client, operator):
 def test_admin_login_never_leads_elsewhere(client, staff):
     client.force_login(staff)
     assert client.get("/admin/login/?next=https://evil.example/")["Location"] == "/admin/"
+
+
+def test_admin_logout_is_the_platforms_and_audited(client, staff):
+    client.force_login(staff)
+    response = client.post("/admin/logout/")
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert SESSION_KEY not in client.session
+    assert AuditEntry.objects.filter(action="logout", actor=staff).exists()
+
+
+def test_admin_changes_no_password(client, staff):
+    client.force_login(staff)
+    response = client.post("/admin/password_change/", {
+        "old_password": PASSWORD, "new_password1": "Xx#12345678", "new_password2": "Xx#12345678"})
+    assert response.status_code == 403 and "用户管理" in response.content.decode()
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("path", ["/admin/accounts/user/{user}/change/",
+                                  "/admin/accounts/user/{user}/password/",
+                                  "/admin/units/unit/{unit}/change/",
+                                  "/admin/units/recipientgroup/add/",
+                                  "/admin/accounts/user/add/"])
+def test_the_admin_shows_and_changes_nothing(client, staff, path):
+    """Review: users' passwords and lockouts, units' names and groups could be changed in
+    the admin, outside the audit trail and the name rules."""
+    client.force_login(staff)
+    url = path.format(user=staff.pk, unit=staff.unit_id)
+    response = client.post(url, {"username": "renamed", "name": "改名", "password1": "x",
+                                 "password2": "x", "failed_logins": 0})
+    assert response.status_code == 403
+    staff.refresh_from_db()
+    assert staff.username != "renamed" and staff.check_password(PASSWORD)
+    assert staff.unit.name != "改名"

@@ -61,3 +61,18 @@ def admin_login(request, extra_context=None):
     if request.user.is_active and request.user.is_staff:
         return redirect(target)
     return handler403(request)
+
+
+def admin_logout(request, extra_context=None):
+    """The admin's 注销 (``admin.site.logout``): the platform's own, which is audited."""
+    return logout_view(request)
+
+
+def admin_password_change(request, extra_context=None):
+    """The admin's 修改密码 (``admin.site.password_change``) would check the old password
+    with no lockout and change it unaudited: passwords are reset by the platform
+    administrator on the 用户管理 pages."""
+    return render(request, "web/error.html", {
+        "status": 403, "title": "请在平台中办理",
+        "message": "密码由平台管理员在“用户管理”中重置，系统管理后台不修改密码。",
+        "back_url": reverse("admin:index"), "back_label": "返回系统管理"}, status=403)

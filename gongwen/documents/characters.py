@@ -34,8 +34,9 @@ from .gbt9704.fonts import FontSet
 __all__ = ["Element", "problems", "tidy"]
 
 # Cc controls, Cf format characters (bidi controls U+202A–U+202E, U+2066–U+2069,
-# U+200E/U+200F, U+061C; U+200B; U+FEFF; tags), Cs lone surrogates (a JSON "\\ud800" gets
-# this far; no database or encoder accepts it), Zl/Zp line and paragraph separators.
+# U+200E/U+200F, U+061C; tags; the paste litter below only in text saved before ``tidy``),
+# Cs lone surrogates (a JSON "\\ud800" gets this far; no database or encoder accepts it),
+# Zl/Zp line and paragraph separators.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # What a multi-line element may hold besides printable text: a textarea sends CRLF.
 LINE_CONTROLS = frozenset("\n\r\t")

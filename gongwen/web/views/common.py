@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from gongwen.documents.characters import tidy
 from gongwen.policy.permissions import Perm, require
 from gongwen.web.targets import local_page, page_for
 
@@ -81,7 +82,9 @@ SEARCH_MAX = 100
 
 
 def search_text(request, name: str = "q") -> str:
-    return request.GET.get(name, "").strip()[:SEARCH_MAX]
+    # Without paste litter, as the stored text is (documents.characters.tidy): a title
+    # copied from a web page with a zero-width space in it must still find the document.
+    return tidy(request.GET.get(name, "")).strip()[:SEARCH_MAX]
 
 
 def search_params(request) -> Search:

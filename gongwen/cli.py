@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -114,14 +115,29 @@ def cmd_serve(args) -> int:
     if args.with_worker:
         worker = subprocess.Popen([sys.executable, "-m", "gongwen.cli", "worker"], env=env)
     print(f"gongwen serving on http://{args.addr}/  (Ctrl-C to stop)", flush=True)
+    server = subprocess.Popen(gunicorn_command(args.addr, args.workers), env=env)
+
+    def stop(signum, frame):
+        # A service manager (systemd, docker stop, kill) sends SIGTERM to this process only:
+        # passed on, gunicorn finishes the requests under way; the worker stops below.
+        server.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(gunicorn_command(args.addr, args.workers), env=env)
-    except KeyboardInterrupt:
+        return server.wait()
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: gunicorn stops too
+        server.wait()
         return 0
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=10)
+        signal.signal(signal.SIGTERM, previous)
+        for child in (server, worker):
+            if child is not None and child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
 
 
 def cmd_worker(args) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -502,6 +503,7 @@ def _store_report(delivery: Delivery, report: hooks.Report, *, basis: dict | Non
         returned = True
     update_rows([delivery], fields)
     if returned:
+        settle_notices([delivery])
         _notify_sender(delivery, Notification.Kind.RETURNED,
                        f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
                        f"自动退回：{delivery.return_reason}")
@@ -895,6 +897,7 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
     # A second receipt for a delivery or a reused key fails the unique constraints: the
     # transaction rolls back (the caller retries item by item).
     Receipt.objects.bulk_create(receipts_made)
+    settle_notices(ready)
     _notify_senders([(d, f"{d.recipient_unit.name}已签收《{d.dispatch.document.title}》"
                          f"（收文登记号 {d.registration_number}）") for d in ready],
                     Notification.Kind.SIGNED)
@@ -942,6 +945,7 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     delivery.save(update_fields=["state", "returned_at", "return_reason", "return_key",
                                  "handled_by"])
     record(actor, "exchange.returned", delivery, request=request, detail={"reason": reason})
+    settle_notices([delivery])
     _notify_sender(delivery, Notification.Kind.RETURNED,
                    f"《{delivery.dispatch.document.title}》被{delivery.recipient_unit.name}"
                    f"退回：{reason}")
@@ -1072,6 +1076,42 @@ def _remind(*, delivery_id: int) -> int:
 # -- notifications (R-FLOW-7) ----------------------------------------------------------------
 def _delivery_link(delivery: Delivery) -> str:
     return reverse("web:delivery", args=[delivery.pk])
+
+
+# The recipient's notices that ask for work on a delivery (their dedup keys' first part).
+_WORK_NOTICES = ("incoming", "overdue")
+
+
+def _work_notice_keys(delivery_ids_by_unit: dict[int, list[int]],
+                      user_ids_by_unit: dict[int, list[int]]) -> list[str]:
+    return [f"{kind}:{pk}:u{uid}" for unit, pks in delivery_ids_by_unit.items()
+            for uid in user_ids_by_unit.get(unit, ()) for pk in pks for kind in _WORK_NOTICES]
+
+
+def settle_notices(deliveries: Iterable[Delivery]) -> int:
+    """The 新来文 and 超时 notices of deliveries now handled (签收, 退回, returned after a
+    failed check) become read for every clerk of the receiving unit: the work they asked
+    for is done, and the badge must not count it (QA). By their dedup keys: one indexed
+    UPDATE."""
+    by_unit: dict[int, list[int]] = {}
+    for d in deliveries:
+        by_unit.setdefault(d.recipient_unit_id, []).append(d.pk)
+    if not by_unit:
+        return 0
+    users: dict[int, list[int]] = {}
+    for uid, unit in _clerks(*by_unit).values_list("pk", "unit_id"):
+        users.setdefault(unit, []).append(uid)
+    keys = _work_notice_keys(by_unit, users)
+    return Notification.objects.filter(dedup_key__in=keys, read_at__isnull=True) \
+        .update(read_at=timezone.now()) if keys else 0
+
+
+def read_notices_of(user, delivery: Delivery) -> int:
+    """The user's own notices about ``delivery`` become read once they open its page."""
+    keys = _work_notice_keys({delivery.recipient_unit_id: [delivery.pk]},
+                             {delivery.recipient_unit_id: [user.pk]})
+    return Notification.objects.filter(user=user, dedup_key__in=keys, read_at__isnull=True) \
+        .update(read_at=timezone.now())
 
 
 def _clerks(*unit_ids: int):

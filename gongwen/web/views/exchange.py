@@ -97,6 +97,8 @@ def delivery_detail(request, delivery_id: int):
         delivery = services.open_delivery(actor=request.user, delivery_id=delivery.pk,
                                           request=request)
         delivery = _delivery(request, delivery.pk)
+    if is_recipient:
+        services.read_notices_of(request.user, delivery)
     report = hooks.Report.from_dict(delivery.verification)
     may_receive = (is_recipient and delivery.is_pending and not delivery.paper
                    and can(request.user, Perm.RECEIVE, delivery))

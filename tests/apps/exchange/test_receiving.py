@@ -120,6 +120,37 @@ def test_return_reason_is_visible_to_sender(cast, dispatched, client):
     assert "附件缺页，请补发" in page
 
 
+def test_handled_items_no_longer_count_as_unread_notices(cast, dispatched, make_user, client):
+    """QA: a clerk signed an item but its 新来文 notice stayed unread, so the badge counted
+    work already done. Opening the item reads one's own notice; 签收 or 退回 reads the
+    notices of every clerk of the unit (and 超时 reminders too); other items stay unread."""
+    from gongwen.accounts.models import Role
+    from tests.conftest import PASSWORD
+
+    second = make_user(cast["b"], Role.CLERK, username="dhx_clerk2")
+    sent = dispatched()
+    other = dispatched(title="关于做好冬季防火工作的通知")
+    d, d_other = delivery_to(sent, cast["b"]), delivery_to(other, cast["b"])
+
+    def unread(user, delivery):
+        return Notification.objects.filter(user=user, read_at__isnull=True,
+                                           link=f"/inbox/{delivery.pk}/").count()
+
+    assert unread(cast["clerk_b"], d) == unread(second, d) == 1
+    assert client.login(username="dhx_clerk", password=PASSWORD)
+    client.get(f"/inbox/{d.pk}/")
+    assert unread(cast["clerk_b"], d) == 0 and unread(second, d) == 1
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        assert services.send_overdue_reminders() >= 1
+    assert unread(second, d) == 2  # 新来文 and 超时
+    services.sign_receipt(actor=cast["clerk_b"], delivery_id=d.pk, pin=PIN, key=uuid.uuid4())
+    assert unread(second, d) == 0
+    assert unread(second, d_other) == 2  # not handled: still counted
+    services.return_delivery(actor=second, delivery_id=d_other.pk, reason="请补充附件",
+                             key=uuid.uuid4())
+    assert unread(cast["clerk_b"], d_other) == unread(second, d_other) == 0
+
+
 def test_a_paper_delivery_is_not_returned_on_the_platform(cast, dispatched, make_user):
     """QA: 签收 of a paper delivery (a unit not networked) was refused, but 退回 over the API
     went through and told the sender the unit returned it."""

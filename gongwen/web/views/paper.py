@@ -30,6 +30,9 @@ class PhaseForm(forms.ModelForm):
         widgets = {"starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                    "senders": forms.CheckboxSelectMultiple,
                    "request_recipients": forms.CheckboxSelectMultiple}
+        error_messages = {"starts_on": {
+            "unique": "已有推行阶段从这一天开始：同一天只能开始一个阶段，请改用其他起始日期，"
+                      "或修改已有的阶段。"}}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,11 +48,15 @@ def phases(request):
     edit_id = request.GET.get("edit", "")
     editing = next((r.phase for r in rows if str(r.phase.pk) == edit_id), None) if manage \
         else None
+    return _phases_page(request, rows, manage, editing,
+                        PhaseForm(instance=editing) if manage else None)
+
+
+def _phases_page(request, rows, manage: bool, editing, form, status: int = 200):
     return render(request, "policy/phases.html", {
         "title": "推行阶段", "rows": [(r, rollout.scope_description(r.phase)) for r in rows],
-        "manage": manage, "editing": editing,
-        "form": PhaseForm(instance=editing) if manage else None,
-        "current": next((r.phase for r in rows if r.current), None)})
+        "manage": manage, "editing": editing, "form": form,
+        "current": next((r.phase for r in rows if r.current), None)}, status=status)
 
 
 @require_POST
@@ -61,23 +68,22 @@ def phase_save(request):
         messages.error(request, "未找到该推行阶段，可能已被删除。")
         return redirect("web:policy")
     form = PhaseForm(request.POST, instance=instance)
-    if not form.is_valid():
-        for field, errs in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for e in errs:
-                messages.error(request, f"{label}：{e}" if label else e)
-        return redirect("web:policy")
-    data = {name: form.cleaned_data[name] for name in rollout.PHASE_FIELDS}
-    try:
-        phase = rollout.save_phase(
-            actor=request.user, phase_id=instance.pk if instance else None, data=data,
-            senders=[u.pk for u in form.cleaned_data["senders"]],
-            request_recipients=[u.pk for u in form.cleaned_data["request_recipients"]],
-            request=request)
-        messages.success(request, f"已保存推行阶段“{phase.name}”。")
-    except ValidationError as exc:
-        flash_errors(request, exc)
-    return redirect("web:policy")
+    if form.is_valid():
+        data = {name: form.cleaned_data[name] for name in rollout.PHASE_FIELDS}
+        try:
+            phase = rollout.save_phase(
+                actor=request.user, phase_id=instance.pk if instance else None, data=data,
+                senders=[u.pk for u in form.cleaned_data["senders"]],
+                request_recipients=[u.pk for u in form.cleaned_data["request_recipients"]],
+                request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"已保存推行阶段“{phase.name}”。")
+            return redirect("web:policy")
+    # Refused: the page again, with the messages at the fields and the input kept (QA: a
+    # redirect emptied the form and showed Django's own wording).
+    return _phases_page(request, rollout.phase_rows(), True, instance, form, status=400)
 
 
 @require_POST

@@ -4,6 +4,7 @@ what each role sees and may do, and that bad input answers in Chinese, never wit
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -66,6 +67,20 @@ def test_the_operator_configures_phases_and_everyone_sees_the_phase_in_force(
     login(client, "sfb_admin")
     assert client.post(f"/policy/phases/{phase.pk}/delete/").status_code == 302
     assert not RolloutPhase.objects.exists()
+
+
+def test_a_refused_phase_keeps_the_input_and_says_why_in_chinese(cast, operator_a, client):
+    """QA: a second phase starting the same day emptied the form and showed Django's own
+    wording (具有 起始日期 的 推行阶段 已存在)."""
+    login(client, "sfb_admin")
+    assert client.post("/policy/phases/", _phase_form(cast)).status_code == 302
+    resp = client.post("/policy/phases/", _phase_form(cast, name="第二阶段",
+                                                      note="县区政府开始接入"))
+    page = resp.content.decode()
+    assert resp.status_code == 400 and RolloutPhase.objects.count() == 1
+    assert "同一天只能开始一个阶段" in page and "具有" not in page
+    assert 'value="第二阶段"' in page and "县区政府开始接入" in page
+    assert re.search(rf'value="{cast["a"].pk}"[^>]*checked', page)
 
 
 def test_the_sender_records_paper_and_the_recipient_its_arrival(cast, dispatched, client):

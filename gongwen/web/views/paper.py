@@ -19,7 +19,7 @@ from gongwen.policy.models import RolloutPhase
 from gongwen.policy.permissions import Perm, can
 from gongwen.units.models import Unit, UnitState
 
-from .common import flash_errors, paginate, requires
+from .common import error_messages, flash_errors, paginate, requires
 
 
 class PhaseForm(forms.ModelForm):
@@ -143,13 +143,21 @@ def arrivals(request):
             (messages.warning if arrival.outcome == PaperArrival.Outcome.REFUSED
              else messages.success)(request, text[arrival.outcome])
         except ValidationError as exc:
-            flash_errors(request, exc)
+            # The form again with what was typed and why (QA: a bad 发文字号 emptied it);
+            # the same key, as nothing was registered under it.
+            return _arrivals_page(request, errors=error_messages(exc), entered=request.POST,
+                                  key=request.POST.get("key") or uuid.uuid4(), status=400)
         return redirect("web:paper_arrivals")
+    return _arrivals_page(request)
+
+
+def _arrivals_page(request, *, errors=(), entered=None, key=None, status: int = 200):
     rows = (PaperArrival.objects.filter(unit_id=request.user.unit_id)
             .select_related("sender_unit", "by", "delivery"))
     return render(request, "exchange/paper_arrivals.html", {
-        "title": "纸质来文登记", "page": paginate(request, rows), "key": uuid.uuid4(),
+        "title": "纸质来文登记", "page": paginate(request, rows), "key": key or uuid.uuid4(),
+        "errors": errors, "entered": entered or {},
         "senders": Unit.objects.filter(state=UnitState.ACTIVE)
         .exclude(pk=request.user.unit_id).order_by("level", "code"),
         "awaiting": selectors.paper_awaited(request.user),
-        "parallel_run": rollout.parallel_run_on()})
+        "parallel_run": rollout.parallel_run_on()}, status=status)

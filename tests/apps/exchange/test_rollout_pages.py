@@ -134,7 +134,15 @@ def test_the_mail_room_registers_paper(cast, client):
     for bad in ({"sender": "abc", "title": "t"}, {"sender": cast["b"].pk, "title": ""},
                 {"sender": cast["b"].pk, "title": "t", "received_on": "2999-01-01"}):
         resp = client.post("/inbox/paper/", {**bad, "key": str(uuid.uuid4())}, follow=True)
-        assert resp.status_code == 200 and 'class="msg error' in resp.content.decode()
+        assert resp.status_code == 400 and 'class="msg error' in resp.content.decode()
+    # QA: a refused registration emptied the form; now what was typed comes back.
+    page = client.post("/inbox/paper/", {
+        "sender": cast["gyx"].pk, "title": "关于申请经费的请示", "doc_number": "赣政发〔2006〕3号",
+        "is_request": "1", "received_on": "2999-01-01", "note": "机要交换站送达",
+        "key": str(uuid.uuid4())}).content.decode()
+    assert f'value="{cast["gyx"].pk}" selected' in page and 'value="关于申请经费的请示"' in page
+    assert 'value="赣政发〔2006〕3号"' in page and 'id="arrival-request" checked' in page
+    assert 'value="机要交换站送达"' in page and 'value="2999-01-01"' in page
     resp = client.post("/inbox/paper/", {"sender": cast["b"].pk, "title": "t"}, follow=True)
     assert "幂等键" in resp.content.decode()
     assert PaperArrival.objects.count() == 1

@@ -29,13 +29,14 @@ from django.utils import timezone
 
 from gongwen.audit.services import record
 from gongwen.policy import rollout
-from gongwen.policy.errors import key_reused, replayed
+from gongwen.policy.errors import key_reused, object_id, replayed
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
 from . import blobs, characters, classification, rendering, upload
 from .models import (
+    EDITABLE_STATES,
     UPWARD_TYPES,
     Action,
     Attachment,
@@ -563,7 +564,25 @@ def new_draft_key(actor, idempotency_key, *, link: str = "", target=None, reques
     key = _uuid(idempotency_key)
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
         return key, _prior_for(prior, actor, link, target)
-    return key, None
+    return key, (_open_draft(actor, link, target) if link else None)
+
+
+def _open_draft(actor, link: str, target) -> OfficialDocument | None:
+    """The actor's draft started from the same delivery or document (``link``: answers,
+    forwards, corrects) and not yet submitted. Pressing 拟批复, 转发 or 起草更正公文 again
+    (a reload, the Back button: a new key each time) opens it instead of making a second
+    one (QA: three 批复 drafts of one 请示). Marked ``reopened``, and replayed: nothing new
+    was made (the API answers 200)."""
+    target_id = object_id(target)
+    if target_id is None:
+        return None
+    doc = (OfficialDocument.objects.filter(created_by=actor, state__in=EDITABLE_STATES,
+                                           **{f"{link}_id": target_id})
+           .order_by("-pk").first())
+    if doc is None:
+        return None
+    doc.reopened = True
+    return replayed(doc)
 
 
 def save_new_draft(doc: OfficialDocument, actor, key, *, link: str = "", target=None
@@ -912,6 +931,8 @@ def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
         return _prior_for(prior, actor, "corrects", doc_id)
     old = _lock(doc_id)
+    if (draft := _open_draft(actor, "corrects", old.pk)) is not None:
+        return draft
     if old.unit_id != actor.unit_id:
         raise Http404("未找到该公文。")
     _require(actor, Perm.DRAFT, old, request=request)

@@ -36,6 +36,11 @@ def requires(perm: Perm):
     return decorator
 
 
+# A second press of 拟批复, 转发 or 起草更正公文 opens the draft the first one made
+# (documents.services._open_draft).
+REOPENED = "您已起草过《{title}》且尚未提交，已为您打开该草稿；如需重新起草，请先删除它。"
+
+
 def error_messages(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 

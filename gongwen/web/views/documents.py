@@ -31,7 +31,7 @@ from gongwen.exchange import selectors as exchange_selectors
 from gongwen.policy.errors import KEY_REUSED
 from gongwen.policy.permissions import Perm, can, require, visible_documents
 
-from .common import error_messages, flash_errors, paginate, requires, search_params
+from .common import REOPENED, error_messages, flash_errors, paginate, requires, search_params
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +363,10 @@ def document_correct(request, doc_id: int):
     except ValidationError as exc:
         flash_errors(request, exc)
         return redirect("web:document", doc_id=doc.pk)
-    messages.success(request, f"已起草更正公文，原公文为《{doc.title}》；修改后提交核批。")
+    if getattr(new, "reopened", False):
+        messages.info(request, REOPENED.format(title=new.title))
+    else:
+        messages.success(request, f"已起草更正公文，原公文为《{doc.title}》；修改后提交核批。")
     return redirect("web:draft_edit", doc_id=new.pk)
 
 

@@ -17,7 +17,7 @@ from gongwen.documents.models import OfficialDocument
 from gongwen.exchange.models import Delivery
 from gongwen.policy.permissions import Perm, require
 
-from .common import flash_errors, requires
+from .common import REOPENED, flash_errors, requires
 
 
 def _delivery(request, delivery_id: int) -> Delivery:
@@ -40,8 +40,12 @@ def _draft_from(request, delivery_id: int, start, done: str):
     except PermissionDenied as exc:
         messages.error(request, getattr(exc, "message_zh", "") or "您没有执行此操作的权限。")
         return redirect("web:delivery", delivery_id=delivery_id)
-    messages.success(request, done)
+    if getattr(doc, "reopened", False):
+        messages.info(request, REOPENED.format(title=doc.title))
+    else:
+        messages.success(request, done)
     return redirect("web:draft_edit", doc_id=doc.pk)
+
 
 
 @require_POST

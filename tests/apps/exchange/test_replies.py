@@ -140,6 +140,31 @@ def test_a_retry_returns_the_first_draft_and_a_reused_key_is_refused(
                                   idempotency_key=key)
 
 
+def test_a_second_press_opens_the_draft_not_yet_submitted(cast, request_signed, client):
+    """QA: pressing 拟批复 again after a reload (a new key each time) made a second and a
+    third draft. The draft not yet submitted is opened instead; once it is submitted, a
+    new one may be started."""
+    from gongwen.documents import services as docs
+    from gongwen.policy.errors import was_replayed
+
+    first = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk,
+                                      idempotency_key=uuid.uuid4())
+    again = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk,
+                                      idempotency_key=uuid.uuid4())
+    assert again.pk == first.pk and again.reopened and was_replayed(again)
+    _login(client, cast["clerk_a"])
+    resp = client.post(f"/inbox/{request_signed.pk}/reply/", {"key": str(uuid.uuid4())},
+                       follow=True)
+    assert f"/drafts/{first.pk}/" in resp.redirect_chain[-1][0]
+    assert "且尚未提交，已为您打开该草稿" in resp.content.decode()
+    assert OfficialDocument.objects.filter(answers=request_signed).count() == 1
+    docs.update_draft(actor=cast["clerk_a"], doc_id=first.pk, body_text="同意。")
+    docs.submit(actor=cast["clerk_a"], doc_id=first.pk)
+    fresh = replies.reply_to_delivery(actor=cast["clerk_a"], delivery_id=request_signed.pk,
+                                      idempotency_key=uuid.uuid4())
+    assert fresh.pk != first.pk and not getattr(fresh, "reopened", False)
+
+
 # -- refusals -------------------------------------------------------------------------------
 def test_an_unsigned_request_and_a_notice_are_refused_and_audited(cast, request_sent,
                                                                  dispatched):

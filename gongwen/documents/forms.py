@@ -17,7 +17,7 @@ CO_ISSUER_SLOTS = 4
 
 
 def _units():
-    return Unit.objects.filter(state=UnitState.ACTIVE).order_by("level", "code")
+    return Unit.objects.filter(state=UnitState.ACTIVE).in_directory_order()
 
 
 class TextField(forms.CharField):

@@ -211,16 +211,16 @@ def read_scope(user, unit_text: str, errors: list[str]) -> Scope:
     if raw:
         unit = units.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 18 else None
         if unit is not None:
-            return Scope(units.filter(pk=unit.pk), unit, units.order_by("name"))
+            return Scope(units.filter(pk=unit.pk), unit, units.in_directory_order())
         errors.append("所选单位不存在，已显示全部单位的统计。")
-    return Scope(None, None, units.order_by("name"))
+    return Scope(None, None, units.in_directory_order())
 
 
 def console_scope(unit: Unit | None = None) -> Scope:
     """The server console's (``gongwen stats`` without ``--as``): every unit, or ``unit``."""
     if unit is not None:
         return Scope(Unit.objects.filter(pk=unit.pk), unit)
-    return Scope(None, None, Unit.objects.order_by("name"))
+    return Scope(None, None, Unit.objects.in_directory_order())
 
 
 def figures(units: QuerySet | Iterable[int] | None, first: dt.date, last: dt.date, *,

@@ -31,6 +31,17 @@ class UnitState(models.TextChoices):
     REVOKED = "revoked", "已撤销"
 
 
+class UnitQuerySet(models.QuerySet):
+    def in_directory_order(self) -> UnitQuerySet:
+        """省级, 市级, 县（区）级, 市直部门, 直属单位 (the order of ``Level``), then by code:
+        how a directory or a unit list reads, not the alphabet of the level codes."""
+        rank = models.Case(*(models.When(level=value, then=models.Value(n))
+                             for n, value in enumerate(Level.values)),
+                           default=models.Value(len(Level.values)),
+                           output_field=models.IntegerField())
+        return self.alias(level_rank=rank).order_by("level_rank", "code")
+
+
 class Unit(models.Model):
     code = models.CharField("单位代码", max_length=32, unique=True,
                             help_text="统一社会信用代码或组织机构代码")
@@ -55,6 +66,8 @@ class Unit(models.Model):
     phone = models.CharField("电话", max_length=40, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = "单位"

@@ -17,7 +17,7 @@ def directory(query: str = "") -> QuerySet[Unit]:
     if query:
         units = units.filter(Q(name__icontains=query) | Q(short_name__icontains=query)
                              | Q(code__icontains=query))
-    return units
+    return units.in_directory_order()
 
 
 def groups_for(unit: Unit | None) -> QuerySet[RecipientGroup]:

@@ -9,7 +9,7 @@ from gongwen.units.models import Kind, Level, Unit, UnitState
 
 
 def active_units():
-    return Unit.objects.filter(state=UnitState.ACTIVE).order_by("level", "code")
+    return Unit.objects.filter(state=UnitState.ACTIVE).in_directory_order()
 
 
 class UnitForm(forms.Form):

@@ -184,3 +184,16 @@ def test_demo_data_is_idempotent_and_realistic():
     from gongwen.accounts.models import Role, RoleGrant
 
     assert set(RoleGrant.objects.values_list("role", flat=True)) == set(Role.values)
+
+
+@pytest.mark.django_db
+def test_units_list_in_the_order_of_their_levels(make_unit):
+    """QA: the statistics' unit list read 东海县, 江苏省, 灌云 … (the alphabet of the level
+    codes). Province, city, county, city departments, affiliated units; then by code."""
+    from gongwen.units.models import Level
+
+    made = [make_unit(f"单位{level}", level=level, code=f"Z{n}")
+            for n, level in enumerate(reversed(Level.values))]
+    order = list(Unit.objects.filter(pk__in=[u.pk for u in made]).in_directory_order()
+                 .values_list("level", flat=True))
+    assert order == list(Level.values)

@@ -36,7 +36,7 @@ class PhaseForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        units = Unit.objects.filter(state=UnitState.ACTIVE).order_by("level", "code")
+        units = Unit.objects.filter(state=UnitState.ACTIVE).in_directory_order()
         self.fields["senders"].queryset = units
         self.fields["request_recipients"].queryset = units
 
@@ -158,6 +158,6 @@ def _arrivals_page(request, *, errors=(), entered=None, key=None, status: int = 
         "title": "纸质来文登记", "page": paginate(request, rows), "key": key or uuid.uuid4(),
         "errors": errors, "entered": entered or {},
         "senders": Unit.objects.filter(state=UnitState.ACTIVE)
-        .exclude(pk=request.user.unit_id).order_by("level", "code"),
+        .exclude(pk=request.user.unit_id).in_directory_order(),
         "awaiting": selectors.paper_awaited(request.user),
         "parallel_run": rollout.parallel_run_on()}, status=status)

@@ -17,7 +17,7 @@ from .common import error_messages, paginate, requires, search_text
 
 @requires(Perm.MANAGE_UNITS)
 def unit_list(request):
-    units = Unit.objects.select_related("parent", "successor").order_by("level", "code")
+    units = Unit.objects.select_related("parent", "successor").in_directory_order()
     state = request.GET.get("state", "")
     if state in UnitState.values:
         units = units.filter(state=state)

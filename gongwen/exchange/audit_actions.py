@@ -15,4 +15,5 @@ LABELS = {
     "exchange.paper_copies": "登记纸质发文",
     "exchange.paper_received": "登记纸质件收到",
     "exchange.paper_arrival": "纸质来文登记",
+    "exchange.paper_matched": "纸质来文与后到的电子件对应",
 }

@@ -341,6 +341,7 @@ class Notification(models.Model):
         WITHDRAWN = "withdrawn", "已撤回"
         OVERDUE = "overdue", "超时未签收"
         PAPER_ONLY = "paper_only", "仅纸质件未受理"
+        PAPER_MATCHED = "paper_ok", "纸质件已与电子件对应"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")

@@ -9,7 +9,8 @@ is not accepted. After the cut-over paper is the exception. The platform keeps t
 * the recipient records the day a paper copy arrived (:func:`record_paper_received`);
 * the recipient's mail room registers a paper document that arrived (:func:`register_arrival`):
   the platform finds its electronic delivery by sender and 发文字号 and marks the paper
-  received; a request with no electronic delivery is refused and its sender told so.
+  received; a request with no electronic delivery is refused and its sender told so, and
+  matched after all when its electronic copy is dispatched later (:func:`match_waiting_arrivals`).
 
 Every verb is one durable transaction, audited; setting the same values twice changes
 nothing, and ``register_arrival`` takes an idempotency key.
@@ -161,6 +162,55 @@ def _match(unit_id: int, sender_id: int, number: DocNumber | None, title: str
                                  dispatch__document__number_year=number.year,
                                  dispatch__document__number_serial=number.serial).first()
     return candidates.filter(dispatch__document__title=title).first()
+
+
+def _is_copy_of(arrival: PaperArrival, doc) -> bool:
+    """Whether the paper registered in ``arrival`` is a copy of ``doc``: by 发文字号, or by
+    the exact title when none was typed (as ``_match``)."""
+    if arrival.doc_number:
+        number = parse_number(arrival.doc_number)
+        return (number.agency_code, number.year, number.serial) == (
+            doc.number_code, doc.number_year, doc.number_serial)
+    return arrival.title == doc.title
+
+
+def match_waiting_arrivals(dispatch_id: int) -> int:
+    """Paper registered before its electronic copy was dispatched (it often comes the same
+    morning) is matched once the dispatch exists: the arrival becomes 已与电子件对应, the
+    delivery's paper is received, and a sender that was told 不予受理 is told the request
+    is accepted after all (QA: the refusal stood, and the mail room had to register the
+    paper twice). Run after every dispatch by the background fan-out; idempotent."""
+    sent = Dispatch.objects.select_related("document").get(pk=dispatch_id)
+    oldest = timezone.localdate() - dt.timedelta(days=MAX_AGE_DAYS)
+    waiting = [a for a in PaperArrival.objects.filter(
+        sender_unit_id=sent.sender_unit_id, delivery__isnull=True, received_on__gte=oldest,
+        unit_id__in=sent.deliveries.values("recipient_unit_id")) if _is_copy_of(a, sent.document)]
+    matched = 0
+    for candidate in waiting:
+        with transaction.atomic():
+            arrival = PaperArrival.objects.select_for_update().get(pk=candidate.pk)
+            delivery = (Delivery.objects.select_for_update()
+                        .filter(dispatch=sent, recipient_unit_id=arrival.unit_id)
+                        .exclude(state=DeliveryState.WITHDRAWN).first())
+            if arrival.delivery_id is not None or delivery is None:
+                continue
+            refused = arrival.outcome == PaperArrival.Outcome.REFUSED
+            arrival.delivery, arrival.outcome = delivery, PaperArrival.Outcome.MATCHED
+            arrival.save(update_fields=["delivery", "outcome"])
+            if delivery.paper_received_on is None:
+                delivery.paper_received_on = arrival.received_on
+                delivery.paper_received_by_id = arrival.by_id
+                delivery.save(update_fields=["paper_received_on", "paper_received_by"])
+            record(None, "exchange.paper_matched", arrival, unit=arrival.unit,
+                   detail={"delivery": delivery.pk, "was": "refused" if refused else "recorded"})
+            if refused:
+                _notify_unit(sent.sender_unit_id, Notification.Kind.PAPER_MATCHED,
+                             f"{arrival.unit.name}此前登记的纸质件《{arrival.title}》已与贵单位"
+                             "报送的电子件对应，予以受理；此前“不予受理”的通知作废。",
+                             reverse("web:dispatch", args=[sent.pk]),
+                             f"paper_matched:{arrival.pk}")
+            matched += 1
+    return matched
 
 
 def _prior_arrival(actor, key) -> PaperArrival | None:

@@ -315,6 +315,30 @@ def test_a_request_on_paper_only_is_refused_and_its_sender_told(cast, phase_one)
     assert AuditEntry.objects.filter(action="exchange.paper_arrival").count() == 1
 
 
+def test_paper_that_came_before_the_dispatch_is_matched_when_it_is_sent(
+        cast, phase_one, django_capture_on_commit_callbacks):
+    """QA: the paper 请示 often reaches the mail room before the electronic copy is
+    dispatched. It was refused for good (the sender told 不予受理, the delivery without its
+    paper). Once the dispatch exists it is matched, and the sender told it is accepted."""
+    phase_one()
+    doc = _seal(cast, _request_of_b(cast))
+    arrival = paper.register_arrival(actor=cast["clerk_a"], sender_unit_id=cast["b"].pk,
+                                     title=doc.title, doc_number=doc.doc_number,
+                                     is_request=True, key=uuid.uuid4(),
+                                     received_on=timezone.localdate() - dt.timedelta(1))
+    assert arrival.outcome == PaperArrival.Outcome.REFUSED
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = _dispatch(cast, doc)
+    arrival.refresh_from_db()
+    delivery = sent.deliveries.get()
+    assert arrival.outcome == PaperArrival.Outcome.MATCHED and arrival.delivery == delivery
+    assert delivery.paper_received_on == arrival.received_on
+    told = Notification.objects.get(kind="paper_ok")
+    assert told.user == cast["clerk_b"] and "予以受理" in told.text
+    assert AuditEntry.objects.filter(action="exchange.paper_matched").count() == 1
+    assert paper.match_waiting_arrivals(sent.pk) == 0  # done once
+
+
 def test_paper_without_a_roll_out_or_not_a_request_is_only_recorded(cast, phase_one):
     arrival = paper.register_arrival(actor=cast["clerk_a"], sender_unit_id=cast["b"].pk,
                                      title="关于申请经费的请示", is_request=True,

@@ -174,6 +174,14 @@ def _is_copy_of(arrival: PaperArrival, doc) -> bool:
     return arrival.title == doc.title
 
 
+def match_waiting(dispatch_ids: list[int]) -> int:
+    """``match_waiting_arrivals`` for each dispatch of a stack, after one cheap look for
+    any paper waiting at all (after the roll-out, almost never)."""
+    if not PaperArrival.objects.filter(delivery__isnull=True).exists():
+        return 0
+    return sum(match_waiting_arrivals(i) for i in dispatch_ids)
+
+
 def match_waiting_arrivals(dispatch_id: int) -> int:
     """Paper registered before its electronic copy was dispatched (it often comes the same
     morning) is matched once the dispatch exists: the arrival becomes 已与电子件对应, the

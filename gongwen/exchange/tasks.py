@@ -19,7 +19,7 @@ def notify_dispatch(dispatch_id: int) -> int:
     """Fan-out of 新来文 notices (in-app, e-mail) to the recipients' clerks."""
     from . import paper, services
 
-    paper.match_waiting_arrivals(dispatch_id)  # paper that came before the dispatch
+    paper.match_waiting([dispatch_id])  # paper that came before the dispatch
     return services.notify_dispatch(dispatch_id)
 
 
@@ -28,8 +28,7 @@ def notify_dispatches(dispatch_ids: list[int]) -> int:
     """``notify_dispatch`` for a stack dispatched at once (``services.dispatch_many``)."""
     from . import paper, services
 
-    for i in dispatch_ids:
-        paper.match_waiting_arrivals(i)
+    paper.match_waiting(dispatch_ids)
     return sum(services.notify_dispatch(i) for i in dispatch_ids)
 
 

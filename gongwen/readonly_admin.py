@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class _ChangesNothing:
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -18,15 +18,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(_ChangesNothing, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(_ChangesNothing, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -169,6 +169,11 @@ def read_range(from_text: str, to_text: str, errors: list[str]) -> tuple[dt.date
     this_month = month_start(timezone.localdate())
     first = _month(from_text, "起始月份", errors)
     last = _month(to_text, "截止月份", errors)
+    if last is not None and last > this_month:
+        # Months still to come would only add empty bars to every chart (QA).
+        errors.append(f"截止月份“{last:%Y-%m}”晚于本月，已统计到本月（{this_month:%Y-%m}）。")
+        last = this_month
+        first = min(first, this_month) if first is not None else None
     last = last or this_month
     first = first or add_months(last, -11)
     if first > last:

@@ -279,3 +279,21 @@ def test_the_paper_chart_shades_the_parallel_run_months(client, city_head, histo
     assert html.count("data-band=") == 1  # only the paper chart, only the parallel phase
     assert ('data-band="纸电并行期（第一阶段）" data-first="2026-09" data-last="2026-10"'
             in html)
+
+
+def test_a_range_into_the_future_stops_at_this_month():
+    """QA: to=2030-01 was accepted without a word and filled the charts with empty months."""
+    from gongwen.exchange.stats import month_start, read_range
+
+    from django.utils import timezone
+
+    this_month = month_start(timezone.localdate())
+    errors: list[str] = []
+    first, last = read_range("", "2999-01", errors)
+    assert last == this_month and errors == [
+        f"截止月份“2999-01”晚于本月，已统计到本月（{this_month:%Y-%m}）。"]
+    errors = []
+    first, last = read_range("2999-01", "2999-06", errors)
+    assert first == last == this_month and len(errors) == 1
+    errors = []
+    assert read_range("", "", errors)[1] == this_month and errors == []

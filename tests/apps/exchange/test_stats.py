@@ -283,9 +283,9 @@ def test_the_paper_chart_shades_the_parallel_run_months(client, city_head, histo
 
 def test_a_range_into_the_future_stops_at_this_month():
     """QA: to=2030-01 was accepted without a word and filled the charts with empty months."""
-    from gongwen.exchange.stats import month_start, read_range
-
     from django.utils import timezone
+
+    from gongwen.exchange.stats import month_start, read_range
 
     this_month = month_start(timezone.localdate())
     errors: list[str] = []

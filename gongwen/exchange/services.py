@@ -911,14 +911,21 @@ def _sign_stack(*, actor, pairs: list[tuple[int, uuid.UUID]], disk, private_key,
     return out
 
 
-def _reason(text: str, verb: str, limit: int) -> str:
-    """The reason a 退回 or 撤回 must give, whole: the other side reads it, and cutting it
-    short without a word (the API has no maxlength) would change what it says."""
-    reason = (text or "").strip()
+def _whole(text: str, label: str, model, field: str) -> str:
+    """``text`` stripped, refused when longer than its column: the other side reads it,
+    and cutting it short without a word (the API has no maxlength) changes what it says."""
+    text = (text or "").strip()
+    limit = model._meta.get_field(field).max_length
+    if len(text) > limit:
+        raise ValidationError(f"{label}不能超过 {limit} 字（现为 {len(text)} 字），请精简后重试。")
+    return text
+
+
+def _reason(text: str, verb: str, model, field: str) -> str:
+    """The reason a 退回 or 撤回 must give, whole."""
+    reason = _whole(text, f"{verb}原因", model, field)
     if not reason:
         raise ValidationError(f"{verb}时请填写原因。")
-    if len(reason) > limit:
-        raise ValidationError(f"{verb}原因不能超过 {limit} 字（现为 {len(reason)} 字），请精简后重试。")
     return reason
 
 
@@ -933,7 +940,7 @@ def return_delivery(*, actor, delivery_id: int, reason: str, key, request=None) 
     _require(actor, Perm.RECEIVE, delivery, request=request)
     if delivery.return_key == key:  # a concurrent retry committed it while this one waited
         return replayed(delivery)
-    reason = _reason(reason, "退回", Delivery._meta.get_field("return_reason").max_length)
+    reason = _reason(reason, "退回", Delivery, "return_reason")
     if delivery.paper:
         # As for 签收 (_check_signable): a unit not networked handles the paper copy.
         raise ValidationError("该单位未联网，按纸质公文办理，不能在平台上退回。")
@@ -971,7 +978,7 @@ def withdraw(*, actor, dispatch_id: int, reason: str, key, request=None) -> Disp
     _require(actor, Perm.DISPATCH, sent, request=request)
     if sent.withdraw_key == key:  # a concurrent retry committed it while this one waited
         return replayed(sent)
-    reason = _reason(reason, "撤回", Dispatch._meta.get_field("withdraw_reason").max_length)
+    reason = _reason(reason, "撤回", Dispatch, "withdraw_reason")
     if sent.withdrawn_at is not None:
         raise conflict("该公文已撤回。")
     deliveries = list(sent.deliveries.select_for_update().select_related("recipient_unit"))
@@ -1024,11 +1031,8 @@ def record_follow_up(*, actor, delivery_id: int, how: str, contact: str = "", at
     at = at or timezone.now()
     if at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError("催办时间不能晚于现在。")
-    contact, note = (contact or "").strip(), (note or "").strip()
-    for label, text, name in (("联系人", contact, "contact"), ("情况说明", note, "note")):
-        limit = FollowUp._meta.get_field(name).max_length
-        if len(text) > limit:
-            raise ValidationError(f"{label}不能超过 {limit} 字（现为 {len(text)} 字）。")
+    contact = _whole(contact, "联系人", FollowUp, "contact")
+    note = _whole(note, "情况说明", FollowUp, "note")
     item = FollowUp.objects.create(delivery=delivery, how=how, contact=contact, at=at,
                                    note=note, by=actor, idempotency_key=key)
     record(actor, "exchange.follow_up", delivery, request=request,
@@ -1199,12 +1203,12 @@ def notify_dispatch(dispatch_id: int) -> int:
     # (documents.selectors.corrected_document).
     had_original = set(Delivery.objects.filter(dispatch__document_id=doc.corrects_id)
                        .values_list("recipient_unit_id", flat=True)) if doc.corrects_id else ()
+    kind = "新来文（更正公文）" if doc.corrects_id else "新来文"
     made = 0
     for d in sent.deliveries.filter(paper=False, state__in=[DeliveryState.DELIVERED,
                                                             DeliveryState.OPENED]):
         answers = (f"，答复本单位《{asked.document.title}》"
                    if asked is not None and asked.sender_unit_id == d.recipient_unit_id else "")
-        kind = "新来文（更正公文）" if doc.corrects_id else "新来文"
         corrects = (f"，更正此前来文《{doc.corrects.title}》"
                     if d.recipient_unit_id in had_original else "")
         with transaction.atomic():

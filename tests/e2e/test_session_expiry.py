@@ -143,6 +143,25 @@ def test_a_login_in_another_tab_keeps_the_input_through_the_preview(page, clerk,
     assert OfficialDocument.objects.filter(title=TITLE + "（三）", created_by=clerk).exists()
 
 
+def test_an_expired_preview_asks_no_more(page, clerk):
+    """GIVEN the preview showing 本页面已过期 WHEN the clerk types on and leaves the field
+    THEN no new preview request goes out: it would fail the same way, and its answer swapped
+    in under the pointer would swallow a click on 刷新本页 (a flaky test showed it)."""
+    login(page, "gov_clerk", PASSWORD)
+    _type_draft(page)
+    _log_in_elsewhere(page)
+    page.get_by_label("标题").fill(TITLE + "（四）")
+    expect(page.locator("#preview").get_by_text("本页面已过期")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/drafts/preview/" in r.url else None)
+    page.get_by_label("正文", exact=True).fill(BODY + "再补一句。")
+    page.get_by_label("正文", exact=True).press("Tab")  # a change event as well
+    page.wait_for_timeout(1500)  # past the preview's 800 ms input delay
+    assert asked == []
+    expect(page.locator("#preview").get_by_role("link", name="刷新本页")).to_be_visible()
+
+
 def test_a_login_in_another_tab_keeps_the_input_through_saving(page, clerk, shot):
     """GIVEN the same, WHEN 保存草稿 posts the old token, THEN the 页面已过期 page says the
     input is kept, and 回到原页面 gives it back, to be saved then."""

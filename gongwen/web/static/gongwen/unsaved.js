@@ -14,6 +14,7 @@
 (function () {
   "use strict";
   var KEY = "gongwen.unsaved";
+  var EXPIRED = "a[data-relogin], a[data-reload-unsaved]";
   var SKIPPED = { file: 1, password: 1, submit: 1, button: 1, reset: 1, image: 1 };
 
   function read() {
@@ -92,12 +93,20 @@
     }
   }
 
+  // A region that shows an expired notice asks no more: its requests would fail the same
+  // way (the page's token or login is gone until it is reloaded), and a new answer swapped
+  // in under the pointer would swallow the click on the notice's link.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.querySelector && target.querySelector(EXPIRED)) event.preventDefault();
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.matches && form.matches("form[data-keep-unsaved]")) keep(form);
   }, true);
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-relogin], a[data-reload-unsaved]");
+    var link = event.target.closest && event.target.closest(EXPIRED);
     if (!link) return;
     var held = link.hasAttribute("data-reload-unsaved");
     document.querySelectorAll("form[data-keep-unsaved]").forEach(function (form) {

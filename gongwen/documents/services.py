@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from gongwen.audit.services import record
 from gongwen.policy import rollout
-from gongwen.policy.errors import key_reused, object_id, replayed
+from gongwen.policy.errors import key_reused, object_id, parse_key, replayed
 from gongwen.policy.permissions import Perm
 from gongwen.policy.verbs import AuditedRefusal, require_in_verb, verb
 from gongwen.units.models import RecipientGroup, Unit, UnitState
@@ -534,15 +534,6 @@ def _same_request(prior: OfficialDocument, asked: str) -> OfficialDocument:
     return prior
 
 
-def _uuid(value) -> uuid.UUID | None:
-    if value in (None, ""):
-        return None
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationError("幂等键格式不正确。") from None
-
-
 def _prior_for(prior: OfficialDocument, actor, link: str = "", target=None
                ) -> OfficialDocument:
     """The draft a used idempotency key made, if it is the actor's and (with ``link``, the
@@ -561,7 +552,7 @@ def new_draft_key(actor, idempotency_key, *, link: str = "", target=None, reques
     _require(actor, Perm.DRAFT, request=request)
     if not actor.unit_id or actor.unit.state != UnitState.ACTIVE:
         raise ValidationError("您没有所属的在册单位，不能起草公文。")
-    key = _uuid(idempotency_key)
+    key = parse_key(idempotency_key)
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
         return key, _prior_for(prior, actor, link, target)
     return key, (_open_draft(actor, link, target) if link else None)
@@ -927,7 +918,7 @@ def start_correction(*, actor, doc_id: int, idempotency_key=None, request=None
     attachments, and then goes through 核批, 用印 and 分发 like any other document (it gets
     its own 发文字号). Typical after a 撤回. A retry with the same key returns the first."""
     _require(actor, Perm.DRAFT, request=request)
-    key = _uuid(idempotency_key)
+    key = parse_key(idempotency_key)
     if key and (prior := OfficialDocument.objects.filter(idempotency_key=key).first()):
         return _prior_for(prior, actor, "corrects", doc_id)
     old = _lock(doc_id)

@@ -33,7 +33,7 @@ from gongwen.documents import blobs
 from gongwen.documents.models import Action, OfficialDocument, Recipient, State
 from gongwen.documents.services import guard_dispatch
 from gongwen.policy import rollout
-from gongwen.policy.errors import conflict, key_reused, object_id, replayed
+from gongwen.policy.errors import conflict, key_reused, object_id, parse_key, replayed
 from gongwen.policy.permissions import Perm, require
 from gongwen.policy.sql import FixedRows, KeyedQuery, update_rows
 from gongwen.policy.verbs import require_in_verb, verb
@@ -64,12 +64,9 @@ _require = require_in_verb
 
 
 def _key(value) -> uuid.UUID:
-    if value in (None, ""):
+    if (key := parse_key(value)) is None:
         raise ValidationError("缺少幂等键，请刷新页面后重试。")
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationError("幂等键格式不正确。") from None
+    return key
 
 
 def _checkpoint(step: str) -> None:

@@ -9,6 +9,8 @@ verb returns again instead of creating it (the API's 200 instead of 201)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 
 CONFLICT = "conflict"
@@ -23,6 +25,16 @@ def conflict(message: str) -> ValidationError:
 def key_reused() -> ValidationError:
     """The idempotency key was used for another object (409 ``idempotency_key_reused``)."""
     return ValidationError("幂等键已被使用。", code=KEY_REUSED)
+
+
+def parse_key(value) -> uuid.UUID | None:
+    """The idempotency key a form or an API call sent, or None when it sent none."""
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("幂等键格式不正确。") from None
 
 
 _REPLAYED = "_gongwen_replayed"

@@ -36,6 +36,11 @@ def cmd_init(args) -> int:
     Path(_settings().VAR_DIR).mkdir(parents=True, exist_ok=True)
     call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
     print("database migrated:", _settings().DATABASES["default"]["NAME"])
+    from gongwen.audit.services import ensure_checkpoint_key
+
+    key_file = _settings().GONGWEN["AUDIT_KEY_FILE"]
+    if ensure_checkpoint_key():
+        print(f"audit checkpoint key created: {key_file} (keep a copy off this host)")
     return 0
 
 
@@ -247,9 +252,12 @@ def cmd_check(args) -> int:
         exists = Path(path).is_file()
         print(f"[{'ok' if exists else 'FAIL'}] font {path}")
         ok = ok and exists
-    from gongwen.audit.services import algorithm
+    from gongwen.audit.services import algorithm, key_health
 
     print(f"[ok] audit hash algorithm: {algorithm().upper()}")
+    key_ok, text = key_health()
+    print(f"[{'ok' if key_ok else 'FAIL'}] {text}")
+    ok = ok and key_ok
     from gongwen.authority.services import health
 
     for line_ok, text in health():
@@ -336,18 +344,44 @@ def cmd_policy(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
+    """Verify the chain against its signed checkpoints, then sign its head (an intact chain
+    only: a broken one must not be blessed)."""
     _django()
-    from gongwen.audit.models import AuditEntry
+    from gongwen.audit.models import AuditCheckpoint, AuditEntry
     from gongwen.audit.services import verify_chain
 
     broken = verify_chain()
     count = AuditEntry.objects.count()
     if broken is None:
-        print(f"audit chain OK: {count} entries")
-        return 0
+        checkpoints = AuditCheckpoint.objects.count()
+        print(f"audit chain OK: {count} entries, {checkpoints} signed checkpoints in the database")
+        return _audit_checkpoint()
     ref = f" (row id {broken.ref})" if broken.ref is not None else ""
     print(f"audit chain BROKEN at entry #{broken.seq}{ref}: {broken.reason}", file=sys.stderr)
     return 1
+
+
+def cmd_audit_checkpoint(args) -> int:
+    _django()
+    return _audit_checkpoint()
+
+
+def _audit_checkpoint() -> int:
+    from gongwen.audit.services import CheckpointKeyError, checkpoint_key, make_checkpoint
+
+    try:
+        cp = make_checkpoint()
+    except CheckpointKeyError as exc:
+        print(f"error: audit checkpoint key unusable: {exc}", file=sys.stderr)
+        return 1
+    if cp is None and checkpoint_key() is None:
+        print("warning: no audit checkpoint signed: the key "
+              f"{_settings().GONGWEN['AUDIT_KEY_FILE']} is missing (run `gongwen init`)",
+              file=sys.stderr)
+    elif cp is not None:
+        print(f"audit checkpoint: entry #{cp.seq} signed at {cp.at:%Y-%m-%d %H:%M:%S} "
+              f"(key {cp.key_id}), also in {_settings().GONGWEN['AUDIT_CHECKPOINT_FILE']}")
+    return 0
 
 
 def cmd_api_token(args) -> int:
@@ -379,20 +413,18 @@ def cmd_api_token(args) -> int:
     rows = ApiToken.objects.select_related("user").order_by("id")
     if args.username:
         rows = rows.filter(user__in=User.objects.named(args.username))
-    if actor is not None and not _may_manage_users(actor):
-        rows = rows.filter(user=actor)
+    if actor is not None:  # one's own tokens and those of the users one manages
+        from django.db.models import Q
+
+        from gongwen.policy.permissions import managed_users
+
+        rows = rows.filter(Q(user=actor) | Q(user__in=managed_users(actor)))
     for row in rows:
         used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
         state = "revoked" if row.revoked else "active"
         print(f"#{row.pk}\t{row.user.username}\t{row.name}\t{state}\t"
               f"created {row.created_at.isoformat(timespec='seconds')}\tlast used {used}")
     return 0
-
-
-def _may_manage_users(user) -> bool:
-    from gongwen.policy.permissions import Perm, can
-
-    return can(user, Perm.MANAGE_USERS)
 
 
 def cmd_bench(args) -> int:
@@ -491,7 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_policy)
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_cmd",
                                                                        required=True)
-    audit.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_audit_verify)
+    audit.add_parser("verify", help="verify the hash chain and its signed checkpoints, then "
+                     "sign a checkpoint of the head").set_defaults(func=cmd_audit_verify)
+    audit.add_parser("checkpoint", help="sign a checkpoint of the chain head (the worker does "
+                     "it every few minutes)").set_defaults(func=cmd_audit_checkpoint)
 
     tokens = sub.add_parser("api-token", help="REST API tokens (create, list, revoke)")
     tsub = tokens.add_subparsers(dest="token_cmd", required=True)

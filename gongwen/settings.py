@@ -219,6 +219,15 @@ GONGWEN = {
     "REVERIFY_AFTER_SECONDS": env_int("GONGWEN_REVERIFY_AFTER_SECONDS", 300, minimum=0),
     # The sweep re-queues exchange work older than this whose effect is missing.
     "SWEEP_MINUTES": env_int("GONGWEN_SWEEP_MINUTES", 10, minimum=1),
+    # Signed checkpoints of the audit chain (R-AUDIT-1, README "Audit trail"): the HMAC key
+    # (64 hex digits, made by `gongwen init`, never in the database; keep it where the
+    # database's administrators cannot read it), the append-only file every checkpoint is
+    # also written to (keep or publish a copy), and how many entries between checkpoints.
+    "AUDIT_KEY_FILE": os.environ.get("GONGWEN_AUDIT_KEY_FILE",
+                                     str(VAR_DIR / "audit-checkpoint.key")),
+    "AUDIT_CHECKPOINT_FILE": os.environ.get("GONGWEN_AUDIT_CHECKPOINT_FILE",
+                                            str(VAR_DIR / "audit-checkpoints.jsonl")),
+    "AUDIT_CHECKPOINT_EVERY": env_int("GONGWEN_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1),
 }
 
 LOGGING = {

@@ -11,6 +11,17 @@ import itertools
 import pytest
 
 PASSWORD = "Test-pass-2006"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_checkpoints_apart(tmp_path_factory):
+    """No test signs audit checkpoints with, or appends them to the file of, the var dir:
+    the key is absent unless a test makes one (tests/apps/test_audit_checkpoints.py)."""
+    from django.conf import settings
+
+    where = tmp_path_factory.mktemp("audit")
+    settings.GONGWEN["AUDIT_KEY_FILE"] = str(where / "absent.key")
+    settings.GONGWEN["AUDIT_CHECKPOINT_FILE"] = str(where / "checkpoints.jsonl")
 _codes = itertools.count(1)
 
 

@@ -58,3 +58,33 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed checkpoint of the chain head (R-AUDIT-1): the head's ``seq`` and ``hash``
+    at ``at``, MACed with a key kept outside the database (``GONGWEN["AUDIT_KEY_FILE"]``).
+    Each one is also appended to a file outside the database, which an operator keeps or
+    publishes; ``gongwen audit verify`` checks the chain against both."""
+
+    seq = models.PositiveBigIntegerField("记录序号", unique=True)
+    hash = models.CharField("链头哈希", max_length=64)
+    at = models.DateTimeField("时间")
+    algorithm = models.CharField("哈希算法", max_length=16)
+    key_id = models.CharField("密钥标识", max_length=16)
+    mac = models.CharField("签名", max_length=64)
+
+    class Meta:
+        verbose_name = "审计检查点"
+        verbose_name_plural = "审计检查点"
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit checkpoints are append-only")

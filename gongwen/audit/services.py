@@ -4,18 +4,25 @@ commit or roll back together."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import chain
-from .models import AuditEntry, AuditHead
+from .models import AuditCheckpoint, AuditEntry, AuditHead
 
 _ALGORITHM = chain.default_algorithm()
+log = logging.getLogger("gongwen.audit")
 
 
 def _content(entry: AuditEntry) -> dict[str, Any]:
@@ -105,11 +112,15 @@ def _append(entries: list[AuditEntry], *, immediate_constraints: bool = False) -
     statements themselves. The values still go through the model fields
     (``get_db_prep_save``), so they are stored exactly as the ORM would store them."""
     seq, prev = _locked_head(immediate_constraints=immediate_constraints)
+    before = seq
     for entry in entries:
         seq += 1
         entry.seq, entry.at, entry.prev_hash = seq, timezone.now(), prev
         entry.hash = prev = chain.entry_hash(entry.algorithm, entry.prev_hash, _content(entry))
     _insert(entries, head=(seq, prev))
+    every = settings.GONGWEN.get("AUDIT_CHECKPOINT_EVERY", 1000)
+    if seq // every > before // every:  # one MAC per N entries, not one per entry
+        _checkpoint_if_keyed(seq, prev)
 
 
 _ENTRY_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
@@ -277,9 +288,176 @@ def _entries() -> Iterator[chain.ChainEntry]:
 
 
 def verify_chain() -> chain.ChainBreak | None:
+    """The first break of the chain, or None: its links, its head, and the signed
+    checkpoints kept in the database and in the checkpoint file."""
+    checkpoints, unreadable = _all_checkpoints()
+    if unreadable is not None:
+        return unreadable
+    try:
+        key = checkpoint_key()
+    except CheckpointKeyError:
+        key = None  # reported as missing by the core, and by `gongwen check` in detail
     head = AuditHead.objects.filter(id=1).first()
     return chain.verify(_entries(), head_seq=head.seq if head else 0,
-                        head_hash=head.hash if head else None)
+                        head_hash=head.hash if head else None,
+                        checkpoints=checkpoints, key=key)
+
+
+# -- signed checkpoints (R-AUDIT-1) ------------------------------------------------------------
+# The hash chain shows an edited row, but whoever can write the database can also recompute
+# every later hash and the head. A checkpoint MACs the head with a key kept outside the
+# database and is copied to a file outside it, so such a rewrite no longer matches. They are
+# made every AUDIT_CHECKPOINT_EVERY entries (inside the append, under the head lock), by the
+# worker's scheduler when the head moved, and by `gongwen audit verify|checkpoint`.
+
+
+class CheckpointKeyError(Exception):
+    """The checkpoint key file exists but cannot be used."""
+
+
+def _key_file() -> Path:
+    return Path(settings.GONGWEN["AUDIT_KEY_FILE"])
+
+
+def _checkpoint_file() -> Path:
+    return Path(settings.GONGWEN["AUDIT_CHECKPOINT_FILE"])
+
+
+def checkpoint_key() -> bytes | None:
+    """The HMAC key of the checkpoints, None when its file does not exist."""
+    path = _key_file()
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointKeyError(f"{path}: {exc}") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise CheckpointKeyError(f"{path}: not a key of 64 hex digits")
+    return key
+
+
+def ensure_checkpoint_key() -> bool:
+    """Create the key file (readable by its owner only) unless it exists; True if created."""
+    path = _key_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    return True
+
+
+def key_health() -> tuple[bool, str]:
+    """For `gongwen check`: whether checkpoints can be made, in one line."""
+    try:
+        key = checkpoint_key()
+    except CheckpointKeyError as exc:
+        return False, f"audit checkpoint key unusable: {exc}"
+    if key is None:
+        return False, (f"audit checkpoint key missing: {_key_file()} (run `gongwen init`); "
+                       "the audit chain is not anchored outside the database")
+    return True, (f"audit checkpoint key {chain.key_id(key)} ({_key_file()}); checkpoints "
+                  f"also written to {_checkpoint_file()}")
+
+
+@transaction.atomic
+def make_checkpoint() -> AuditCheckpoint | None:
+    """Sign the current head unless it is signed already; None without a key or entries."""
+    key = checkpoint_key()
+    if key is None:
+        return None
+    seq, head_hash = _locked_head()
+    if seq == 0:
+        return None
+    last = AuditCheckpoint.objects.order_by("-seq").first()
+    if last is not None and last.seq == seq:
+        return last
+    return _checkpoint(key, seq, head_hash)
+
+
+def _checkpoint_if_keyed(seq: int, head_hash: str) -> None:
+    # A missing or broken key must not fail the audited change: `gongwen check` reports it.
+    try:
+        key = checkpoint_key()
+    except CheckpointKeyError:
+        log.exception("audit checkpoint skipped")
+        return
+    if key is not None:
+        _checkpoint(key, seq, head_hash)
+
+
+def _checkpoint(key: bytes, seq: int, head_hash: str) -> AuditCheckpoint:
+    at = timezone.now()
+    cp = AuditCheckpoint(seq=seq, hash=head_hash, at=at, algorithm=_ALGORITHM,
+                         key_id=chain.key_id(key),
+                         mac=chain.checkpoint_mac(key, _ALGORITHM, seq, head_hash,
+                                                  at.isoformat()))
+    cp.save()
+    # The file gets only committed checkpoints.
+    transaction.on_commit(lambda: _write_to_file(cp), robust=True)
+    return cp
+
+
+def _file_line(cp: AuditCheckpoint) -> str:
+    return json.dumps({"seq": cp.seq, "hash": cp.hash, "at": cp.at.isoformat(),
+                       "algorithm": cp.algorithm, "key_id": cp.key_id, "mac": cp.mac},
+                      sort_keys=True) + "\n"
+
+
+def _write_to_file(cp: AuditCheckpoint) -> None:
+    path = _checkpoint_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write() of one short line with O_APPEND: concurrent writers never interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, _file_line(cp).encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        log.exception("audit checkpoint #%s not written to %s", cp.seq, path)
+
+
+def _all_checkpoints() -> tuple[list[chain.Checkpoint], chain.ChainBreak | None]:
+    """The checkpoints of the database and of the file (the same one once), or the file's
+    first unreadable line as a break."""
+    found: dict[tuple, chain.Checkpoint] = {}
+    for cp in AuditCheckpoint.objects.order_by("seq"):
+        at = cp.at.isoformat()
+        found[(cp.seq, cp.hash, at, cp.mac)] = chain.Checkpoint(
+            cp.seq, cp.hash, at, cp.algorithm, cp.key_id, cp.mac,
+            source=f"#{cp.pk} in the database", source_zh=f"数据库第 {cp.pk} 号")
+    path = _checkpoint_file()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], chain.ChainBreak(0, None, f"checkpoint file {path} unreadable: {exc}",
+                                    f"检查点文件 {path} 无法读取")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            cp = chain.Checkpoint(int(data["seq"]), str(data["hash"]), str(data["at"]),
+                                  str(data["algorithm"]), str(data["key_id"]),
+                                  str(data["mac"]), source=f"line {number} of the checkpoint file",
+                                  source_zh=f"检查点文件第 {number} 行")
+        except (ValueError, KeyError, TypeError):
+            return [], chain.ChainBreak(0, None,
+                                        f"line {number} of checkpoint file {path} unreadable",
+                                        f"检查点文件 {path} 第 {number} 行无法读取")
+        found.setdefault((cp.seq, cp.hash, cp.at, cp.mac), cp)
+    return list(found.values()), None
 
 
 def algorithm() -> str:

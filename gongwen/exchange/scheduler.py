@@ -1,8 +1,10 @@
 """The worker's periodic loop: every N minutes enqueue the overdue reminders, sweep for lost
-background work (``sweep``) and renew CRLs that are due
-(``gongwen.authority.services.refresh_due_crls``). Restart-safe: reminders are idempotent per
-delivery, the sweep only re-enqueues work whose effect is missing and not already queued,
-CRL renewal only acts when a CRL is due."""
+background work (``sweep``), renew CRLs that are due
+(``gongwen.authority.services.refresh_due_crls``) and sign a checkpoint of the audit chain's
+head if it moved (``gongwen.audit.services.make_checkpoint``). Restart-safe: reminders are
+idempotent per delivery, the sweep only re-enqueues work whose effect is missing and not
+already queued, CRL renewal only acts when a CRL is due, a checkpoint only when the head
+moved."""
 
 from __future__ import annotations
 
@@ -52,6 +54,12 @@ def tick() -> None:
             refresh()
         except Exception:
             log.exception("CRL refresh failed")
+    try:
+        from gongwen.audit.services import make_checkpoint
+
+        make_checkpoint()  # signs the audit chain's head if it moved (R-AUDIT-1)
+    except Exception:
+        log.exception("audit checkpoint failed")
     tidy()
 
 

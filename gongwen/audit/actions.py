@@ -1,5 +1,10 @@
 """Names of audited actions with their Chinese labels (shown on the auditor page)."""
 
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
 LABELS = {
     "login.success": "登录成功",
     "login.failed": "登录失败",
@@ -153,7 +158,102 @@ DETAIL_KEYS = {
     "contact": "联系人",
     "how": "方式",
     "idempotency_key": "幂等键",
+    "already_signed": "已签收数",
+    "asking_unit": "请示单位",
+    "auto": "自动发起原因",
+    "closed_by": "关闭原因",
+    "corrects": "更正的分发",
+    "corrects_number": "更正的发文字号",
+    "corrects_state": "更正时状态",
+    "diameter_mm": "直径（毫米）",
+    "document_state": "公文状态",
+    "emblem": "中心图案",
+    "exception": "例外情况",
+    "is_request": "请示件",
+    "issuer": "签发人",
+    "iterations": "口令迭代次数",
+    "next_update": "下次更新",
+    "ofd": "OFD 摘要",
+    "pdf": "PDF 摘要",
+    "paper": "纸质送达数",
+    "revoked": "吊销数",
+    "was": "原登记结果",
+    "withdrawn": "撤回数",
 }
+
+# 权限 as the trail names them (``permission.denied``'s ``perm``): the page or action the
+# permission opens, in the words of the menus and of the seal rules.
+PERM_LABELS = {
+    "view_inbox": "收文",
+    "view_outbox": "发文",
+    "draft": "草稿",
+    "approve": "核批",
+    "seal": "用印",
+    "track": "跟踪",
+    "view_seals": "印章管理",
+    "view_directory": "通讯录",
+    "view_unit": "单位详情",
+    "manage_units": "单位管理",
+    "manage_users": "用户管理",
+    "manage_groups": "收文分组",
+    "view_stats": "统计",
+    "view_audit": "审计",
+    "use_api": "使用 API",
+    "manage_pki": "证书管理",
+    "view_policy": "查看推行阶段",
+    "manage_policy": "管理推行阶段",
+    "view_document": "查看公文",
+    "apply_seal": "填写电子印章申请表",
+    "sign_seal_application": "单位负责人签字（印章申请）",
+    "approve_seal_application": "市政府办公室审批印章申请",
+    "execute_seal_application": "办理印章申请（制发、注销）",
+    "manage_workstations": "专用计算机登记",
+    "dispatch": "分发",
+    "receive": "签收或退回",
+    "view_delivery": "查看送达",
+    "print": "打印",
+    "open_key_disk": "使用密钥盘",
+}
+
+# Why a permission or a key disk was refused (``why``).
+_WHY = {"role": "角色无此权限", "scope": "超出管理范围", "holder": "非密钥盘持有人",
+        "locked": "密钥盘已锁定", "revoked": "密钥盘已吊销"}
+# The unit events that open or close seal applications (art. 9).
+_UNIT_EVENTS = {"merged": "单位合并", "renamed": "单位更名", "revoked": "单位撤销"}
+# Where the classification guard or the roll-out scope refused (``stage``).
+_STAGES = {"create": "新建", "update": "修改", "upload": "上传", "submit": "送核批",
+           "approve": "核批", "dispatch": "分发"}
+_EMBLEMS = {"national_emblem": "国徽", "star": "五角星"}  # seals.ses.image.Emblem
+_SUITES = {"GM": "国密算法（SM2/SM3/SM4）", "INTL": "国际算法（ECDSA/RSA）"}
+_BOOLEANS = {True: "是", False: "否"}
+
+
+@functools.cache
+def _value_labels() -> dict[str, Mapping[str, str]]:
+    """Detail key → {stored code: Chinese label}, from the models' choices where they exist.
+    Imported here, not at the top: the audit app sits below the apps it labels."""
+    from gongwen.accounts.models import Role
+    from gongwen.authority.models import Profile
+    from gongwen.authority.services import CA_SPECS
+    from gongwen.documents.models import DocType, FileFormat, State
+    from gongwen.exchange.models import FollowUp, PaperArrival
+    from gongwen.pki.crl import REASONS
+    from gongwen.seals.models import ApplicationKind
+
+    cas = {spec.slug: spec.name for spec in CA_SPECS}
+    roles = dict(Role.choices)
+    states = dict(State.choices)
+    outcomes = dict(PaperArrival.Outcome.choices)
+    return {
+        "perm": PERM_LABELS, "why": _WHY, "kind": dict(ApplicationKind.choices),
+        "reason": REASONS, "profile": dict(Profile.choices), "ca": cas, "created": cas,
+        "emblem": _EMBLEMS, "roles": roles, "added": roles, "removed": roles,
+        "process": LABELS, "format": dict(FileFormat.choices),
+        "doc_type": dict(DocType.choices), "corrects_state": states, "document_state": states,
+        "auto": _UNIT_EVENTS, "closed_by": {f"unit.{k}": v for k, v in _UNIT_EVENTS.items()},
+        "was": outcomes, "outcome": outcomes, "how": dict(FollowUp.How.choices),
+        "stage": _STAGES, "suite": _SUITES,
+    }
 
 
 def label(action: str) -> str:
@@ -166,8 +266,25 @@ def codes_labelled(text: str) -> list[str]:
 
 
 def detail_items(detail) -> list[tuple[str, object]]:
-    """An entry's detail as (Chinese key name, stored value) pairs, in the stored order; a
-    key without a Chinese name is shown as stored."""
+    """An entry's detail as (Chinese key name, value) pairs, in the stored order. Known codes
+    are shown by their Chinese label (``reissue_lost`` → 遗失补发), booleans as 是/否, lists
+    joined with 、; a key without a Chinese name, or a value that is not a known code of its
+    key (free text), is shown as stored."""
     if not isinstance(detail, dict):
         return [] if detail in (None, "") else [("详情", detail)]
-    return [(DETAIL_KEYS.get(key, key), value) for key, value in detail.items()]
+    return [(DETAIL_KEYS.get(key, key), detail_value(key, value))
+            for key, value in detail.items()]
+
+
+def detail_value(key: str, value: object) -> object:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _BOOLEANS[value]
+    if isinstance(value, list):
+        return "、".join(str(detail_value(key, item)) for item in value)
+    if isinstance(value, dict):
+        return "；".join(f"{name}：{shown}" for name, shown in detail_items(value))
+    if isinstance(value, str):
+        return _value_labels().get(key, {}).get(value, value)
+    return value

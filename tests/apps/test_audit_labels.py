@@ -135,11 +135,55 @@ def test_qa_reported_codes_have_labels(code, label):
     assert actions.label(code) == label
 
 
-def test_detail_shows_chinese_key_names_with_raw_values():
+def test_detail_shows_chinese_key_names_and_known_values_in_chinese():
     shown = actions.detail_items({"path": "/seals/self-systems/", "perm":
                                   "approve_seal_application", "why": "scope", "zz_new": 1})
-    assert shown == [("路径", "/seals/self-systems/"), ("权限", "approve_seal_application"),
-                     ("原因", "scope"), ("zz_new", 1)]
+    assert shown == [("路径", "/seals/self-systems/"), ("权限", "市政府办公室审批印章申请"),
+                     ("原因", "超出管理范围"), ("zz_new", 1)]
+
+
+def test_qa_reported_raw_values_are_shown_in_chinese():
+    """The QA pass found these codes on the auditor page (backlog item 10)."""
+    shown = dict(actions.detail_items({
+        "perm": "manage_pki", "kind": "reissue_lost", "reason": "key_compromise",
+        "profile": "unit-seal", "ca": "jiangsu", "diameter_mm": 42, "emblem": "star",
+        "key_destroyed": True, "complete": False, "roles": ["clerk", "auditor"],
+        "process": "seal.lost", "created": ["root", "jiangsu"], "format": "ofd"}))
+    assert shown == {
+        "权限": "证书管理", "类别": "遗失补发", "理由": "密钥泄露", "证书类型": "单位印章证书",
+        "证书机构": "江苏省电子印章CA", "直径（毫米）": 42, "中心图案": "五角星",
+        "密钥已销毁": "是", "用印完成": "否", "角色": "收发员、审计员", "业务": "挂失注销电子印章",
+        "新建": "公文交换平台根CA、江苏省电子印章CA", "格式": "OFD"}
+
+
+def test_free_text_values_stay_as_written():
+    assert actions.detail_items({"reason": "make", "note": "True"}) == [
+        ("理由", "make"), ("说明", "True")]
+
+
+def test_every_permission_has_a_chinese_label():
+    from gongwen.policy.permissions import Perm
+
+    assert not [p for p in Perm if not re.search(r"[\u4e00-\u9fff]",
+                                                 actions.PERM_LABELS.get(p, ""))]
+
+
+def test_every_recorded_detail_key_has_a_chinese_name():
+    """The keys written as literals in ``detail={...}`` of every recorder call."""
+    modules = _modules()
+    recorders = _recorders(modules)
+    missing = set()
+    for path, tree in modules.items():
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and _name(call.func) in recorders):
+                continue
+            for kw in call.keywords:
+                if kw.arg == "detail" and isinstance(kw.value, ast.Dict):
+                    missing |= {f"{k.value} ({path.name}:{call.lineno})" for k in kw.value.keys
+                                if isinstance(k, ast.Constant)
+                                and k.value not in actions.DETAIL_KEYS}
+    assert not missing, "add a Chinese name to actions.DETAIL_KEYS:\n" + "\n".join(
+        sorted(missing))
 
 
 @pytest.mark.django_db
@@ -154,7 +198,7 @@ def test_auditor_page_shows_labels_and_chinese_detail_keys(client, make_user, un
     client.force_login(auditor)
     body = client.get("/audit/").content.decode()
     assert "越权访问被拒绝" in body and "密钥盘口令验证通过" in body
-    assert "路径：</span>/seals/self-systems/" in body and "权限：</span>approve_seal_application" in body
+    assert "路径：</span>/seals/self-systems/" in body and "权限：</span>市政府办公室审批印章申请" in body
     assert "path=" not in body and ">keydisk.pin_ok<" not in body
     # 事项 is searched as shown (Chinese) as well as by its code.
     assert "密钥盘口令验证通过" in client.get("/audit/", {"action": "口令验证"}).content.decode()

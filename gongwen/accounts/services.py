@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gongwen.audit.services import audited, record
-from gongwen.policy.permissions import Perm, require
+from gongwen.policy.permissions import PLATFORM, Perm, require
 
 from .models import USERNAME_TAKEN, ApiToken, Role, RoleGrant, User
 
@@ -102,10 +102,33 @@ def _set_roles(user: User, roles: list[str]) -> tuple[list[str], list[str]]:
     return added, removed
 
 
-@audited()
+def _require_manages(actor, target, request=None) -> None:
+    """``MANAGE_USERS`` on a user or a unit (the platform operator unit's operators manage
+    all, another unit's operator his own). Checked before the verb's transaction: the
+    denial's audit row must survive the refusal."""
+    require(actor, Perm.MANAGE_USERS, request=request)
+    require(actor, Perm.MANAGE_USERS, target, request=request)
+
+
+def _check_unit_takes_users(unit) -> None:
+    if unit is None:
+        raise ValidationError("请选择所属单位。")
+    if not unit.is_active:
+        raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，"
+                              "不能再为其新建或调入用户。")
+
+
 def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
                 password: str, email: str = "", phone: str = "", request=None) -> User:
-    require(actor, Perm.MANAGE_USERS, request=request)
+    _require_manages(actor, unit if unit is not None else PLATFORM, request)
+    return _create_user(actor=actor, username=username, full_name=full_name, unit=unit,
+                        roles=roles, password=password, email=email, phone=phone,
+                        request=request)
+
+
+@audited()
+def _create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
+                 password: str, email: str, phone: str, request) -> User:
     username = username.strip()
     if not username:
         raise ValidationError("请填写用户名。")
@@ -113,8 +136,7 @@ def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
     if taken is not None:
         raise ValidationError(f"用户名“{username}”已被使用" + (
             "。" if taken == username else f"（已有用户“{taken}”，用户名不区分大小写）。"))
-    if unit is None or not unit.is_active:
-        raise ValidationError("请选择一个正常状态的单位。")
+    _check_unit_takes_users(unit)
     user = User(username=username, full_name=full_name.strip(), unit=unit, email=email,
                 phone=phone)
     validate_password(password, user)
@@ -132,12 +154,30 @@ def create_user(*, actor, username: str, full_name: str, unit, roles: list[str],
     return user
 
 
-@audited()
+def _target(user_id: int) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise ValidationError("未找到该用户。")
+    return user
+
+
 def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
                 email: str = "", phone: str = "", is_active: bool = True,
                 request=None) -> User:
-    require(actor, Perm.MANAGE_USERS, request=request)
+    _require_manages(actor, _target(user_id), request)
+    if unit is not None:
+        _require_manages(actor, unit, request)  # no moving users out of one's scope
+    return _update_user(actor=actor, user_id=user_id, full_name=full_name, unit=unit,
+                        roles=roles, email=email, phone=phone, is_active=is_active,
+                        request=request)
+
+
+@audited()
+def _update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str], email: str,
+                 phone: str, is_active: bool, request) -> User:
     user = User.objects.select_for_update().get(pk=user_id)
+    # Under the row lock: the user may have moved since the check before the transaction.
+    require(actor, Perm.MANAGE_USERS, user, request=request)
     changes = {}
     for field, value in (("full_name", full_name.strip()), ("email", email), ("phone", phone),
                          ("is_active", is_active)):
@@ -145,8 +185,7 @@ def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
             changes[field] = [getattr(user, field), value]
             setattr(user, field, value)
     if unit is not None and unit.pk != user.unit_id:
-        if not unit.is_active:
-            raise ValidationError("请选择一个正常状态的单位。")
+        _check_unit_takes_users(unit)
         changes["unit_id"] = [user.unit_id, unit.pk]
         user.unit = unit
     if user.pk == actor.pk and not is_active:
@@ -163,10 +202,15 @@ def update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
     return user
 
 
-@audited()
 def unlock_user(*, actor, user_id: int, request=None) -> User:
-    require(actor, Perm.MANAGE_USERS, request=request)
+    _require_manages(actor, _target(user_id), request)
+    return _unlock_user(actor=actor, user_id=user_id, request=request)
+
+
+@audited()
+def _unlock_user(*, actor, user_id: int, request) -> User:
     user = User.objects.select_for_update().get(pk=user_id)
+    require(actor, Perm.MANAGE_USERS, user, request=request)
     user.failed_logins = 0
     user.locked_until = None
     user.save(update_fields=["failed_logins", "locked_until"])
@@ -174,10 +218,15 @@ def unlock_user(*, actor, user_id: int, request=None) -> User:
     return user
 
 
-@audited()
 def reset_password(*, actor, user_id: int, password: str, request=None) -> User:
-    require(actor, Perm.MANAGE_USERS, request=request)
+    _require_manages(actor, _target(user_id), request)
+    return _reset_password(actor=actor, user_id=user_id, password=password, request=request)
+
+
+@audited()
+def _reset_password(*, actor, user_id: int, password: str, request) -> User:
     user = User.objects.select_for_update().get(pk=user_id)
+    require(actor, Perm.MANAGE_USERS, user, request=request)
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -192,16 +241,21 @@ def token_digest(token: str) -> str:
 MAX_TOKEN_NAME = 60
 
 
-@audited()
 def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
     """Issue a bearer token for a user's OA integration (R-UI-2). Only its digest is stored:
     the clear token is returned once, to be shown once. A user issues their own tokens; an
-    operator (用户管理) issues them for others; ``actor=None`` is the server console."""
+    operator (用户管理) issues them for the users he manages; ``actor=None`` is the server
+    console."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise ValidationError("用户不存在或已停用。")
     if actor is not None and user.pk != actor.pk:
-        require(actor, Perm.MANAGE_USERS, request=request)
+        _require_manages(actor, user, request)
+    return _create_api_token(actor=actor, user=user, name=name, request=request)
+
+
+@audited()
+def _create_api_token(*, actor, user: User, name: str, request) -> str:
     name = (name or "").strip() or "OA"
     if len(name) > MAX_TOKEN_NAME:
         raise ValidationError(f"用途不能超过 {MAX_TOKEN_NAME} 个字。")
@@ -212,14 +266,20 @@ def create_api_token(*, actor, user_id: int, name: str, request=None) -> str:
     return token
 
 
-@audited()
 def revoke_api_token(*, actor, token_id: int, request=None) -> ApiToken:
-    """Revoke a token at once (idempotent): its holder, an operator or the console."""
-    row = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+    """Revoke a token at once (idempotent): its holder, an operator managing the holder, or
+    the console."""
+    row = ApiToken.objects.select_related("user").filter(pk=token_id).first()
     if row is None:
         raise ValidationError("未找到该令牌。")
     if actor is not None and row.user_id != actor.pk:
-        require(actor, Perm.MANAGE_USERS, request=request)
+        _require_manages(actor, row.user, request)
+    return _revoke_api_token(actor=actor, token_id=token_id, request=request)
+
+
+@audited()
+def _revoke_api_token(*, actor, token_id: int, request) -> ApiToken:
+    row = ApiToken.objects.select_for_update().select_related("user").get(pk=token_id)
     if not row.revoked:
         row.revoked = True
         row.save(update_fields=["revoked"])

@@ -89,7 +89,31 @@ ROLE_PERMS: dict[Perm, frozenset[str]] = {
 
 # Seal permissions whose objects the city office sees across units (art. 4, 7).
 _PLATFORM_WIDE_SEAL_PERMS = frozenset({Perm.VIEW_SEALS, Perm.APPROVE_SEAL_APPLICATION,
-                                       Perm.EXECUTE_SEAL_APPLICATION, Perm.MANAGE_WORKSTATIONS})
+                                       Perm.MANAGE_WORKSTATIONS})
+
+# Features about the platform as a whole (the platform-wide recipient groups, the roll-out
+# phases): only users of the platform operator unit (市政府办公室电子政务中心, SPEC §1) have
+# them; an operator of another unit does not even see them offered.
+_PLATFORM_ONLY_PERMS = frozenset({Perm.MANAGE_GROUPS, Perm.MANAGE_POLICY})
+
+# Management whose objects are units, their users and the CAs: the platform operator unit's
+# operators manage every one, an operator of another unit his own unit and the CA his unit
+# runs (the province its provincial CA).
+_MANAGEMENT_PERMS = frozenset({Perm.MANAGE_UNITS, Perm.MANAGE_USERS, Perm.MANAGE_PKI})
+
+
+class _Platform:
+    """The platform as a whole, as the object of a verb that is no one unit's business:
+    creating a unit, renaming, merging or revoking one (users move between units, seals are
+    returned), initialising the CAs. Only the platform operator unit's operators act on it."""
+
+    pk = None
+
+    def __repr__(self) -> str:
+        return "PLATFORM"
+
+
+PLATFORM = _Platform()
 
 
 class NotVisible(Http404):
@@ -105,6 +129,8 @@ def is_platform_user(user) -> bool:
 def _has_role_for(user, perm: Perm) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    if perm in _PLATFORM_ONLY_PERMS and not is_platform_user(user):
+        return False
     return bool(user.roles & ROLE_PERMS[perm])
 
 
@@ -116,12 +142,39 @@ def _object_unit_id(obj) -> int | None:
     return getattr(obj, "unit_id", None)
 
 
+def _pki_unit_id(obj) -> int | None:
+    """The unit that runs the CA a PKI object belongs to (the CA's 运营单位)."""
+    from gongwen.authority.models import Certificate, CertificateAuthority, KeyDisk
+
+    if isinstance(obj, KeyDisk):
+        obj = obj.certificate
+    if isinstance(obj, Certificate):
+        obj = obj.issuer
+    if isinstance(obj, CertificateAuthority):
+        return obj.unit_id
+    return None
+
+
+def _manages(user, perm: Perm, obj) -> bool:
+    """Management scope (units, users, CAs): everything for the platform operator unit's
+    operators; for another unit's operator his own unit, its users and the CA it runs."""
+    if is_platform_user(user):
+        return True
+    if obj is PLATFORM or user.unit_id is None:
+        return False
+    unit_id = _pki_unit_id(obj) if perm == Perm.MANAGE_PKI else _object_unit_id(obj)
+    return unit_id == user.unit_id
+
+
 def _sees_object(user, perm: Perm, obj) -> bool:
-    """Unit scope. Operators manage every unit; platform auditors see the whole trail;
-    everyone else sees objects of their own unit only."""
-    if perm in (Perm.MANAGE_UNITS, Perm.MANAGE_USERS, Perm.MANAGE_GROUPS):
-        return user.has_role(Role.OPERATOR)
-    if perm == Perm.VIEW_UNIT and user.has_role(Role.OPERATOR):
+    """Unit scope. The platform operator unit's operators manage every unit, others their
+    own (``_manages``); platform auditors see the whole trail; everyone else sees objects
+    of their own unit only."""
+    if perm in _MANAGEMENT_PERMS:
+        return _manages(user, perm, obj)
+    if perm == Perm.MANAGE_GROUPS:
+        return is_platform_user(user)
+    if perm == Perm.VIEW_UNIT and user.has_role(Role.OPERATOR) and is_platform_user(user):
         return True
     if perm == Perm.VIEW_AUDIT and is_platform_user(user):
         return True
@@ -190,6 +243,10 @@ def require(user, perm: Perm, obj=None, *, request=None) -> None:
         raise PermissionDenied("您没有执行此操作的权限。")
     if obj is not None and not _sees_object(user, perm, obj):
         _audit_denial(user, perm, obj, request, "scope")
+        if obj is PLATFORM:
+            # A feature the user's unit does not have (a new unit, a merge): nothing is
+            # hidden, so the answer is the plain refusal.
+            raise PermissionDenied("只有平台运营单位的平台管理员可以执行此操作。")
         raise NotVisible("未找到该对象。")
 
 
@@ -207,13 +264,39 @@ def _audit_denial(user, perm: Perm, obj, request, why: str) -> None:
            target_repr=f"{target._meta.verbose_name} #{target.pk}" if target else None)
 
 
-def visible_units_for_management(user):
-    """Units whose member list the user may open: all for operators, else their own."""
+def managed_units(user, perm: Perm = Perm.MANAGE_UNITS):
+    """The units whose registry entry (``MANAGE_UNITS``) or users (``MANAGE_USERS``) the
+    user manages, for lists and pickers: every unit for the platform operator unit's
+    operators, their own for another unit's operator, none for anyone else."""
     from gongwen.units.models import Unit
 
-    if user.has_role(Role.OPERATOR):
+    if not can(user, perm) or not user.unit_id:
+        return Unit.objects.none()
+    if is_platform_user(user):
         return Unit.objects.all()
     return Unit.objects.filter(pk=user.unit_id)
+
+
+def managed_users(user):
+    """The users the user manages (``MANAGE_USERS``), for 用户管理's list."""
+    from gongwen.accounts.models import User
+
+    if not can(user, Perm.MANAGE_USERS) or not user.unit_id:
+        return User.objects.none()
+    if is_platform_user(user):
+        return User.objects.all()
+    return User.objects.filter(unit_id=user.unit_id)
+
+
+def managed_cas(user):
+    """The CAs whose certificates, CRLs and key disks the user manages (``MANAGE_PKI``)."""
+    from gongwen.authority.models import CertificateAuthority
+
+    if not can(user, Perm.MANAGE_PKI) or not user.unit_id:
+        return CertificateAuthority.objects.none()
+    if is_platform_user(user):
+        return CertificateAuthority.objects.all()
+    return CertificateAuthority.objects.filter(unit_id=user.unit_id)
 
 
 def stats_units(user):

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.dispatch import Signal
 
 from gongwen.audit.services import audited, record
-from gongwen.policy.permissions import Perm, require
+from gongwen.policy.permissions import PLATFORM, Perm, can, require
 
 from .models import RecipientGroup, Unit, UnitEvent, UnitState
 
@@ -23,6 +23,17 @@ unit_retired = Signal()
 
 EDITABLE_FIELDS = ("code", "name", "short_name", "level", "kind", "parent", "networked",
                    "networked_since", "address", "phone")
+# What a unit's own operator edits; the rest (code, level, parent, networking) decides who
+# makes the unit's seal and the roll-out scope, and stays with the platform operator unit.
+UNIT_OWN_FIELDS = ("short_name", "address", "phone")
+
+
+def _require_registry(actor, request=None) -> None:
+    """Creating, renaming, merging and revoking units change the registry of the whole
+    platform (users move, seals are returned): the platform operator unit's operators only.
+    Checked before the verb's transaction, so that a denial's audit row survives it."""
+    require(actor, Perm.MANAGE_UNITS, request=request)
+    require(actor, Perm.MANAGE_UNITS, PLATFORM, request=request)
 
 
 def _check_active(unit: Unit) -> None:
@@ -66,9 +77,13 @@ def _validate(unit: Unit) -> None:
     unit.full_clean()
 
 
-@audited()
 def create_unit(*, actor, request=None, **fields) -> Unit:
-    require(actor, Perm.MANAGE_UNITS, request=request)
+    _require_registry(actor, request)
+    return _create_unit(actor=actor, request=request, **fields)
+
+
+@audited()
+def _create_unit(*, actor, request, **fields) -> Unit:
     fields = _tidy_names(fields)
     unit = Unit(**{k: v for k, v in fields.items() if k in EDITABLE_FIELDS
                    or k in ("is_platform_operator", "is_seal_authority")})
@@ -81,10 +96,17 @@ def create_unit(*, actor, request=None, **fields) -> Unit:
     return unit
 
 
-@audited()
 def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
+    """Edit a unit's entry: the platform operator unit's operators any unit's, another
+    unit's operator his own (``policy.permissions._manages``)."""
+    require(actor, Perm.MANAGE_UNITS, request=request)
+    require(actor, Perm.MANAGE_UNITS, Unit.objects.get(pk=unit_id), request=request)
+    return _update_unit(actor=actor, unit_id=unit_id, request=request, **fields)
+
+
+@audited()
+def _update_unit(*, actor, unit_id: int, request, **fields) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
-    require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
     fields = _tidy_names(fields)
     changes = {}
@@ -101,6 +123,9 @@ def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
     if "name" in changes:
         # A change of name is a rename with its own history (use ``rename_unit``).
         raise ValidationError("修改单位名称请使用“更名”。")
+    if set(changes) - set(UNIT_OWN_FIELDS) and not can(actor, Perm.MANAGE_UNITS, PLATFORM):
+        raise ValidationError("单位代码、级别、类别、上级单位和联网状态由平台运营单位维护，"
+                              "本单位只能修改发文字号简称、地址和电话。")
     _validate(unit)
     unit.save()
     kind = UnitEvent.Kind.NETWORKED if set(changes) <= {"networked", "networked_since"} \
@@ -110,14 +135,21 @@ def update_unit(*, actor, unit_id: int, request=None, **fields) -> Unit:
     return unit
 
 
-@audited()
 def rename_unit(*, actor, unit_id: int, new_name: str, new_short_name: str = "",
                 new_code: str = "", request=None, note: str = "") -> Unit:
     """Rename. With a new code the renamed organ becomes a new unit and the old one is kept
     as ``renamed`` with the new one as its successor; without, the name changes in place and
     the old name stays in the history (documents keep the sender name they were sent with)."""
+    _require_registry(actor, request)
+    return _rename_unit(actor=actor, unit_id=unit_id, new_name=new_name,
+                        new_short_name=new_short_name, new_code=new_code, request=request,
+                        note=note)
+
+
+@audited()
+def _rename_unit(*, actor, unit_id: int, new_name: str, new_short_name: str, new_code: str,
+                 request, note: str) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
-    require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
     new_name, new_short_name = _tidy(new_name), _tidy(new_short_name)
     if not new_name:
@@ -169,13 +201,18 @@ def _move_members(old: Unit, new: Unit) -> None:
         group.members.add(new)
 
 
-@audited()
 def merge_unit(*, actor, unit_id: int, into_id: int, request=None, note: str = "") -> Unit:
+    _require_registry(actor, request)
+    return _merge_unit(actor=actor, unit_id=unit_id, into_id=into_id, request=request,
+                       note=note)
+
+
+@audited()
+def _merge_unit(*, actor, unit_id: int, into_id: int, request, note: str) -> Unit:
     if unit_id == into_id:
         raise ValidationError("不能并入本单位。")
     unit = Unit.objects.select_for_update().get(pk=unit_id)
     into = Unit.objects.select_for_update().get(pk=into_id)
-    require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
     if into.state != UnitState.ACTIVE:
         raise ValidationError("承继单位必须处于正常状态。")
@@ -191,11 +228,17 @@ def merge_unit(*, actor, unit_id: int, into_id: int, request=None, note: str = "
     return unit
 
 
-@audited()
 def revoke_unit(*, actor, unit_id: int, successor_id: int | None = None, request=None,
                 note: str = "") -> Unit:
+    _require_registry(actor, request)
+    return _revoke_unit(actor=actor, unit_id=unit_id, successor_id=successor_id,
+                        request=request, note=note)
+
+
+@audited()
+def _revoke_unit(*, actor, unit_id: int, successor_id: int | None, request,
+                 note: str) -> Unit:
     unit = Unit.objects.select_for_update().get(pk=unit_id)
-    require(actor, Perm.MANAGE_UNITS, unit, request=request)
     _check_active(unit)
     successor = Unit.objects.get(pk=successor_id) if successor_id else None
     if successor is not None and successor.pk == unit.pk:

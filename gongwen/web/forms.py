@@ -76,9 +76,10 @@ class UserForm(forms.Form):
                                help_text="至少 8 位，不能全为数字。")
     is_active = forms.BooleanField(label="启用", required=False, initial=True)
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, units, editing: bool = False, **kwargs):
+        """``units``: the units the operator may put users in (his management scope)."""
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = active_units()
+        self.fields["unit"].queryset = units
         if editing:
             self.fields["username"].disabled = True
             del self.fields["password"]

@@ -28,7 +28,7 @@ from gongwen.authority.models import (
 )
 from gongwen.pki.crl import REASONS
 from gongwen.pki.errors import PKIError
-from gongwen.policy.permissions import Perm
+from gongwen.policy.permissions import PLATFORM, Perm, managed_cas, require
 from gongwen.units.models import Unit, UnitState
 
 from .common import error_messages, paginate, requires, search_text
@@ -58,12 +58,12 @@ class IssueForm(forms.Form):
                           help_text="6至8位数字，由持有人保管。")
     pin2 = forms.CharField(label="再次输入口令", widget=forms.PasswordInput, max_length=8)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.filter(state=UnitState.ACTIVE).order_by(
-            "level", "code")
+        units = _issuable_units(user)
+        self.fields["unit"].queryset = units.order_by("level", "code")
         self.fields["holder"].queryset = User.objects.filter(
-            is_active=True, unit__isnull=False).select_related("unit").order_by(
+            is_active=True, unit__in=units).select_related("unit").order_by(
             "unit__level", "unit__code", "username")
 
     def clean(self):
@@ -71,6 +71,24 @@ class IssueForm(forms.Form):
         if data.get("pin") and data.get("pin2") and data["pin"] != data["pin2"]:
             self.add_error("pin2", "两次输入的口令不一致。")
         return data
+
+
+def _issuable_units(user):
+    """Active units whose certificates come from a CA the user manages: the provincial CA
+    serves the province and the county/district governments, the city CA the city's units
+    (attachment art. 4, ``services.issuing_ca_for``)."""
+    managed = set(managed_cas(user).values_list("pk", flat=True))
+    ca_by_level: dict[str, int] = {}
+    ids = []
+    for unit in Unit.objects.filter(state=UnitState.ACTIVE):
+        if unit.level not in ca_by_level:
+            try:
+                ca_by_level[unit.level] = services.issuing_ca_for(unit).pk
+            except PKIError:  # no CAs yet: nothing to issue from
+                return Unit.objects.none()
+        if ca_by_level[unit.level] in managed:
+            ids.append(unit.pk)
+    return Unit.objects.filter(pk__in=ids)
 
 
 class RevokeForm(forms.Form):
@@ -101,6 +119,14 @@ class PinForm(forms.Form):
 
 def _ca_or_404(slug: str) -> CertificateAuthority:
     return get_object_or_404(CertificateAuthority, slug=slug)
+
+
+def _managed(request, model, **lookup):
+    """A CA, certificate or key disk of a CA the user manages; another CA's answers 404
+    (audited) like any object outside one's scope."""
+    obj = get_object_or_404(model, **lookup)
+    require(request.user, Perm.MANAGE_PKI, obj, request=request)
+    return obj
 
 
 @require_GET
@@ -137,13 +163,15 @@ def _pki_error(request, exc: PKIError) -> None:
 
 @requires(Perm.MANAGE_PKI)
 def pki_home(request):
-    cas = list(CertificateAuthority.objects.select_related("parent", "unit").order_by("id"))
+    managed = managed_cas(request.user)
+    cas = list(managed.select_related("parent", "unit").order_by("id"))
     for ca in cas:
         ca.public_crl_url = services.crl_url(ca)
+    certs = Certificate.objects.filter(issuer__in=managed)
     counts = {
-        "valid": Certificate.objects.filter(status=CertStatus.VALID).count(),
-        "revoked": Certificate.objects.filter(status=CertStatus.REVOKED).count(),
-        "locked": KeyDisk.objects.filter(locked=True).count(),
+        "valid": certs.filter(status=CertStatus.VALID).count(),
+        "revoked": certs.filter(status=CertStatus.REVOKED).count(),
+        "locked": KeyDisk.objects.filter(certificate__issuer__in=managed, locked=True).count(),
     }
     return render(request, "pki/index.html",
                   {"cas": cas, "counts": counts, "suite": services.configured_suite(),
@@ -153,6 +181,7 @@ def pki_home(request):
 @require_POST
 @requires(Perm.MANAGE_PKI)
 def pki_init(request):
+    require(request.user, Perm.MANAGE_PKI, PLATFORM, request=request)  # the CA hierarchy
     try:
         result = services.init_pki(actor=request.user, request=request)
     except PKIError as exc:
@@ -169,7 +198,7 @@ def pki_init(request):
 @require_POST
 @requires(Perm.MANAGE_PKI)
 def pki_publish_crl(request, ca: str):
-    authority = _ca_or_404(ca)
+    authority = _managed(request, CertificateAuthority, slug=ca)
     try:
         crl = services.publish_crl(actor=request.user, ca=authority, request=request)
     except PKIError as exc:
@@ -182,7 +211,8 @@ def pki_publish_crl(request, ca: str):
 
 @requires(Perm.MANAGE_PKI)
 def pki_certs(request):
-    certs = Certificate.objects.select_related("issuer", "unit", "holder")
+    certs = Certificate.objects.filter(issuer__in=managed_cas(request.user)).select_related(
+        "issuer", "unit", "holder")
     query = search_text(request)
     if query:
         certs = certs.filter(Q(unit__name__icontains=query) | Q(serial__icontains=query.lower())
@@ -202,8 +232,8 @@ def pki_certs(request):
 
 @requires(Perm.MANAGE_PKI)
 def pki_cert_detail(request, cert_id: int):
-    cert = get_object_or_404(Certificate.objects.select_related("issuer", "unit", "holder"),
-                             pk=cert_id)
+    cert = _managed(request, Certificate.objects.select_related("issuer", "unit", "holder"),
+                    pk=cert_id)
     check = services.check_certificate(bytes(cert.der))
     disk = KeyDisk.objects.filter(certificate=cert).first()
     return render(request, "pki/cert_detail.html",
@@ -214,7 +244,7 @@ def pki_cert_detail(request, cert_id: int):
 @require_POST
 @requires(Perm.MANAGE_PKI)
 def pki_cert_revoke(request, cert_id: int):
-    cert = get_object_or_404(Certificate, pk=cert_id)
+    cert = _managed(request, Certificate, pk=cert_id)
     form = RevokeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择吊销原因。")
@@ -235,7 +265,7 @@ def pki_cert_revoke(request, cert_id: int):
 
 @requires(Perm.MANAGE_PKI)
 def pki_cert_download(request, cert_id: int, fmt: str):
-    cert = get_object_or_404(Certificate, pk=cert_id)
+    cert = _managed(request, Certificate, pk=cert_id)
     if fmt == "pem":
         response = HttpResponse(services.certificate_pem(cert.der),
                                 content_type="application/x-pem-file")
@@ -250,7 +280,7 @@ def pki_cert_download(request, cert_id: int, fmt: str):
 
 @requires(Perm.MANAGE_PKI)
 def pki_issue(request):
-    form = IssueForm(request.POST or None,
+    form = IssueForm(request.POST or None, user=request.user,
                      initial={"unit": request.GET.get("unit"),
                               "profile": request.GET.get("profile") or Profile.UNIT_SEAL})
     if request.method == "POST" and form.is_valid():
@@ -274,7 +304,9 @@ def pki_issue(request):
 
 @requires(Perm.MANAGE_PKI)
 def pki_keydisks(request):
-    disks = KeyDisk.objects.select_related("certificate", "holder", "unit")
+    disks = KeyDisk.objects.filter(
+        certificate__issuer__in=managed_cas(request.user)).select_related(
+        "certificate", "holder", "unit")
     state = request.GET.get("state", "")
     if state == "locked":
         disks = disks.filter(locked=True)
@@ -286,7 +318,7 @@ def pki_keydisks(request):
 @require_POST
 @requires(Perm.MANAGE_PKI)
 def pki_keydisk_unlock(request, disk_id: int):
-    disk = get_object_or_404(KeyDisk, pk=disk_id)
+    disk = _managed(request, KeyDisk.objects.select_related("certificate__issuer"), pk=disk_id)
     try:
         services.unlock_key_disk(actor=request.user, disk_id=disk.pk, request=request)
     except ValidationError as exc:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from gongwen.policy import rollout
-from gongwen.policy.permissions import Perm, require
+from gongwen.policy.permissions import PLATFORM, Perm, can, managed_units, require
 from gongwen.units import services
 from gongwen.units.models import RecipientGroup, Unit, UnitState
 
@@ -17,7 +17,8 @@ from .common import error_messages, paginate, requires, search_text
 
 @requires(Perm.MANAGE_UNITS)
 def unit_list(request):
-    units = Unit.objects.select_related("parent", "successor").in_directory_order()
+    units = managed_units(request.user).select_related("parent",
+                                                       "successor").in_directory_order()
     state = request.GET.get("state", "")
     if state in UnitState.values:
         units = units.filter(state=state)
@@ -26,7 +27,8 @@ def unit_list(request):
         units = units.filter(name__icontains=query)
     return render(request, "units/list.html",
                   {"page": paginate(request, units, 50), "state": state, "q": query,
-                   "states": UnitState.choices})
+                   "states": UnitState.choices,
+                   "can_create": can(request.user, Perm.MANAGE_UNITS, PLATFORM)})
 
 
 def _unit_form_fields(form: UnitForm) -> dict:
@@ -36,6 +38,7 @@ def _unit_form_fields(form: UnitForm) -> dict:
 
 @requires(Perm.MANAGE_UNITS)
 def unit_create(request):
+    require(request.user, Perm.MANAGE_UNITS, PLATFORM, request=request)
     form = UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +67,11 @@ def unit_detail(request, unit_id: int):
         "members": unit.users.prefetch_related("role_grants").order_by("username"),
         "events": unit.events.select_related("by", "successor")[:50],
         "predecessors": unit.predecessors.all(),
-        "can_manage": request.user.has_role("operator"),
+        "can_edit": unit.is_active and can(request.user, Perm.MANAGE_UNITS, unit),
+        "can_change_registry": unit.is_active and can(request.user, Perm.MANAGE_UNITS, PLATFORM),
+        "can_manage_users": can(request.user, Perm.MANAGE_USERS, unit),
+        # A merged, renamed or revoked unit takes no new users (the service refuses too).
+        "can_add_user": unit.is_active and can(request.user, Perm.MANAGE_USERS, unit),
         "phase_scope": rollout.Scope().unit_scope(unit),
     })
 
@@ -74,6 +81,9 @@ def unit_edit(request, unit_id: int):
     unit = _load_unit(request, unit_id, Perm.MANAGE_UNITS)
     initial = {f: getattr(unit, f) for f in services.EDITABLE_FIELDS}
     form = UnitForm(request.POST or None, initial=initial, editing=True)
+    if not can(request.user, Perm.MANAGE_UNITS, PLATFORM):
+        for name in set(services.EDITABLE_FIELDS) - set(services.UNIT_OWN_FIELDS):
+            form.fields[name].disabled = True  # the platform operator unit's to change
     if request.method == "POST" and form.is_valid():
         try:
             services.update_unit(actor=request.user, unit_id=unit.pk, request=request,
@@ -90,6 +100,7 @@ def unit_edit(request, unit_id: int):
 
 
 def _state_change(request, unit_id: int, form_class, title: str, apply):
+    require(request.user, Perm.MANAGE_UNITS, PLATFORM, request=request)
     unit = _load_unit(request, unit_id, Perm.MANAGE_UNITS)
     kwargs = {} if form_class is RenameForm else {"unit": unit}
     form = form_class(request.POST or None, **kwargs)

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from gongwen.accounts import services
 from gongwen.accounts.models import ApiToken, Role, User
-from gongwen.policy.permissions import Perm
+from gongwen.policy.permissions import Perm, managed_units, managed_users, require
+from gongwen.units.models import Unit, UnitState
 
 from ..forms import PasswordForm, UserForm
 from .common import error_messages, flash_errors, paginate, requires, search_text
@@ -19,7 +20,7 @@ from .common import error_messages, flash_errors, paginate, requires, search_tex
 
 @requires(Perm.MANAGE_USERS)
 def user_list(request):
-    users = User.objects.select_related("unit").prefetch_related("role_grants")
+    users = managed_users(request.user).select_related("unit").prefetch_related("role_grants")
     query = search_text(request)
     if query:
         users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query)
@@ -37,9 +38,21 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, message)
 
 
+def _unit_choices(user, current: Unit | None = None):
+    """The units the operator may put users in: active units he manages, and the edited
+    user's own unit as it is (so that saving a user of a revoked unit keeps it)."""
+    units = managed_units(user, Perm.MANAGE_USERS).filter(state=UnitState.ACTIVE)
+    if current is not None:
+        units = units | Unit.objects.filter(pk=current.pk)
+    return units.in_directory_order()
+
+
 @requires(Perm.MANAGE_USERS)
 def user_create(request):
-    form = UserForm(request.POST or None, initial={"unit": request.GET.get("unit")})
+    units = _unit_choices(request.user)
+    wanted = request.GET.get("unit", "")
+    initial = {"unit": wanted} if wanted.isdigit() and units.filter(pk=wanted).exists() else {}
+    form = UserForm(request.POST or None, initial=initial, units=units)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -59,10 +72,12 @@ def user_create(request):
 @requires(Perm.MANAGE_USERS)
 def user_edit(request, user_id: int):
     target = get_object_or_404(User, pk=user_id)
+    require(request.user, Perm.MANAGE_USERS, target, request=request)
     initial = {"username": target.username, "full_name": target.full_name, "unit": target.unit,
                "roles": list(target.roles), "email": target.email, "phone": target.phone,
                "is_active": target.is_active}
-    form = UserForm(request.POST or None, initial=initial, editing=True)
+    form = UserForm(request.POST or None, initial=initial, editing=True,
+                    units=_unit_choices(request.user, target.unit))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

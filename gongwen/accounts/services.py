@@ -92,8 +92,22 @@ def attempt_login(username: str, password: str, *, request=None) -> LoginResult:
         return LoginResult(checked)
 
 
-def _set_roles(user: User, roles: list[str]) -> tuple[list[str], list[str]]:
+# 三员分立: the system administrator and the security auditor are separate people, so
+# that no one audits his own administration. (The platform has no separate 安全保密管理员
+# role: the operator holds both administrative duties, which keeps the auditor apart.)
+SEPARATED_ROLES = frozenset({Role.OPERATOR, Role.AUDITOR})
+
+
+def _wanted_roles(roles: list[str]) -> set[str]:
     wanted = {r for r in roles if r in Role.values}
+    if wanted >= SEPARATED_ROLES:
+        raise ValidationError("按“三员分立”要求，平台管理员与审计员不能由同一账户兼任，"
+                              "请为审计员另设账户。")
+    return wanted
+
+
+def _set_roles(user: User, roles: list[str]) -> tuple[list[str], list[str]]:
+    wanted = _wanted_roles(roles)
     current = set(user.role_grants.values_list("role", flat=True))
     added, removed = sorted(wanted - current), sorted(current - wanted)
     RoleGrant.objects.filter(user=user, role__in=removed).delete()
@@ -137,6 +151,7 @@ def _create_user(*, actor, username: str, full_name: str, unit, roles: list[str]
         raise ValidationError(f"用户名“{username}”已被使用" + (
             "。" if taken == username else f"（已有用户“{taken}”，用户名不区分大小写）。"))
     _check_unit_takes_users(unit)
+    _wanted_roles(roles)
     user = User(username=username, full_name=full_name.strip(), unit=unit, email=email,
                 phone=phone)
     validate_password(password, user)
@@ -178,6 +193,10 @@ def _update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
     user = User.objects.select_for_update().get(pk=user_id)
     # Under the row lock: the user may have moved since the check before the transaction.
     require(actor, Perm.MANAGE_USERS, user, request=request)
+    if user.pk == actor.pk and {r for r in roles if r in Role.values} != set(user.roles):
+        # An operator who grants himself 审计员 audits himself (三员分立); one who drops his
+        # own 平台管理员 role may leave the platform without one.
+        raise ValidationError("不能修改自己的角色，请由其他平台管理员办理。")
     changes = {}
     for field, value in (("full_name", full_name.strip()), ("email", email), ("phone", phone),
                          ("is_active", is_active)):
@@ -192,8 +211,6 @@ def _update_user(*, actor, user_id: int, full_name: str, unit, roles: list[str],
         raise ValidationError("不能停用自己的账户。")
     user.save()
     added, removed = _set_roles(user, roles)
-    if user.pk == actor.pk and Role.OPERATOR in removed:
-        raise ValidationError("不能撤销自己的平台管理员角色。")
     if changes:
         record(actor, "user.edited", user, detail={"changes": changes}, request=request)
     if added or removed:

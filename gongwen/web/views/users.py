@@ -78,6 +78,10 @@ def user_edit(request, user_id: int):
                "is_active": target.is_active}
     form = UserForm(request.POST or None, initial=initial, editing=True,
                     units=_unit_choices(request.user, target.unit))
+    if target.pk == request.user.pk:
+        # 三员分立: nobody grants himself roles (the service refuses it too).
+        form.fields["roles"].disabled = True
+        form.fields["roles"].help_text = "不能修改自己的角色，请由其他平台管理员办理。"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -147,17 +147,25 @@ class SealApplication(models.Model):
     executed_at = models.DateTimeField("办理时间", null=True, blank=True)
     result_seal = models.ForeignKey(Seal, verbose_name="新印章", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.UUIDField("幂等键", null=True, blank=True, unique=True,
+                                       editable=False)
 
     class Meta:
         verbose_name = "电子印章申请表"
         verbose_name_plural = "电子印章申请表"
         ordering = ["-filled_at", "-id"]
         constraints = [
-            # unit_retired may fire twice (rename then merge): one open return per seal.
+            # One open form per seal, whatever its kind: two would both be carried out (a
+            # revoked seal destroyed, a lost seal reissued twice). A loss report or a unit's
+            # retirement closes the others first (services).
             models.UniqueConstraint(
-                fields=["seal"], condition=Q(kind="return", state__in=["filled", "head_signed",
-                                                                      "approved"]),
-                name="uniq_open_return_per_seal"),
+                fields=["seal"], condition=Q(state__in=["filled", "head_signed", "approved"]),
+                name="uniq_open_application_per_seal"),
+            # A 制作 form makes the unit's seal (its full name): one open at a time.
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(kind="make", state__in=["filled", "head_signed",
+                                                                    "approved"]),
+                name="uniq_open_make_per_unit"),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,7 @@ from gongwen.authority.models import Certificate, CertStatus, Profile
 from gongwen.pki import keystore
 from gongwen.pki.errors import KeyMismatch, PKIError
 from gongwen.pki.suites import sm3
+from gongwen.policy.errors import conflict, key_reused, parse_key, replayed
 from gongwen.policy.permissions import Perm, can, require
 from gongwen.seals.ses.image import SealImageSpec, SealLevel, render_svg, seal_picture
 from gongwen.seals.ses.seal import build_seal, matched_signer, signer_from_key
@@ -44,6 +45,7 @@ from gongwen.seals.ses.signature import build_signature
 from gongwen.units.models import Kind, Level, Unit, UnitState
 
 from .models import (
+    ISSUING_KINDS,
     NEEDS_SEAL,
     OPEN_STATES,
     Action,
@@ -109,10 +111,11 @@ def image_spec_for(unit: Unit, name: str = "") -> SealImageSpec:
 
 
 def _open(*, actor: User | None, unit: Unit, kind: str, reason: str, seal: Seal | None,
-          keeper: User | None, auto: str = "", request=None) -> SealApplication:
+          keeper: User | None, auto: str = "", key=None, request=None) -> SealApplication:
     app = SealApplication.objects.create(
         unit=unit, kind=kind, seal=seal, keeper=keeper, reason=reason,
-        seal_name=(seal.name if seal else unit.name), applicant=actor, auto_opened=auto)
+        seal_name=(seal.name if seal else unit.name), applicant=actor, auto_opened=auto,
+        idempotency_key=key)
     record(actor, "seal.application.filled", app, unit=unit, request=request,
            detail={"kind": kind, "seal": seal.es_id if seal else "", "auto": auto,
                    "keeper": keeper.username if keeper else ""})
@@ -128,11 +131,49 @@ def _validate_keeper(unit: Unit, keeper: User | None) -> None:
         raise ValidationError(f"“{keeper.display_name}”没有印章管理员角色。")
 
 
+def _open_forms(**where) -> list[SealApplication]:
+    return list(SealApplication.objects.select_for_update()
+                .filter(state__in=OPEN_STATES, **where).order_by("id"))
+
+
+def _busy(form: SealApplication) -> ValidationError:
+    return conflict(f"已有办理中的申请表 #{form.pk}（{form.get_kind_display()}，"
+                    f"{form.get_state_display()}），请办结或退回后再申请。")
+
+
+def _check_no_seal_yet(unit: Unit) -> None:
+    """A 制作 form makes the unit's seal: none may be valid, none other in progress."""
+    active = Seal.objects.filter(unit=unit, status=SealStatus.ACTIVE).order_by("id").first()
+    if active is not None:
+        raise conflict(f"本单位已有有效的电子印章“{active.name}”（{active.es_id}），"
+                       "如需更换请申请变更、损坏换领或遗失补发。")
+    if forms := _open_forms(unit=unit, kind__in=ISSUING_KINDS):
+        raise _busy(forms[0])
+
+
+def _close_forms(forms: list[SealApplication], *, actor: User | None, reason: str,
+                 closed_by: str, request=None) -> None:
+    """Close open forms another event made moot (a loss report, the unit's retirement):
+    they are sent back with the reason, as a rejection, in the same transaction."""
+    for form in forms:
+        form.state, form.rejected_by = ApplicationState.REJECTED, actor
+        form.rejected_at, form.rejection_reason = _now(), reason
+        form.save(update_fields=["state", "rejected_by", "rejected_at", "rejection_reason"])
+        record(actor, "seal.application.rejected", form, unit=form.unit, request=request,
+               detail={"reason": reason, "closed_by": closed_by})
+
+
 def fill_application(*, actor: User, kind: str, reason: str, seal_id: int | None = None,
-                     keeper_id: int | None = None, request=None) -> SealApplication:
+                     keeper_id: int | None = None, key=None, request=None) -> SealApplication:
     """Fill the unified form (art. 7). A reissue after loss revokes the lost seal at once
-    (its certificate is revoked and the CRL republished), before any approval (art. 8)."""
+    (its certificate is revoked and the CRL republished), before any approval (art. 8),
+    and closes the seal's other open forms: a loss never waits for them.
+
+    One open form per seal, one open 制作 form and one valid seal per unit (a database
+    constraint backs the first two). ``key``: the form's idempotency key; the same form
+    sent again returns the first one (replayed)."""
     require(actor, Perm.APPLY_SEAL, request=request)
+    key = parse_key(key)
     if kind not in ApplicationKind.values:
         raise ValidationError("请选择申请事项。")
     reason = (reason or "").strip()
@@ -155,16 +196,35 @@ def fill_application(*, actor: User, kind: str, reason: str, seal_id: int | None
     if unit.state != UnitState.ACTIVE and kind != ApplicationKind.RETURN:
         raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，只能办理交回。")
     with audited():
+        # The seal's row (or, for 制作, the unit's) serialises the forms of one subject.
         if seal is not None:
             seal = Seal.objects.select_for_update().get(pk=seal.pk)
-            if kind != ApplicationKind.REISSUE_LOST and not seal.is_active:
-                raise ValidationError(f"原印章已{seal.get_status_display()}。")
-            if kind == ApplicationKind.RETURN and SealApplication.objects.filter(
-                    seal=seal, kind=kind, state__in=OPEN_STATES).exists():
-                raise ValidationError("该印章已有办理中的交回申请。")
+        else:
+            Unit.objects.select_for_update().filter(pk=unit.pk).first()
+        if key and (prior := SealApplication.objects.filter(idempotency_key=key).first()):
+            if (prior.applicant_id, prior.kind, prior.seal_id) != (
+                    actor.pk, kind, seal.pk if seal else None):
+                raise key_reused()
+            return replayed(prior)
+        moot = []
+        if seal is not None:
+            if not seal.is_active:
+                raise conflict(f"原印章已{seal.get_status_display()}，不能申请"
+                               f"{ApplicationKind(kind).label}。")
+            moot = _open_forms(seal=seal)
+            if moot and kind != ApplicationKind.REISSUE_LOST:
+                raise _busy(moot[0])
+        elif kind == ApplicationKind.MAKE:
+            _check_no_seal_yet(unit)
+        # Out of the way of the one-open-form constraint first; closed with the new form's
+        # number once it has one.
+        SealApplication.objects.filter(pk__in=[f.pk for f in moot]).update(
+            state=ApplicationState.REJECTED)
         app = _open(actor=actor, unit=unit, kind=kind, reason=reason, seal=seal, keeper=keeper,
-                    request=request)
-        if kind == ApplicationKind.REISSUE_LOST and seal.is_active:
+                    key=key, request=request)
+        _close_forms(moot, actor=actor, closed_by=f"#{app.pk}", request=request,
+                     reason=f"原印章已挂失，另以申请表 #{app.pk} 办理遗失补发，本申请自动退回。")
+        if kind == ApplicationKind.REISSUE_LOST:
             # Art. 8: a lost seal must not stay usable while the form travels.
             _end_seal(seal, SealStatus.LOST, actor=actor, app=app, request=request,
                       reason="key_compromise")
@@ -195,6 +255,14 @@ def approve_application(*, actor: User, application_id: int, request=None) -> Se
         if app.state in (ApplicationState.APPROVED, ApplicationState.EXECUTED):
             return app
         app.state = _transition(app, Action.APPROVE)
+        if app.head_signer_id == actor.pk:
+            # 市政府办公室's own forms: its head's signature and the office's approval are
+            # two checks, by two people.
+            raise ValidationError("您已作为单位负责人在本申请表上签字，不能再审批；"
+                                  "请由市政府办公室其他负责人审批。")
+        if app.kind != ApplicationKind.RETURN and app.unit.state != UnitState.ACTIVE:
+            raise conflict(f"单位“{app.unit.name}”已{app.unit.get_state_display()}，"
+                           "本申请表不能批准（只能办理交回）。")
         app.approver, app.approved_at = actor, _now()
         app.save(update_fields=["state", "approver", "approved_at"])
         record(actor, "seal.application.approved", app, unit=app.unit, request=request)
@@ -354,6 +422,23 @@ def execute_application(*, actor: User, application_id: int, keeper_pin: str = "
                     maker_key=maker_key, request=request)
 
 
+def _check_still_due(app: SealApplication, old: Seal | None) -> None:
+    """The form was approved some time ago: the seal it names (locked by the caller) must
+    still be in the state the form was filled for, and its unit still in office."""
+    if app.kind != ApplicationKind.RETURN and app.unit.state != UnitState.ACTIVE:
+        raise conflict(f"单位“{app.unit.name}”已{app.unit.get_state_display()}，"
+                       "本申请表不能办理（只能办理交回）。")
+    if old is None:
+        return
+    if app.kind == ApplicationKind.REISSUE_LOST:
+        if old.status not in (SealStatus.ACTIVE, SealStatus.LOST):
+            raise conflict(f"原印章已{old.get_status_display()}，不能补发。")
+        if Seal.objects.filter(replaces=old).exists():
+            raise conflict("原印章已补发新印章，本申请表不能再办理。")
+    elif not old.is_active:
+        raise conflict(f"原印章已{old.get_status_display()}，本申请表不能办理。")
+
+
 @audited(durable=True)
 def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certificate | None,
              maker_key: Any, request=None) -> SealApplication:
@@ -362,6 +447,7 @@ def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certifica
         return app  # a concurrent execution won
     app.state = _transition(app, Action.EXECUTE)
     old = Seal.objects.select_for_update().get(pk=app.seal_id) if app.seal_id else None
+    _check_still_due(app, old)
     new = None
     kind = app.kind
     if kind == ApplicationKind.REVOKE:
@@ -381,6 +467,9 @@ def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certifica
         _end_seal(old, SealStatus.LOST, actor=actor, app=app, request=request,
                   reason="key_compromise")
     if maker_cert is not None:
+        if active := Seal.objects.filter(unit=app.unit, status=SealStatus.ACTIVE).first():
+            raise conflict(f"“{app.unit.name}”已有有效的电子印章（{active.es_id}），"
+                           "不能再制发第二枚；本申请表未办理。")
         keeper = app.keeper or (old.keeper if old else None)
         _validate_keeper(app.unit, keeper)
         new = _issue_seal(actor=actor, app=app, keeper=keeper, keeper_pin=keeper_pin,
@@ -399,17 +488,22 @@ def _execute(*, actor: User, app_id: int, keeper_pin: str, maker_cert: Certifica
 
 def open_return_applications(*, unit: Unit, reason: str, actor: User | None = None) -> list:
     """Art. 9 / R-UNIT-2: a merged, renamed or revoked unit returns its seals. Runs inside
-    the unit service's transaction (the ``unit_retired`` signal); at most one open return
-    application per seal."""
+    the unit service's transaction (the ``unit_retired`` signal). The unit's other open
+    forms are closed first (they would fail late: its people have moved on); at most one
+    open return application per seal."""
+    actor = actor if getattr(actor, "pk", None) else None
+    label = {"merged": "合并", "renamed": "更名", "revoked": "撤销"}.get(reason, reason)
+    moot = [f for f in _open_forms(unit=unit) if f.kind != ApplicationKind.RETURN]
+    _close_forms(moot, actor=actor, closed_by=f"unit.{reason}",
+                 reason=f"因单位{label}，本申请自动退回；原电子印章按第九条交回。")
     opened = []
     for seal in Seal.objects.select_for_update().filter(unit=unit, status=SealStatus.ACTIVE):
         if SealApplication.objects.filter(seal=seal, kind=ApplicationKind.RETURN,
                                           state__in=OPEN_STATES).exists():
             continue
-        label = {"merged": "合并", "renamed": "更名", "revoked": "撤销"}.get(reason, reason)
         opened.append(_open(
-            actor=actor if getattr(actor, "pk", None) else None, unit=unit,
-            kind=ApplicationKind.RETURN, seal=seal, keeper=seal.keeper, auto=reason,
+            actor=actor, unit=unit, kind=ApplicationKind.RETURN, seal=seal,
+            keeper=seal.keeper, auto=reason,
             reason=f"因单位{label}，按第九条将原电子印章交回市政府办公室处理。"))
     return opened
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass
 from functools import wraps
 
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from gongwen.accounts.models import Role, User
 from gongwen.pki.errors import PKIError
+from gongwen.policy.errors import was_replayed
 from gongwen.policy.permissions import Perm, can, require
 from gongwen.seals import selectors, services
 from gongwen.seals.models import ApplicationKind, ApplicationState, SealStatus
@@ -200,9 +202,12 @@ class ApplicationForm(forms.Form):
                                     help_text="制作、变更时必填；换领、补发默认原管理员。")
     reason = forms.CharField(label="申请理由（书面证明）", widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=2000)
+    # The form's idempotency key: a double click or a resent page files one form.
+    key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["key"].initial = uuid.uuid4()
         self.fields["seal"].queryset = selectors.visible_seals(user).filter(unit_id=user.unit_id)
         self.fields["keeper"].queryset = User.objects.filter(
             unit_id=user.unit_id, is_active=True, role_grants__role=Role.SEAL_KEEPER)
@@ -219,12 +224,14 @@ def application_new(request):
             app = services.fill_application(
                 actor=request.user, kind=d["kind"], reason=d["reason"],
                 seal_id=d["seal"].pk if d["seal"] else None,
-                keeper_id=d["keeper"].pk if d["keeper"] else None, request=request)
+                keeper_id=d["keeper"].pk if d["keeper"] else None, key=d["key"],
+                request=request)
         except ValidationError as exc:
             for m in error_messages(exc):
                 form.add_error(None, m)
         else:
-            messages.success(request, f"申请表 #{app.pk} 已提交，请本单位负责人签字。")
+            if not was_replayed(app):
+                messages.success(request, f"申请表 #{app.pk} 已提交，请本单位负责人签字。")
             return redirect("web:seal_application", app.pk)
     return _render(request, "seals/application_new.html", {"form": form})
 

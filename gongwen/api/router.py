@@ -5,9 +5,13 @@ shape, ``{"error": code, "message": "<Chinese>"}`` (errors.py)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Query, Router
 
+from gongwen.audit.selectors import filter_entries
 from gongwen.exchange import stats
 from gongwen.policy.permissions import Perm, audit_entries_for, require
 from gongwen.units.models import Unit
@@ -15,7 +19,7 @@ from gongwen.units.selectors import directory, groups_for
 
 from . import documents, errors, exchange, rollout
 from .auth import AUTH
-from .common import ObjectId
+from .common import MAX_ID, ObjectId
 from .schemas import (
     AuditEntryOut,
     GroupOut,
@@ -77,13 +81,35 @@ def list_groups(request):
 audit_router = Router(tags=["审计"])
 
 
-@audit_router.get("/audit", response=list[AuditEntryOut], summary="审计记录（最近 200 条）")
-def list_audit(request, action: str = ""):
+AUDIT_MAX_LIMIT = 1000
+_SEQ = Annotated[int | None, Query(None, ge=1, le=2**63 - 1, description=(
+    "游标：只返回序号小于此值的记录；取下一页时传入上一页最后一条的 seq"))]
+
+_DAY = Annotated[date | None, Query(None, description="起始或截止日期（含），YYYY-MM-DD")]
+
+
+@audit_router.get("/audit", response=list[AuditEntryOut], summary="审计记录（按序号倒序，分页）")
+def list_audit(request,
+               limit: int = Query(200, ge=1, le=AUDIT_MAX_LIMIT,
+                                  description=f"每页条数，最多 {AUDIT_MAX_LIMIT}"),
+               before: _SEQ = None,
+               action: str = Query("", max_length=64, description="事项代码（精确匹配），如 "
+                                   "login.failed"),
+               actor: str = Query("", max_length=100, description="操作人（部分匹配）"),
+               unit: int | None = Query(None, ge=1, le=MAX_ID, description="单位 id"),
+               date_from: _DAY = None, date_to: _DAY = None):
+    """Newest first. A page holds at most ``limit`` entries; the next page is asked for with
+    ``before`` = the ``seq`` of the page's last entry (a cursor: entries appended meanwhile
+    neither shift nor repeat the pages); a page shorter than ``limit`` is the last.
+    Platform auditors read every unit's entries, other auditors their unit's."""
     require(request.user, Perm.VIEW_AUDIT, request=request)
-    entries = audit_entries_for(request.user)
+    entries = filter_entries(audit_entries_for(request.user), actor=actor.strip(),
+                             unit_id=unit, date_from=date_from, date_to=date_to)
     if action:
         entries = entries.filter(action=action)
-    return list(entries.order_by("-seq")[:200])
+    if before is not None:
+        entries = entries.filter(seq__lt=before)
+    return list(entries.order_by("-seq")[:limit])
 
 
 stats_router = Router(tags=["统计"])

@@ -29,6 +29,7 @@ LABELS = {
     "api_token.created": "签发 API 令牌",
     "api_token.revoked": "吊销 API 令牌",
     "audit.verified": "审计链校验",
+    "audit.exported": "导出审计记录",
     "demo.loaded": "载入演示数据",
     # 用印 (documents app, sealing.py)
     "document.sealed": "公文用印",
@@ -179,6 +180,12 @@ DETAIL_KEYS = {
     "revoked": "吊销数",
     "was": "原登记结果",
     "withdrawn": "撤回数",
+    "filters": "筛选条件",
+    "actor": "操作人",
+    "unit": "单位",
+    "action": "事项",
+    "date_from": "起始日期",
+    "date_to": "截止日期",
 }
 
 # 权限 as the trail names them (``permission.denied``'s ``perm``): the page or action the

@@ -60,6 +60,7 @@ urlpatterns = [
     path("account/tokens/", users.my_tokens, name="my_tokens"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
 ]
 
 # 证书管理 (issue 5): public CRL and CA certificate downloads (no login), operator pages and

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.dispatch import Signal
 from django.utils import timezone
 
 from gongwen.accounts.models import User
@@ -523,6 +524,12 @@ def revoke_for_process(*, process: str, actor: User, cert_id: int, reason: str,
                        destroy_key=destroy_key, request=request, process=process)
 
 
+#: Sent inside the revoking transaction, after the certificate is revoked:
+#: ``cert``, ``actor``, ``process`` ("" outside a business process), ``request``. The seal
+#: register ends a seal whose certificate an operator revoked in 证书管理.
+certificate_revoked = Signal()
+
+
 def _revoke(*, actor, cert_id: int, reason: str, note: str, destroy_key: bool, request,
             process: str = "") -> Certificate:
     given = reason
@@ -555,6 +562,8 @@ def _revoke(*, actor, cert_id: int, reason: str, note: str, destroy_key: bool, r
         disk.save(update_fields=["encrypted_pem", "destroyed_at"])
         _audit(actor, "keydisk.destroyed", disk, unit=cert.unit, request=request,
                detail={"serial": cert.serial})
+    certificate_revoked.send(sender=Certificate, cert=cert, actor=actor, process=process,
+                             request=request)
     _publish_crl(cert.issuer, actor=actor, request=request)
     return cert
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from gongwen.accounts.models import Role, User
 from gongwen.audit.services import audited, record
 from gongwen.authority import services as authority
-from gongwen.authority.models import Certificate, CertStatus, Profile
+from gongwen.authority.models import Certificate, CertStatus, KeyDisk, Profile
 from gongwen.pki import keystore
 from gongwen.pki.errors import KeyMismatch, PKIError
 from gongwen.pki.suites import sm3
@@ -390,14 +390,44 @@ def _end_seal(seal: Seal, status: str, *, actor: User, app: SealApplication | No
             note=f"电子印章{seal.es_id}：{SealStatus(status).label}"
                  + (f"（申请表#{app.pk}）" if app else ""),
             destroy_key=destroy_key, request=request)
+    _record_end(seal, status, actor=actor, app=app, reason=reason, request=request)
+
+
+def _record_end(seal: Seal, status: str, *, actor: User | None, app: SealApplication | None,
+                reason: str, via: str = "", request=None) -> None:
+    """The register's side of a seal's end, its certificate already revoked: status,
+    history and audit. The key counts as destroyed when its key disk was emptied (a
+    key_compromise revocation empties it even unasked)."""
+    key_destroyed = KeyDisk.objects.filter(certificate_id=seal.certificate_id,
+                                           destroyed_at__isnull=False).exists()
     seal.status = status
     seal.status_changed_at = _now()
     seal.save(update_fields=["status", "status_changed_at"])
+    where = "证书已在证书管理中吊销" if via else "证书已吊销"
     SealEvent.objects.create(seal=seal, kind=_END_EVENT[status], user=actor, application=app,
-                             note=f"证书已吊销（{reason}）" + ("，密钥已销毁" if destroy_key else ""))
-    record(actor, _END_ACTION[status], seal, unit=seal.unit, request=request,
-           detail={"es_id": seal.es_id, "serial": seal.cert_serial, "reason": reason,
-                   "application": app.pk if app else None, "key_destroyed": destroy_key})
+                             note=f"{where}（{reason}）" + ("，密钥已销毁" if key_destroyed else ""))
+    detail = {"es_id": seal.es_id, "serial": seal.cert_serial, "reason": reason,
+              "application": app.pk if app else None, "key_destroyed": key_destroyed}
+    if via:
+        detail["via"] = via
+    record(actor, _END_ACTION[status], seal, unit=seal.unit, request=request, detail=detail)
+
+
+def on_certificate_revoked(sender, cert: Certificate, actor=None, process: str = "",
+                           request=None, **kwargs) -> None:
+    """A seal certificate revoked outside the seal process (an operator in 证书管理): the
+    seal ends in the same transaction (已注销), and its open forms are closed."""
+    if process:
+        return  # the seal process ends the seal itself
+    seal = Seal.objects.select_for_update().filter(certificate_id=cert.pk).first()
+    if seal is None or not seal.is_active:
+        return
+    actor = actor if getattr(actor, "pk", None) else None
+    _close_forms(_open_forms(seal=seal), actor=actor, closed_by="pki.cert.revoked",
+                 request=request, reason="原印章的证书已在证书管理中吊销，印章已注销，"
+                                         "本申请自动退回。")
+    _record_end(seal, SealStatus.REVOKED, actor=actor, app=None,
+                reason=cert.revocation_reason, via="pki.cert.revoked", request=request)
 
 
 def execute_application(*, actor: User, application_id: int, keeper_pin: str = "",

@@ -187,10 +187,28 @@ def _sees_object(user, perm: Perm, obj) -> bool:
     if perm == Perm.APPROVE_SEAL_APPLICATION:
         return False
     if perm == Perm.EXECUTE_SEAL_APPLICATION:
-        unit = getattr(user, "unit", None)
-        return bool(unit and unit.is_seal_authority)
+        return _makes_seals_of(user, obj)
     unit_id = _object_unit_id(obj)
     return unit_id is not None and unit_id == user.unit_id
+
+
+def _makes_seals_of(user, obj) -> bool:
+    """Attachment art. 4 (R-SEAL-3): the authority that makes a unit's seal carries out
+    every form about it, 制作 as well as 注销 and 交回: the province for the province and the
+    county/district governments, the city office for the city's units. The same rule as
+    making the seal itself (``seals.services.authority_unit_for``), not a second copy."""
+    from gongwen.pki.errors import PKIError
+    from gongwen.seals.services import authority_unit_for
+    from gongwen.units.models import Unit
+
+    unit = obj if isinstance(obj, Unit) else getattr(obj, "unit", None)
+    if unit is None or user.unit_id is None:
+        return False
+    try:
+        maker = authority_unit_for(unit)
+    except PKIError:  # no CAs yet: nobody makes seals
+        return False
+    return maker is not None and maker.pk == user.unit_id
 
 
 _EXCHANGE_PERMS = frozenset({Perm.DISPATCH, Perm.RECEIVE, Perm.VIEW_DELIVERY, Perm.TRACK,

@@ -33,8 +33,17 @@ def visible_applications(user):
     return qs.filter(Q(unit_id=user.unit_id) | Q(unit__successor_id=user.unit_id))
 
 
-def seal_history(seal: Seal) -> list[dict]:
-    """Applications, issue and every use of one seal, oldest first (R-SEAL-6)."""
+def _own_seal(viewer, seal: Seal) -> bool:
+    """The seal's unit, or its successor after a merge or rename (its users moved there)."""
+    return viewer.unit_id is not None and viewer.unit_id in (seal.unit_id,
+                                                             seal.unit.successor_id)
+
+
+def seal_history(seal: Seal, viewer) -> list[dict]:
+    """Applications, issue and every use of one seal, oldest first (R-SEAL-6). A use names
+    its document by number and title for the seal's own unit only; the city office, which
+    reads every unit's register, gets the document's id (the title is the parties')."""
+    full = _own_seal(viewer, seal)
     rows: list[dict] = []
     for app in SealApplication.objects.filter(Q(seal=seal) | Q(result_seal=seal)).select_related(
             "applicant", "head_signer", "approver", "rejected_by", "executor"):
@@ -52,10 +61,15 @@ def seal_history(seal: Seal) -> list[dict]:
         rows.append({"at": ev.at, "what": ev.get_kind_display() + (f"：{ev.note}" if ev.note else ""),
                      "user": ev.user.display_name if ev.user else "系统",
                      "workstation": ev.workstation.name if ev.workstation else "",
-                     "document": ev.document_ref or (str(ev.document_id_ref)
-                                                     if ev.document_id_ref else "")})
+                     "document": _document_of(ev, full)})
     rows.sort(key=lambda r: r["at"])
     return rows
+
+
+def _document_of(event: SealEvent, full: bool) -> str:
+    if full and event.document_ref:
+        return event.document_ref
+    return f"公文#{event.document_id_ref}" if event.document_id_ref else ""
 
 
 def workstations_for(user):

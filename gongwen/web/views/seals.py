@@ -57,20 +57,24 @@ class _Page:
 
     perm: Perm
     own_unit: bool = False  # the permission is checked against the user's unit as well
+    also: tuple[Perm, ...] = ()  # other permissions that open the page as well
 
     def _obj(self, user):
         return user.unit if self.own_unit else None
 
     def allows(self, user) -> bool:
-        return can(user, self.perm, self._obj(user))
+        return any(can(user, p, self._obj(user)) for p in (self.perm, *self.also))
 
     def require(self, request) -> None:
-        require(request.user, self.perm, self._obj(request.user), request=request)
+        if not any(can(request.user, p, self._obj(request.user)) for p in self.also):
+            require(request.user, self.perm, self._obj(request.user), request=request)
 
 
 PAGES = {
     "register": _Page(Perm.VIEW_SEALS),                # 印章登记 (and each seal's page)
-    "apps": _Page(Perm.APPLY_SEAL),                    # 申请表
+    # 申请表: those who fill, approve (市政府办公室) or execute (制章单位) forms.
+    "apps": _Page(Perm.APPLY_SEAL, also=(Perm.APPROVE_SEAL_APPLICATION,
+                                        Perm.EXECUTE_SEAL_APPLICATION)),
     "new": _Page(Perm.APPLY_SEAL),                     # 填写申请表
     "ws": _Page(Perm.MANAGE_WORKSTATIONS),             # 专用计算机
     # 第四条第二款: only 市政府办公室 lists and approves own seal systems; other units'
@@ -169,7 +173,7 @@ def _with_uses(qs):
 def seal_detail(request, seal_id: int):
     seal = _seal_or_404(request, seal_id)
     return _render(request, "seals/seal.html", {
-        "seal": seal, "history": selectors.seal_history(seal),
+        "seal": seal, "history": selectors.seal_history(seal, request.user),
         "workstations": seal.workstations.all(),
         "apps": seal.applications.order_by("-filled_at")})
 
@@ -186,7 +190,7 @@ def seal_image(request, seal_id: int):
 def seal_history_csv(request, seal_id: int):
     seal = _seal_or_404(request, seal_id)
     rows = [(timezone.localtime(r["at"]).strftime("%Y-%m-%d %H:%M:%S"), r["what"], r["user"],
-             r["workstation"], r["document"]) for r in selectors.seal_history(seal)]
+             r["workstation"], r["document"]) for r in selectors.seal_history(seal, request.user)]
     return _csv_response(f"seal-{seal.es_id}-history.csv",
                          ["时间", "事项", "人员", "专用计算机", "公文"], rows)
 
@@ -243,8 +247,17 @@ def applications(request):
 
 
 def _app_view_perm(user) -> bool:
-    return any(can(user, p) for p in (Perm.APPLY_SEAL, Perm.APPROVE_SEAL_APPLICATION,
-                                      Perm.EXECUTE_SEAL_APPLICATION, Perm.VIEW_SEALS))
+    return PAGES["apps"].allows(user)
+
+
+def _signs_for(user, app) -> bool:
+    """Whether the user is a head who may sign (or return) the form: a head of the applying
+    unit, or after a merge or rename of its successor, where its people moved (as
+    ``services.sign_application`` checks)."""
+    if not can(user, Perm.SIGN_SEAL_APPLICATION):
+        return False
+    successor = app.unit.current_successor() if app.unit.successor_id else None
+    return user.unit_id in {app.unit_id, successor.pk if successor else app.unit_id}
 
 
 def application_detail(request, app_id: int):
@@ -260,7 +273,7 @@ def application_detail(request, app_id: int):
         # executes a county's application without seeing that county's seals).
         "seal_link": _seal_opens(u, app.seal),
         "result_seal_link": _seal_opens(u, app.result_seal),
-        "can_sign": app.state == "filled" and can(u, Perm.SIGN_SEAL_APPLICATION),
+        "can_sign": app.state == "filled" and _signs_for(u, app),
         "can_approve": app.state == "head_signed" and can(u, Perm.APPROVE_SEAL_APPLICATION, app),
         "can_execute": app.state == "approved" and can(u, Perm.EXECUTE_SEAL_APPLICATION, app),
         "issuing": app.kind in ("make", "change", "replace_damaged", "reissue_lost")})

@@ -84,8 +84,8 @@ def test_every_link_on_the_seal_pages_opens_for_each_role(client, cast, seal_b, 
     ("dhx.seal", ["申请表", "填写申请表"], ["专用计算机", "自建印章系统"]),
     ("dhx.head", ["申请表", "填写申请表"], ["专用计算机", "自建印章系统"]),
     ("sfb.head", ["申请表", "自建印章系统"], ["专用计算机"]),
-    ("admin", ["专用计算机", "自建印章系统"], ["填写申请表"]),
-    ("sheng.admin", ["专用计算机"], ["填写申请表", "自建印章系统"]),
+    ("admin", ["申请表", "专用计算机", "自建印章系统"], ["填写申请表"]),
+    ("sheng.admin", ["申请表", "专用计算机"], ["填写申请表", "自建印章系统"]),
 ])
 def test_register_shows_only_the_tabs_the_role_may_open(client, cast, who, shown, hidden):
     client.force_login(cast[who])

@@ -263,6 +263,11 @@ def cmd_check(args) -> int:
     for line_ok, text in health():
         print(f"[{'ok' if line_ok else 'FAIL'}] {text}")
         ok = ok and line_ok
+    if not (os.environ.get("GONGWEN_PUBLIC_URL") or os.environ.get("GONGWEN_PUBLIC_URL_FILE")):
+        # Certificates carry their CRL and CA addresses for good: they must be ones that
+        # recipients reach, not the development default. A warning: development runs so.
+        print(f"[WARN] GONGWEN_PUBLIC_URL is not set: CRL and CA certificate addresses on "
+              f"new certificates point to {settings.GONGWEN['PUBLIC_URL']}")
     return 0 if ok else 1
 
 

@@ -233,6 +233,12 @@ class Workstation(models.Model):
         verbose_name = "专用计算机"
         verbose_name_plural = "专用计算机"
         ordering = ["unit_id", "name"]
+        constraints = [
+            # The keeper picks the workstation by name: two active ones of a name (a double
+            # click on 登记) could not be told apart.
+            models.UniqueConstraint(fields=["unit", "name"], condition=Q(active=True),
+                                    name="uniq_active_workstation_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name

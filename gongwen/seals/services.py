@@ -562,12 +562,21 @@ def enrol_workstation(*, actor: User, unit_id: int, name: str, seal_ids: list[in
     credential is returned once; only its SHA-256 is kept."""
     unit = Unit.objects.get(pk=unit_id)
     require(actor, Perm.MANAGE_WORKSTATIONS, unit, request=request)
-    name = (name or "").strip()
+    name = (name or "").strip()[:60]
     if not name:
         raise ValidationError("请填写专用计算机名称。")
+    if unit.state != UnitState.ACTIVE:
+        raise ValidationError(f"单位“{unit.name}”已{unit.get_state_display()}，不能登记专用计算机。")
     credential = "gwws-" + secrets.token_urlsafe(32)
     with audited():
-        ws = Workstation.objects.create(name=name[:60], unit=unit, enrolled_by=actor,
+        Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one enrolment at a time
+        if same := Workstation.objects.filter(unit=unit, name=name, active=True).first():
+            # A second click on 登记 lands here: the credential was shown after the first.
+            raise conflict(
+                f"本单位已有启用中的专用计算机“{name}”（"
+                f"{timezone.localtime(same.enrolled_at):%Y-%m-%d %H:%M} 登记）。如是重复提交，"
+                "设备凭据已在第一次提交后显示；未记下的，请停用该计算机后重新登记。")
+        ws = Workstation.objects.create(name=name, unit=unit, enrolled_by=actor,
                                         credential_sha256=credential_fingerprint(credential))
         seals = list(Seal.objects.filter(pk__in=list(seal_ids), unit=unit))
         ws.seals.set(seals)
@@ -605,6 +614,11 @@ def approve_self_seal_system(*, actor: User, unit_id: int, reference: str = "",
     unit = Unit.objects.get(pk=unit_id)
     require(actor, Perm.APPROVE_SEAL_APPLICATION, unit, request=request)
     with audited():
+        Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one approval per unit
+        if prior := SelfSealSystemApproval.objects.filter(unit=unit).first():
+            raise conflict(f"“{unit.name}”的自建电子印章系统已于"
+                           f"{timezone.localtime(prior.approved_at):%Y-%m-%d %H:%M} 批准"
+                           f"（{prior.reference or '无文号'}），无需重复批准。")
         approval = SelfSealSystemApproval.objects.create(unit=unit, approved_by=actor,
                                                          reference=reference[:100],
                                                          note=note[:300])

@@ -7,14 +7,14 @@ from django.shortcuts import redirect, render
 
 from gongwen.policy.permissions import Perm
 from gongwen.units.selectors import directory, groups_for
-from gongwen.web.context import nav_for
+from gongwen.web.workbench import tiles_for
 
 from .common import paginate, requires, search_text
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"quick_links": nav_for(request.user)})
+    return render(request, "web/home.html", {"tiles": tiles_for(request.user)})
 
 
 @requires(Perm.VIEW_DIRECTORY)

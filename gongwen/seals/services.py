@@ -538,8 +538,20 @@ def open_return_applications(*, unit: Unit, reason: str, actor: User | None = No
     return opened
 
 
+def retire_unit_workstations(*, unit: Unit, reason: str, actor: User | None = None) -> int:
+    """A retired unit's 专用计算机 stop with its seals (art. 9): none stays usable."""
+    actor = actor if getattr(actor, "pk", None) else None
+    stopped = list(Workstation.objects.select_for_update().filter(unit=unit, active=True))
+    for ws in stopped:
+        ws.active, ws.retired_at = False, _now()
+        ws.save(update_fields=["active", "retired_at"])
+        record(actor, "seal.workstation.retired", ws, unit=unit, detail={"reason": reason})
+    return len(stopped)
+
+
 def on_unit_retired(sender, unit: Unit, reason: str, actor=None, **kwargs) -> None:
     open_return_applications(unit=unit, reason=reason, actor=actor)
+    retire_unit_workstations(unit=unit, reason=reason, actor=actor)
 
 
 # ----------------------------------------------------------------------- workstations

@@ -267,6 +267,7 @@ def application_detail(request, app_id: int):
         raise PermissionDenied("您没有访问此页面的权限。")
     app = _app_or_404(request, app_id)
     u = request.user
+    approves = app.state == "head_signed" and can(u, Perm.APPROVE_SEAL_APPLICATION, app)
     return _render(request, "seals/application.html", {
         "app": app,
         # A seal is linked only where its page would open (another authority's operator
@@ -274,7 +275,9 @@ def application_detail(request, app_id: int):
         "seal_link": _seal_opens(u, app.seal),
         "result_seal_link": _seal_opens(u, app.result_seal),
         "can_sign": app.state == "filled" and _signs_for(u, app),
-        "can_approve": app.state == "head_signed" and can(u, Perm.APPROVE_SEAL_APPLICATION, app),
+        "can_approve": approves and app.head_signer_id != u.pk,
+        # The head who signed the form does not approve it too (services refuse it).
+        "signed_it": approves and app.head_signer_id == u.pk,
         "can_execute": app.state == "approved" and can(u, Perm.EXECUTE_SEAL_APPLICATION, app),
         "issuing": app.kind in ("make", "change", "replace_damaged", "reissue_lost")})
 

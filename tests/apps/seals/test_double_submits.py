@@ -51,3 +51,31 @@ def test_a_units_own_seal_system_is_approved_once(client, pki, bureau, operator)
     second = client.post(reverse("web:seal_self_systems"), data)
     assert second.status_code == 200 and "已批准" in second.content.decode()
     assert SelfSealSystemApproval.objects.filter(unit=bureau).count() == 1
+
+
+def test_a_merged_units_workstations_are_retired(pki, bureau, operator, make_unit):
+    """Art. 9: a merged unit's seals go back, and its 专用计算机 stop with them (audited)."""
+    from gongwen.audit.models import AuditEntry
+    from gongwen.units import services as units
+    from gongwen.units.models import Kind, Level
+
+    ws = services.enrol_workstation(actor=operator, unit_id=bureau.pk, name="用印机").workstation
+    into = make_unit("连云港市人力资源局", level=Level.DEPARTMENT, kind=Kind.DEPARTMENT)
+    units.merge_unit(actor=operator, unit_id=bureau.pk, into_id=into.pk)
+    ws.refresh_from_db()
+    assert not ws.active and ws.retired_at is not None
+    entry = AuditEntry.objects.get(action="seal.workstation.retired", target_id=str(ws.pk))
+    assert entry.actor == operator and entry.detail["reason"] == "merged"
+
+
+def test_the_signing_head_is_not_offered_approval(client, pki, make_user, unit_a, head_a):
+    from gongwen.accounts.models import Role
+    from gongwen.seals.models import ApplicationKind
+
+    keeper = make_user(unit_a, Role.SEAL_KEEPER, username="sfb_seal")
+    app = services.fill_application(actor=keeper, kind=ApplicationKind.MAKE, reason="制作",
+                                    keeper_id=keeper.pk)
+    services.sign_application(actor=head_a, application_id=app.pk)
+    client.force_login(head_a)
+    page = client.get(reverse("web:seal_application", args=[app.pk])).content.decode()
+    assert "批准</button>" not in page and "其他负责人审批" in page

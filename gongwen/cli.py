@@ -1,12 +1,14 @@
 """The ``gongwen`` command-line tool for operators (R-UI-3).
 
 Subcommands are small functions registered on an argparse tree; each sets up Django only
-when it needs the database. Exit codes: 0 success, 1 a check failed, 2 bad input/unreadable.
+when it needs the database. Exit codes: 0 success, 1 a check failed, 2 bad input/unreadable,
+141 the reader of the output went away (a closed pipe).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -568,11 +570,25 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.exceptions import PermissionDenied
 
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
     except PermissionDenied:
         print(f"错误：用户“{args.as_user}”无权执行此操作 / error: permission denied",
               file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of our output has gone (``gongwen seal list | head``): stop quietly, as a
+    Unix tool killed by SIGPIPE does (exit 141), without a traceback."""
+    # What is still buffered would fail again when the interpreter flushes at exit. A
+    # stdout without a file descriptor (a caller's buffer) is not flushed then: nothing to do.
+    with contextlib.suppress(OSError, ValueError):  # io.UnsupportedOperation is both
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -1,18 +1,25 @@
 """``gongwen seal …``: the seal register from the operator's shell (issue 6 item 7).
 
 Registered on the argparse tree of :mod:`gongwen.cli` like ``pki``. Exit codes: 0 success
-(``verify``/``show``: valid), 1 invalid, 2 bad input or unreadable. Read-only: seals are
-made and ended only through the application flow (pages / services).
+(``verify``/``show``: valid), 1 invalid or permission denied, 2 bad input or unreadable.
+Read-only: seals are made and ended only through the application flow (pages / services).
+
+With ``--as USER`` a command sees what the user's 印章登记 page shows (``VIEW_SEALS``, then
+``visible_seals``), and a seal outside it is answered as not found; verifying a file needs
+no permission, but another unit's register entry is left out of the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+
+from gongwen.cli import cli_actor
 
 
 def _err(text: str) -> int:
@@ -20,14 +27,36 @@ def _err(text: str) -> int:
     return 2
 
 
-def _find_seal(ref: str):
-    """A seal by its esID, or the newest active seal of the unit with code ``ref``."""
-    from gongwen.seals.models import Seal, SealStatus
+def _seals(actor):
+    """The seals the command may read: all for the console, else the user's register
+    (the same permission as the page; a denial is audited and ends the command)."""
+    from gongwen.policy.permissions import Perm, require
+    from gongwen.seals.models import Seal
+    from gongwen.seals.selectors import visible_seals
 
-    seal = Seal.objects.filter(es_id=ref).select_related("unit", "keeper", "authority").first()
+    if actor is None:
+        return Seal.objects.select_related("unit", "keeper", "authority")
+    require(actor, Perm.VIEW_SEALS)
+    return visible_seals(actor)
+
+
+def _sees(actor, seal) -> bool:
+    """Whether the user's register shows ``seal``; asked without auditing a denial."""
+    from gongwen.policy.permissions import Perm, can
+    from gongwen.seals.selectors import visible_seals
+
+    return actor is None or (can(actor, Perm.VIEW_SEALS)
+                             and visible_seals(actor).filter(pk=seal.pk).exists())
+
+
+def _find_seal(ref: str, actor):
+    """A seal by its esID, or the newest active seal of the unit with code ``ref``."""
+    from gongwen.seals.models import SealStatus
+
+    seals = _seals(actor)
+    seal = seals.filter(es_id=ref).first()
     if seal is None:
-        seal = (Seal.objects.filter(unit__code=ref, status=SealStatus.ACTIVE)
-                .select_related("unit", "keeper", "authority").order_by("-id").first())
+        seal = seals.filter(unit__code=ref, status=SealStatus.ACTIVE).order_by("-id").first()
     return seal
 
 
@@ -41,10 +70,12 @@ def _parse_at(text: str | None):
 
 
 def cmd_list(args) -> int:
-    from gongwen.seals.models import Seal
+    from gongwen.units.models import Unit
 
-    qs = Seal.objects.select_related("unit", "keeper", "authority").order_by("unit__code", "id")
+    qs = _seals(cli_actor(args)).order_by("unit__code", "id")
     if args.unit:
+        if not Unit.objects.filter(code=args.unit).exists():
+            return _err(f"单位代码“{args.unit}”不存在 / no unit {args.unit!r}")
         qs = qs.filter(unit__code=args.unit)
     count = 0
     for s in qs:
@@ -57,7 +88,11 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _report(check, as_json: bool, describe: dict | None = None) -> int:
+def _report(check, as_json: bool, describe: dict | None = None, actor=None) -> int:
+    if check.registered is not None and not _sees(actor, check.registered):
+        # The verdict already says whether the register ended the seal; its entry (unit,
+        # keeper) is another unit's business.
+        check = dataclasses.replace(check, registered=None)
     if as_json:
         out = check.as_dict()
         if describe is not None:
@@ -78,14 +113,14 @@ def _report(check, as_json: bool, describe: dict | None = None) -> int:
     return {"valid": 0, "invalid": 1, "unreadable": 2}[check.status]
 
 
-def _load(ref: str) -> tuple[bytes | None, str]:
+def _load(ref: str, actor) -> tuple[bytes | None, str]:
     path = Path(ref)
     if path.is_file():
         try:
             return path.read_bytes(), ""
         except OSError as exc:
             return None, f"无法读取文件 {ref}：{exc.strerror}"
-    seal = _find_seal(ref)
+    seal = _find_seal(ref, actor)
     if seal is None:
         return None, f"没有印章编码为 {ref} 的印章，也没有该文件 / no such seal or file"
     return bytes(seal.der), ""
@@ -98,11 +133,12 @@ def cmd_show(args) -> int:
         at = _parse_at(args.at)
     except ValueError:
         return _err(f"时间格式错误，应为 ISO 8601 / bad --at {args.at!r}")
-    der, problem = _load(args.seal)
+    actor = cli_actor(args)
+    der, problem = _load(args.seal, actor)
     if der is None:
         return _err(problem)
     check = check_seal(der, at)
-    return _report(check, args.json, check.info.describe() if check.info else None)
+    return _report(check, args.json, check.info.describe() if check.info else None, actor)
 
 
 def cmd_verify(args) -> int:
@@ -118,11 +154,11 @@ def cmd_verify(args) -> int:
         print(f"无法读取 / UNREADABLE: 无法读取文件 / cannot read {args.file}: {exc.strerror}",
               file=sys.stderr)
         return 2
-    return _report(check_seal(der, at), args.json)
+    return _report(check_seal(der, at), args.json, actor=cli_actor(args))
 
 
 def cmd_export(args) -> int:
-    seal = _find_seal(args.es_id)
+    seal = _find_seal(args.es_id, cli_actor(args))
     if seal is None:
         return _err(f"没有印章编码为 {args.es_id} 的印章 / no such seal")
     try:
@@ -135,7 +171,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_image(args) -> int:
-    seal = _find_seal(args.es_id)
+    seal = _find_seal(args.es_id, cli_actor(args))
     if seal is None:
         return _err(f"没有印章编码为 {args.es_id} 的印章 / no such seal")
     out = Path(args.out)

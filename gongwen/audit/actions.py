@@ -47,6 +47,7 @@ LABELS = {
     "keydisk.pin_refused": "密钥盘拒绝使用（已锁定或已吊销）",
     "keydisk.locked": "密钥盘锁定（口令连续错误）",
     "keydisk.unlocked": "解锁密钥盘",
+    "keydisk.pin_changed": "持有人修改密钥盘口令",
     "keydisk.damaged": "密钥盘数据损坏",
     # 电子印章 (seals app)
     "seal.application.filled": "填写电子印章申请表",

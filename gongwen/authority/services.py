@@ -713,6 +713,43 @@ def open_key_disk(*, user: User, disk: KeyDisk | int, pin: str, request=None) ->
     return key
 
 
+def change_key_disk_pin(*, user: User, disk: KeyDisk | int, old_pin: str, new_pin: str,
+                        request=None) -> KeyDisk:
+    """The holder seals their key again under a PIN of their own: the operator who set the
+    first one at issue (and handed it over sealed) no longer knows it. The old PIN opens
+    the disk exactly as a use does (:func:`open_key_disk`: counted, locks at the limit);
+    a new PIN outside the rule is refused before the old one is tried. The trail records
+    the change, never a PIN. Raises what :func:`open_key_disk` raises."""
+    new_pin = keystore.check_pin_format(new_pin if isinstance(new_pin, str) else "")
+    if new_pin == old_pin:
+        raise PINFormatError("the new PIN equals the old one",
+                             message_zh="新口令不能与原口令相同")
+    disk_id = disk.pk if isinstance(disk, KeyDisk) else int(disk)
+    opened = KeyDisk.objects.filter(pk=disk_id).values_list("encrypted_pem", flat=True).first()
+    key = open_key_disk(user=user, disk=disk_id, pin=old_pin, request=request)
+    # Sealed outside the row lock: the key derivation is slow on purpose.
+    resealed = keystore.encrypt_private_key(key, new_pin, iterations=_iterations())
+    return _store_new_pin(user, disk_id, opened, resealed.decode("ascii"), request)
+
+
+@audited(durable=True)
+def _store_new_pin(user: User, disk_id: int, opened: str | None, resealed: str,
+                   request) -> KeyDisk:
+    disk = (KeyDisk.objects.select_for_update(of=("self",)).select_related("certificate")
+            .get(pk=disk_id))
+    # Whatever happened since the old PIN opened it (a lock, a revocation, another change)
+    # wins: this change is dropped rather than undo it.
+    if (disk.encrypted_pem != opened or disk.locked or disk.is_destroyed
+            or disk.certificate.status == CertStatus.REVOKED):
+        raise KeyDiskUnavailable("the key disk changed while its PIN was being changed",
+                                 message_zh="密钥盘状态刚刚发生变化，口令未修改，请刷新后重试")
+    disk.encrypted_pem = resealed
+    disk.save(update_fields=["encrypted_pem"])
+    _audit(user, "keydisk.pin_changed", disk, unit=disk.unit, request=request,
+           detail={"serial": disk.certificate.serial})
+    return disk
+
+
 @_operator_verb
 def unlock_key_disk(*, actor=None, disk_id: int, request=None) -> KeyDisk:
     """Operator unlock after the wrong-PIN lock (R-PKI-5)."""

@@ -84,6 +84,7 @@ urlpatterns += [
     path("pki/verify/", pki.pki_verify, name="pki_verify"),
     path("pki/my-keydisks/", pki.my_keydisks, name="my_keydisks"),
     path("pki/my-keydisks/<int:disk_id>/check/", pki.my_keydisk_check, name="my_keydisk_check"),
+    path("pki/my-keydisks/<int:disk_id>/pin/", pki.my_keydisk_pin, name="my_keydisk_pin"),
     path("seals/register.csv", seals.register_csv, name="seal_register_csv"),
     path("seals/<int:seal_id>/", seals.seal_detail, name="seal"),
     path("seals/<int:seal_id>/image.png", seals.seal_image, name="seal_image"),

@@ -114,6 +114,24 @@ class PinForm(forms.Form):
     pin = forms.CharField(label="口令", widget=forms.PasswordInput, max_length=32)
 
 
+class PinChangeForm(forms.Form):
+    """The new PIN is typed twice; a mismatch is refused here, before the old PIN is tried
+    (and counted). The PIN rule itself is the key store's (services.change_key_disk_pin)."""
+
+    old_pin = forms.CharField(label="原口令", widget=forms.PasswordInput, max_length=32,
+                              error_messages={"required": "请输入原口令。"})
+    new_pin = forms.CharField(label="新口令", widget=forms.PasswordInput, max_length=32,
+                              error_messages={"required": "请输入新口令。"})
+    new_pin_again = forms.CharField(label="再次输入新口令", widget=forms.PasswordInput,
+                                    max_length=32, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if "new_pin" in data and data["new_pin"] != data.get("new_pin_again"):
+            raise ValidationError("两次输入的新口令不一致。")
+        return data
+
+
 # ------------------------------------------------------------------------ public downloads
 
 
@@ -370,4 +388,27 @@ def my_keydisk_check(request, disk_id: int):
         messages.error(request, exc.message_zh)
     else:
         messages.success(request, f"口令正确，密钥盘 #{disk.pk} 可以正常使用。")
+    return redirect("web:my_keydisks")
+
+
+@require_POST
+@login_required
+def my_keydisk_pin(request, disk_id: int):
+    """The holder replaces the PIN the operator set at issue (R-PKI-5)."""
+    disk = get_object_or_404(KeyDisk, pk=disk_id, holder=request.user)
+    form = PinChangeForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for m in errors:
+                messages.error(request, m)
+        return redirect("web:my_keydisks")
+    try:
+        services.change_key_disk_pin(user=request.user, disk=disk,
+                                     old_pin=form.cleaned_data["old_pin"],
+                                     new_pin=form.cleaned_data["new_pin"], request=request)
+    except PKIError as exc:
+        messages.error(request, exc.message_zh)
+    else:
+        messages.success(request, f"密钥盘 #{disk.pk} 的口令已修改，请牢记新口令；"
+                                  "原口令不再可用。")
     return redirect("web:my_keydisks")

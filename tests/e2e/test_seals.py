@@ -88,6 +88,7 @@ def test_make_application_from_clerk_to_issued_seal(page, shot, city_bureau):
     expect(page.get_by_text("已批准，待制章单位办理")).to_be_visible()
     page.get_by_label("制章单位密钥盘口令").fill(MAKER_PIN)
     page.get_by_label("新密钥盘初始口令").fill(KEEPER_PIN)
+    page.get_by_label("再次输入初始口令").fill(KEEPER_PIN)
     shot("execute")
     page.get_by_role("button", name="办理").click()
     expect(page.get_by_text("已办理。")).to_be_visible()

@@ -301,6 +301,12 @@ def application_action(request, app_id: int, action: str):
                                         reason=p.get("reason", ""), request=request)
             messages.success(request, "已退回。")
         elif action == "execute":
+            # The new disk's first PIN is typed twice; a typo would leave the keeper with a
+            # disk nobody can open, so a mismatch stops here, before the maker's disk is
+            # opened (and a wrong maker PIN counted).
+            if p.get("keeper_pin", "") != p.get("keeper_pin_again", ""):
+                messages.error(request, "两次输入的新密钥盘初始口令不一致，未办理，请重新输入。")
+                return redirect("web:seal_application", app.pk)
             services.execute_application(actor=request.user, application_id=app.pk,
                                          keeper_pin=p.get("keeper_pin", ""),
                                          maker_pin=p.get("maker_pin", ""), request=request)

@@ -76,7 +76,7 @@ def test_application_flow_in_pages(client, pki, keeper_b, head_b, head_a, provin
                                         args=[app.pk, "approve"]))
     _login(client, province_operator).post(
         reverse("web:seal_application_action", args=[app.pk, "execute"]),
-        {"keeper_pin": PIN, "maker_pin": MAKER_PIN})
+        {"keeper_pin": PIN, "keeper_pin_again": PIN, "maker_pin": MAKER_PIN})
     app.refresh_from_db()
     assert app.state == ApplicationState.EXECUTED and app.result_seal
     pdf = _login(client, keeper_b).get(reverse("web:seal_application_pdf", args=[app.pk]))

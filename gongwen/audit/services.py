@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from . import chain
@@ -226,8 +228,21 @@ def audited(*, durable: bool = False) -> Iterator[None]:
             finally:
                 _state.pending = None
             _flush(pending, commits_next=outermost)
+    except (PermissionDenied, Http404):
+        _keep_denials(pending)
+        raise
     finally:
         _state.pending = None
+
+
+def _keep_denials(pending: list[tuple[_Marker, AuditEntry]]) -> None:
+    """A refusal rolled the block back, and its prepared entries with it; the denial's own
+    entry is appended again after the rollback: the trail says who tried what, even when
+    the verb checked the permission inside its transaction."""
+    denials = [entry for _marker, entry in pending if entry.action == "permission.denied"]
+    if denials:
+        with transaction.atomic():
+            _append(denials)
 
 
 def _flush(pending: list[tuple[_Marker, AuditEntry]], *, commits_next: bool) -> None:

@@ -71,6 +71,20 @@ def unit_b(make_unit):
 
 
 @pytest.fixture
+def province(make_unit):
+    """江苏省人民政府办公厅: the provincial seal authority (attachment art. 4)."""
+    from gongwen.units.models import Kind, Level
+
+    return make_unit("江苏省人民政府办公厅", level=Level.PROVINCE,
+                     kind=Kind.GOVERNMENT_OFFICE, is_seal_authority=True)
+
+
+@pytest.fixture
+def province_operator(make_user, province):
+    return make_user(province, "operator", username="js_op")
+
+
+@pytest.fixture
 def operator(make_user, unit_a):
     return make_user(unit_a, "operator", username="op")
 

@@ -282,39 +282,36 @@ def _audit_denial(user, perm: Perm, obj, request, why: str) -> None:
            target_repr=f"{target._meta.verbose_name} #{target.pk}" if target else None)
 
 
+def _managed(user, perm: Perm, model, own_unit_field: str):
+    """Everything of ``model`` for the platform operator unit's operators, what belongs to
+    their own unit (``own_unit_field``) for another unit's operator, nothing for others."""
+    if not can(user, perm) or not user.unit_id:
+        return model.objects.none()
+    if is_platform_user(user):
+        return model.objects.all()
+    return model.objects.filter(**{own_unit_field: user.unit_id})
+
+
 def managed_units(user, perm: Perm = Perm.MANAGE_UNITS):
     """The units whose registry entry (``MANAGE_UNITS``) or users (``MANAGE_USERS``) the
-    user manages, for lists and pickers: every unit for the platform operator unit's
-    operators, their own for another unit's operator, none for anyone else."""
+    user manages, for lists and pickers."""
     from gongwen.units.models import Unit
 
-    if not can(user, perm) or not user.unit_id:
-        return Unit.objects.none()
-    if is_platform_user(user):
-        return Unit.objects.all()
-    return Unit.objects.filter(pk=user.unit_id)
+    return _managed(user, perm, Unit, "pk")
 
 
 def managed_users(user):
     """The users the user manages (``MANAGE_USERS``), for 用户管理's list."""
     from gongwen.accounts.models import User
 
-    if not can(user, Perm.MANAGE_USERS) or not user.unit_id:
-        return User.objects.none()
-    if is_platform_user(user):
-        return User.objects.all()
-    return User.objects.filter(unit_id=user.unit_id)
+    return _managed(user, Perm.MANAGE_USERS, User, "unit_id")
 
 
 def managed_cas(user):
     """The CAs whose certificates, CRLs and key disks the user manages (``MANAGE_PKI``)."""
     from gongwen.authority.models import CertificateAuthority
 
-    if not can(user, Perm.MANAGE_PKI) or not user.unit_id:
-        return CertificateAuthority.objects.none()
-    if is_platform_user(user):
-        return CertificateAuthority.objects.all()
-    return CertificateAuthority.objects.filter(unit_id=user.unit_id)
+    return _managed(user, Perm.MANAGE_PKI, CertificateAuthority, "unit_id")
 
 
 def stats_units(user):

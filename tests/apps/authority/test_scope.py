@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from gongwen.accounts.models import Role
 from gongwen.audit.models import AuditEntry
 from gongwen.authority import services
 from gongwen.authority.models import Certificate, CertStatus
@@ -17,19 +16,6 @@ from gongwen.authority.models import Certificate, CertStatus
 from .conftest import PIN
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def province(make_unit):
-    from gongwen.units.models import Kind, Level
-
-    return make_unit("江苏省人民政府办公厅", level=Level.PROVINCE,
-                     kind=Kind.GOVERNMENT_OFFICE, is_seal_authority=True)
-
-
-@pytest.fixture
-def province_operator(make_user, province):
-    return make_user(province, Role.OPERATOR, username="js_op")
 
 
 @pytest.fixture

@@ -21,19 +21,6 @@ def fast_kdf(settings):
 
 
 @pytest.fixture
-def province(make_unit):
-    from gongwen.units.models import Kind, Level
-
-    return make_unit("江苏省人民政府办公厅", level=Level.PROVINCE,
-                     kind=Kind.GOVERNMENT_OFFICE, is_seal_authority=True)
-
-
-@pytest.fixture
-def province_operator(make_user, province):
-    return make_user(province, Role.OPERATOR, username="js_op")
-
-
-@pytest.fixture
 def bureau(make_unit):
     from gongwen.units.models import Kind, Level
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,8 @@ from gongwen.pki.errors import (
     WrongPIN,
 )
 from gongwen.pki.suites import get_suite
-from gongwen.policy.permissions import Perm, require
+from gongwen.policy.errors import object_id
+from gongwen.policy.permissions import PLATFORM, Perm, require
 from gongwen.units.models import Level, Unit, UnitState
 
 from .models import (
@@ -156,23 +158,51 @@ class PKINotInitialised(PKIError):
 # ----------------------------------------------------------------------------- helpers
 
 
-def _require(actor, request=None) -> None:
-    """Operators only; ``None`` is the CLI (see the module docstring)."""
+def _require(actor, request=None, scope=None) -> None:
+    """Operators only, and within their scope (``scope``: the CA, certificate or key disk
+    acted on, or ``PLATFORM``); ``None`` is the CLI (see the module docstring)."""
     if actor is not None:
         require(actor, Perm.MANAGE_PKI, request=request)
+        if scope is not None:
+            require(actor, Perm.MANAGE_PKI, scope, request=request)
 
 
-def _operator_verb(func):
+def _operator_verb(scope: Callable[[dict], Any] | None = None):
     """Permission check first, outside the transaction (a denial's audit row must survive
-    the PermissionDenied), then the verb in one transaction."""
+    the PermissionDenied), then the verb in one transaction. ``scope`` maps the verb's
+    arguments to the object whose CA the actor must manage (None: not found, the verb
+    says so itself): the pages check it too, the API and ``gongwen --as`` rely on this."""
 
-    @functools.wraps(func)
-    def wrapper(*, actor=None, request=None, **kwargs):
-        _require(actor, request)
-        with audited():
-            return func(actor=actor, request=request, **kwargs)
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*, actor=None, request=None, **kwargs):
+            if actor is not None:
+                _require(actor, request, scope(kwargs) if scope else None)
+            with audited():
+                return func(actor=actor, request=request, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def _ca_named(kwargs: dict) -> CertificateAuthority | None:
+    ca = kwargs.get("ca")
+    if isinstance(ca, CertificateAuthority):
+        return ca
+    return (CertificateAuthority.objects.filter(slug=ca).first()
+            or CertificateAuthority.objects.filter(name=ca).first())
+
+
+def _issuing_ca_of(kwargs: dict) -> CertificateAuthority | None:
+    try:
+        return issuing_ca_for(kwargs["unit"])
+    except PKIError:
+        return None  # not initialised: the verb says so
+
+
+def _platform(_kwargs: dict):
+    return PLATFORM
 
 
 def _audit(actor, action: str, target=None, *, unit=None, detail=None, request=None) -> None:
@@ -255,7 +285,7 @@ class InitResult:
     cas: list[CertificateAuthority] = field(default_factory=list)
 
 
-@_operator_verb
+@_operator_verb(_platform)
 def init_pki(*, actor=None, suite: str | None = None, request=None) -> InitResult:
     """Create what is missing of root → provincial CA → city CA, each with a first CRL.
 
@@ -339,7 +369,7 @@ def _publish_crl(ca: CertificateAuthority, *, actor=None, request=None,
     return published
 
 
-@_operator_verb
+@_operator_verb(_ca_named)
 def publish_crl(*, actor=None, ca: CertificateAuthority | str, validity_days: int | None = None,
                 request=None) -> PublishedCRL:
     """Sign and publish a new CRL of ``ca`` (an object or its slug); nextUpdate is
@@ -349,7 +379,7 @@ def publish_crl(*, actor=None, ca: CertificateAuthority | str, validity_days: in
     return _publish_crl(ca, actor=actor, request=request, validity_days=validity_days)
 
 
-@_operator_verb
+@_operator_verb(_platform)
 def publish_all_crls(*, actor=None, validity_days: int | None = None,
                      request=None) -> list[PublishedCRL]:
     """A fresh CRL for every active CA: what ``gongwen pki crl`` runs from cron (daily)."""
@@ -360,7 +390,7 @@ def publish_all_crls(*, actor=None, validity_days: int | None = None,
             for ca in cas]
 
 
-@_operator_verb
+@_operator_verb(_platform)
 def refresh_due_crls(*, actor=None, margin: timedelta = timedelta(days=1),
                      request=None) -> list[PublishedCRL]:
     """Publish a fresh CRL for every active CA whose CRL is missing or expires within
@@ -427,7 +457,7 @@ def _check_issue(unit: Unit, profile: str, holder: User) -> None:
         raise ValidationError(f"持有人“{holder.display_name}”已停用。")
 
 
-@_operator_verb
+@_operator_verb(_issuing_ca_of)
 def issue_certificate(*, actor=None, unit: Unit, profile: str, holder: User, pin: str,
                       label: str = "", validity_days: int | None = None,
                       request=None) -> Certificate:
@@ -486,7 +516,7 @@ def find_certificate(serial: str) -> Certificate:
     return cert
 
 
-@_operator_verb
+@_operator_verb(lambda kw: Certificate.objects.filter(pk=object_id(kw["cert_id"])).first())
 def revoke_certificate(*, actor=None, cert_id: int, reason: str, note: str = "",
                        destroy_key: bool = False, request=None) -> Certificate:
     """Revoke with an RFC 5280 reason and publish the issuer's next CRL in the same
@@ -750,7 +780,7 @@ def _store_new_pin(user: User, disk_id: int, opened: str | None, resealed: str,
     return disk
 
 
-@_operator_verb
+@_operator_verb(lambda kw: KeyDisk.objects.filter(pk=object_id(kw["disk_id"])).first())
 def unlock_key_disk(*, actor=None, disk_id: int, request=None) -> KeyDisk:
     """Operator unlock after the wrong-PIN lock (R-PKI-5)."""
     disk = KeyDisk.objects.select_for_update().get(pk=disk_id)

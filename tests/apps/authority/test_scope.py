@@ -84,3 +84,38 @@ def test_platform_operator_manages_every_ca(client, cas, operator, county_cert, 
     assert reverse("web:pki_cert", args=[county_cert.pk]) in certs
     assert reverse("web:pki_cert", args=[city_cert.pk]) in certs
     assert client.get(reverse("web:pki_cert", args=[county_cert.pk])).status_code == 200
+
+
+def test_the_services_check_the_scope_themselves(cas, province_operator, unit_a, keeper_a,
+                                                 county_cert, city_cert):
+    """GIVEN the province's operator WHEN he calls the PKI services directly (as the API or
+    `gongwen --as` would) on the city CA's objects THEN each is refused (404 for objects,
+    403 for the platform's verbs), audited, and nothing changes; his own CA's work goes."""
+    from django.core.exceptions import PermissionDenied
+
+    from gongwen.policy.permissions import NotVisible
+
+    refused = [
+        lambda: services.revoke_certificate(actor=province_operator, cert_id=city_cert.pk,
+                                            reason="superseded"),
+        lambda: services.unlock_key_disk(actor=province_operator,
+                                         disk_id=city_cert.key_disk.pk),
+        lambda: services.publish_crl(actor=province_operator, ca=cas["city"].slug),
+        lambda: services.issue_certificate(actor=province_operator, unit=unit_a,
+                                           profile="unit-seal", holder=keeper_a, pin=PIN),
+    ]
+    for call in refused:
+        with pytest.raises(NotVisible):
+            call()
+    for call in (lambda: services.init_pki(actor=province_operator),
+                 lambda: services.publish_all_crls(actor=province_operator)):
+        with pytest.raises(PermissionDenied):
+            call()
+    city_cert.refresh_from_db()
+    assert city_cert.status == CertStatus.VALID
+    assert Certificate.objects.filter(unit=unit_a).count() == 1
+    assert AuditEntry.objects.filter(action="permission.denied",
+                                     actor=province_operator).count() == 6
+    services.publish_crl(actor=province_operator, ca=cas["provincial"].slug)
+    services.revoke_certificate(actor=province_operator, cert_id=county_cert.pk,
+                                reason="superseded")

@@ -9,8 +9,8 @@ from tests.apps.seals import conftest as _seals
 
 PIN, MAKER_PIN = _seals.PIN, _seals.MAKER_PIN
 # The seal authorities, keepers and seals of the seals app's tests.
-fast_kdf, pki, province, province_operator = (_seals.fast_kdf, _seals.pki, _seals.province,
-                                              _seals.province_operator)
+# (province and province_operator come from tests/conftest.py)
+fast_kdf, pki = _seals.fast_kdf, _seals.pki
 head_a, head_b, head_bureau, bureau = _seals.head_a, _seals.head_b, _seals.head_bureau, _seals.bureau
 keeper_b, keeper_bureau = _seals.keeper_b, _seals.keeper_bureau
 seal_b, seal_bureau = _seals.seal_b, _seals.seal_bureau

@@ -145,7 +145,7 @@ class Cast:
             self.operator = user(self.sender, "bench_op", Role.OPERATOR)
             authority.issue_certificate(unit=self.sender, profile="seal-maker",
                                         holder=self.operator, pin=MAKER_PIN)
-            approver = self.head
+            approver = self.operator  # the head signed the form: another person approves
         else:
             self.operator = authority_cast.operator
             approver = authority_cast.head

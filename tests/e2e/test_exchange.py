@@ -65,7 +65,7 @@ def story(make_unit, make_user, unit_a, operator):
     make_user(unit_a, Role.CLERK, username="sfb_clerk")
     head = make_user(unit_a, Role.HEAD, username="sfb_head")
     keeper = make_user(unit_a, Role.SEAL_KEEPER, username="sfb_seal")
-    seal = run_make(filler=keeper, head=head, approver=head, executor=operator,
+    seal = run_make(filler=keeper, head=head, approver=operator, executor=operator,
                     keeper=keeper).result_seal
     credential = seals.enrol_workstation(actor=operator, unit_id=unit_a.pk, name="市府办用印机",
                                          seal_ids=[seal.pk]).credential
